@@ -1,0 +1,99 @@
+"""Architecture registry: a plain dict of builders with their knobs.
+
+    model = build_model("cnn", InputSpec(IMAGE, (28, 28, 1), 10), {"conv_blocks": 2})
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from core.models import architectures as arch
+from core.models.architectures import InputSpec
+from core.params import ConfigError, Param, resolve
+
+
+@dataclass(frozen=True)
+class Architecture:
+    title: str
+    build: Callable
+    supports: frozenset
+    description: str
+    params: dict[str, Param] = field(default_factory=dict)
+
+
+_DROPOUT = Param(0.0, "Dropout", 0.0, 0.9, help="Fraction of units switched off at random while training.")
+_EMBEDDING = Param(64, "Embedding size (text)", 4, 512, help="Length of each word's learned vector.")
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "mlp": Architecture(
+        "MLP (fully connected)", arch.build_mlp, frozenset(arch.SUPPORTED_KINDS["mlp"]),
+        "Layers of neurons, each connected to every input. Simple and fast; ignores image structure.",
+        {"hidden_layers": Param(2, "Hidden layers", 0, 8),
+         "units": Param(64, "Units per layer", 1, 1024),
+         "activation": Param("relu", "Activation", choices=("relu", "tanh", "sigmoid")),
+         "initializer": Param("glorot", "Weight initializer", choices=("glorot", "he"),
+                              help="Glorot suits tanh/sigmoid; He suits ReLU."),
+         "dropout": _DROPOUT,
+         "embedding_dim": Param(32, "Embedding size (text)", 4, 512)}),
+    "cnn": Architecture(
+        "CNN (convolutional)", arch.build_cnn, frozenset(arch.SUPPORTED_KINDS["cnn"]),
+        "Small filters slide over the image and learn edges, then shapes: the workhorse for pictures.",
+        {"conv_blocks": Param(2, "Convolution blocks", 1, 4),
+         "filters": Param(16, "Filters in the first block", 4, 256, help="Doubles in every block."),
+         "kernel_size": Param(3, "Kernel size", choices=(3, 5)),
+         "dropout": Param(0.25, "Dropout", 0.0, 0.9),
+         "dense_units": Param(64, "Dense units", 8, 1024),
+         "embedding_dim": _EMBEDDING}),
+    "rnn": Architecture(
+        "RNN (SimpleRNN / LSTM / GRU)", arch.build_rnn, frozenset(arch.SUPPORTED_KINDS["rnn"]),
+        "Reads a sequence step by step with a memory: words of a text, or an image row by row.",
+        {"cell": Param("lstm", "Cell", choices=("simple", "lstm", "gru")),
+         "bidirectional": Param(False, "Bidirectional", help="Read the sequence both ways."),
+         "units": Param(64, "Units", 4, 512),
+         "layers": Param(1, "Stacked layers", 1, 3),
+         "dropout": _DROPOUT,
+         "embedding_dim": _EMBEDDING}),
+    "transformer": Architecture(
+        "Transformer encoder (self-attention)", arch.build_transformer,
+        frozenset(arch.SUPPORTED_KINDS["transformer"]),
+        "Every position looks at every other through self-attention: the idea behind modern LLMs.",
+        {"blocks": Param(2, "Encoder blocks", 1, 6),
+         "heads": Param(4, "Attention heads", 1, 16),
+         "key_dim": Param(16, "Key dimension per head", 4, 128),
+         "ff_units": Param(128, "Feed-forward units", 8, 2048),
+         "embedding_dim": _EMBEDDING,
+         "dropout": Param(0.1, "Dropout", 0.0, 0.9)}),
+}
+
+
+def resolve_arch_params(key: str, params: dict | None) -> tuple[dict, list[str]]:
+    if key not in ARCHITECTURES:
+        return {}, [f"Unknown architecture '{key}'. Choose one of: {', '.join(ARCHITECTURES)}."]
+    return resolve(ARCHITECTURES[key].params, params, ARCHITECTURES[key].title)
+
+
+def build_model(key: str, spec: InputSpec, params: dict | None = None):
+    """Build architecture `key` for `spec`; raises ConfigError for bad knobs or unsupported data."""
+    values, problems = resolve_arch_params(key, params)
+    if not problems and spec.kind not in ARCHITECTURES[key].supports:
+        problems.append(f"{ARCHITECTURES[key].title} cannot read {spec.kind} data; it works on "
+                        f"{' and '.join(sorted(ARCHITECTURES[key].supports))} data.")
+    if problems:
+        raise ConfigError(problems)
+    return ARCHITECTURES[key].build(spec, **values)
+
+
+def layer_table(model) -> list[dict]:
+    """One row per layer: name, type, output shape, trainable parameters."""
+    rows = []
+    for layer in model.layers:
+        shape = getattr(layer, "output", None)
+        shape = tuple(shape.shape) if shape is not None and hasattr(shape, "shape") else ()
+        rows.append({"layer": layer.name, "type": type(layer).__name__,
+                     "output shape": str(tuple(shape)).replace("None", "batch"),
+                     "parameters": int(layer.count_params())})
+    return rows
+
+
+__all__ = ["ARCHITECTURES", "Architecture", "InputSpec", "build_model", "layer_table",
+           "resolve_arch_params"]

@@ -1,0 +1,63 @@
+"""The Keras callback that connects a training run to the run store."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+
+from core.runs import RunStore
+
+
+class StudioCallback(keras.callbacks.Callback):
+    """Writes metrics and progress to the run store, and stops training when asked.
+
+    Per batch it only does a stat() of the stop file (microseconds); it writes the running batch
+    metrics at most every `batch_interval` seconds, so the store sees about one write a second
+    whatever the batch speed. Every epoch's metrics are written in full.
+    """
+
+    def __init__(self, store: RunStore, run_id: str, stop_file: Path, epochs: int,
+                 steps_per_epoch: int, batch_interval: float = 0.5):
+        super().__init__()
+        self.store, self.run_id, self.stop_file = store, run_id, Path(stop_file)
+        self.epochs, self.steps_per_epoch, self.batch_interval = epochs, steps_per_epoch, batch_interval
+        self.stopped = False
+        self.step = 0
+        self.epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self.start = self.last_write = time.perf_counter()
+        self._progress("training")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.stop_file.exists():
+            self.stopped = True
+            self.model.stop_training = True  # Keras checks this after every batch
+        now = time.perf_counter()
+        if now - self.last_write >= self.batch_interval and logs:
+            self.last_write = now
+            self.store.log_metrics(self.run_id, "batch", self.epoch, self.step, now - self.start,
+                                   {k: float(v) for k, v in logs.items()})
+            self._progress("training", batch + 1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = {k: float(v) for k, v in (logs or {}).items()}
+        values["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self.store.log_metrics(self.run_id, "epoch", epoch + 1, self.step,
+                               time.perf_counter() - self.start, values)
+        self._progress("training", self.steps_per_epoch, epochs_done=epoch + 1)
+
+    def _progress(self, state: str, batch: int = 0, epochs_done: int | None = None):
+        total = self.epochs * self.steps_per_epoch
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.step * (total - self.step) if self.step else None
+        self.store.set_progress(self.run_id, {
+            "state": state, "epoch": self.epoch + 1, "epochs": self.epochs,
+            "batch": batch, "steps_per_epoch": self.steps_per_epoch, "step": self.step,
+            "total_steps": total, "elapsed": elapsed, "eta": eta,
+            "epochs_done": self.epoch if epochs_done is None else epochs_done})

@@ -1,0 +1,55 @@
+"""Turn a Dataset and a RunConfig into arrays a Keras model can fit on."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.data.dataset import IMAGE, TEXT, Dataset
+from core.models.architectures import InputSpec
+from core.training.config import RunConfig
+
+TEXT_SEQUENCE_LENGTH = 64
+TEXT_MAX_TOKENS = 20000
+
+
+@dataclass
+class Prepared:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None
+    y_val: np.ndarray | None
+    x_test: np.ndarray
+    y_test: np.ndarray
+    spec: InputSpec
+    class_names: list[str]
+    preprocessing: dict = field(default_factory=dict)  # what inference must do before the model
+
+
+def prepare(data: Dataset, config: RunConfig) -> Prepared:
+    """Cut the validation set from the training pool (seeded) and encode the inputs."""
+    rng = np.random.default_rng(config.seed)
+    order = rng.permutation(len(data.x))
+    n_val = int(round(len(order) * config.validation_split))
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    x, x_test = data.x, data.x_test
+    preprocessing = {"kind": data.kind, "input_shape": list(data.input_shape)}
+    if data.kind == TEXT:
+        from core.data.text import fit_vocabulary, vectorize
+        split = "whitespace"
+        vocabulary = fit_vocabulary(x[train_idx], split, TEXT_MAX_TOKENS)
+        x = vectorize(x, vocabulary, split, TEXT_SEQUENCE_LENGTH)
+        x_test = vectorize(x_test, vocabulary, split, TEXT_SEQUENCE_LENGTH)
+        preprocessing.update(vocabulary=vocabulary, split=split,
+                             sequence_length=TEXT_SEQUENCE_LENGTH,
+                             input_shape=[TEXT_SEQUENCE_LENGTH])
+        spec = InputSpec(TEXT, (TEXT_SEQUENCE_LENGTH,), data.num_classes, len(vocabulary))
+    else:
+        # Images stay as raw 0-255 values: the model's first layer rescales them.
+        x, x_test = x.astype(np.float32), x_test.astype(np.float32)
+        spec = InputSpec(data.kind, data.input_shape, data.num_classes)
+    if data.kind == IMAGE:
+        preprocessing["pixels"] = "raw 0-255, RGB or grey as in input_shape"
+    return Prepared(x[train_idx], data.y[train_idx],
+                    x[val_idx] if n_val else None, data.y[val_idx] if n_val else None,
+                    x_test, data.y_test, spec, list(data.class_names), preprocessing)

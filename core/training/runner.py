@@ -1,0 +1,181 @@
+"""The runner: trains one run in its own OS process and reports through the run store.
+
+    run_id = launch(RunConfig(dataset="digits", architecture="cnn"))   # returns at once
+    stop(run_id)                                                        # stops within one batch
+
+`launch` validates the config, records the run as *queued* and starts `python -m core.train
+--run-id ID`. That process waits for a free slot (at most MODEL_STUDIO_MAX_RUNS runs train at
+once, default 1), trains, and writes metrics, a checkpoint per epoch, TensorBoard logs and at
+the end `model.keras` with `labels.json` and `preprocessing.json`. The page only reads the
+store, so a refresh or a restart of the app loses nothing, and a crash here cannot take it down.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from core import paths
+from core.runs import COMPLETED, FAILED, INTERRUPTED, STOPPED, RunStore
+from core.training.config import RunConfig
+
+MAX_RUNS_ENV = "MODEL_STUDIO_MAX_RUNS"
+QUEUE_POLL_SECONDS = 0.5
+
+
+def max_concurrent_runs() -> int:
+    return max(1, int(os.environ.get(MAX_RUNS_ENV, "1")))
+
+
+def launch(config: RunConfig) -> str:
+    """Validate, record and start a run in a new process; returns its id without waiting."""
+    config = config.validated()
+    store = RunStore()
+    run_id = store.create_run(config.to_dict(), config.name)
+    run_dir = paths.run_dir(run_id)
+    (run_dir / "config.json").write_text(config.to_json())
+    env = {**os.environ, paths.DATA_DIR_ENV: str(paths.data_dir()), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONUNBUFFERED": "1"}
+    with open(run_dir / "runner.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "core.train", "--run-id", run_id], cwd=paths.PROJECT_ROOT,
+            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)  # its own session: a Ctrl-C in the app's terminal won't kill it
+    store.set_process(run_id, process.pid)
+    threading.Thread(target=process.wait, daemon=True).start()  # reap it: no zombie left behind
+    return run_id
+
+
+def stop(run_id: str) -> None:
+    """Ask a run to stop; a training run halts after its current batch, a queued one at once."""
+    RunStore().request_stop(run_id)
+
+
+def execute(run_id: str, on_progress=None) -> str:
+    """Body of the runner process: wait for a slot, train, record the outcome. Returns the status."""
+    store = RunStore()
+    run = store.get_run(run_id)
+    if run is None:
+        raise SystemExit(f"No run with id {run_id} in {store.path}")
+    store.set_process(run_id, os.getpid())
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if not _wait_for_slot(store, run_id):
+            store.finish(run_id, STOPPED, only_if_active=True)
+            return STOPPED
+        status = train(RunConfig.from_dict(run.config), run_id, store, on_progress)
+    except KeyboardInterrupt:
+        store.finish(run_id, INTERRUPTED, error="The training process was interrupted by a signal.")
+        return INTERRUPTED
+    except Exception as err:  # noqa: BLE001 - any training error must land in the store, not vanish
+        (paths.run_dir(run_id) / "error.txt").write_text(traceback.format_exc())
+        store.finish(run_id, FAILED, error=f"{type(err).__name__}: {err}")
+        return FAILED
+    return status
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _wait_for_slot(store: RunStore, run_id: str) -> bool:
+    """Block until this run may train (True) or it was stopped while queued (False)."""
+    while not store.claim_slot(run_id, max_concurrent_runs()):
+        if store.stop_requested(run_id):
+            return False
+        store.set_progress(run_id, {"state": "queued: waiting for the running run to finish"})
+        time.sleep(QUEUE_POLL_SECONDS)
+    return True
+
+
+def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> str:
+    """Train `config` in this process, writing everything for `run_id`. Returns the final status."""
+    import keras
+
+    from core.data import load_dataset
+    from core.models import build_model
+    from core.optim import OPTIMIZERS, build_optimizer
+    from core.training.callbacks import StudioCallback
+    from core.training.evaluate import classification_report
+    from core.training.prepare import prepare
+
+    run_dir = paths.run_dir(run_id)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    store.set_progress(run_id, {"state": "loading data"})
+    keras.utils.set_random_seed(config.seed)
+    data = prepare(load_dataset(config.dataset, config.dataset_params), config)
+
+    n_train = len(data.x_train)
+    batch_size = n_train if OPTIMIZERS[config.optimizer].full_batch else min(config.batch_size, n_train)
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    model = build_model(config.architecture, data.spec, config.arch_params)
+    optimizer = build_optimizer(config.optimizer, config.learning_rate, config.optimizer_params,
+                                config.schedule, steps_per_epoch, config.epochs)
+    loss, accuracy, encode = _loss_and_metric(config.loss, data.spec.num_classes)
+    model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
+
+    studio = StudioCallback(store, run_id, run_dir / "STOP", config.epochs, steps_per_epoch)
+    callbacks = [
+        studio,
+        keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoint.keras")),
+        keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, profile_batch=0),
+    ]
+    if on_progress:
+        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_progress(e, logs)))
+    validation = (data.x_val, encode(data.y_val)) if data.x_val is not None and len(data.x_val) else None
+
+    started = time.perf_counter()
+    model.fit(data.x_train, encode(data.y_train), batch_size=batch_size, epochs=config.epochs,
+              validation_data=validation, callbacks=callbacks, verbose=0, shuffle=True)
+    fit_seconds = time.perf_counter() - started
+
+    store.set_progress(run_id, {**_last_progress(store, run_id), "state": "evaluating on the test set"})
+    _save_atomically(model, run_dir / "model.keras")
+    (run_dir / "labels.json").write_text(json.dumps(data.class_names))
+    (run_dir / "preprocessing.json").write_text(json.dumps(data.preprocessing))
+    probabilities = model.predict(data.x_test, batch_size=512, verbose=0)
+    results = classification_report(data.y_test, probabilities, data.class_names)
+    results.update(
+        test_loss=float(loss(encode(data.y_test), probabilities)),
+        parameters=int(model.count_params()),
+        fit_seconds=fit_seconds,
+        samples_per_second=studio.step * batch_size / fit_seconds if fit_seconds else None,
+        epochs_completed=len(store.metrics(run_id, "epoch").epoch.unique()),
+        steps_completed=studio.step,
+        train_examples=n_train,
+        batch_size=batch_size,
+    )
+    store.set_results(run_id, results)
+    status = STOPPED if studio.stopped else COMPLETED
+    store.set_progress(run_id, {**_last_progress(store, run_id), "state": status})
+    store.finish(run_id, status)
+    return status
+
+
+def _loss_and_metric(loss_name: str, num_classes: int):
+    """The loss, an accuracy metric named 'accuracy', and how to encode integer labels for them."""
+    import keras
+    import numpy as np
+    if loss_name == "mse":  # MSE compares the softmax to a one-hot target
+        return (keras.losses.MeanSquaredError(), keras.metrics.CategoricalAccuracy(name="accuracy"),
+                lambda y: None if y is None else np.eye(num_classes, dtype="float32")[y])
+    return (keras.losses.SparseCategoricalCrossentropy(),
+            keras.metrics.SparseCategoricalAccuracy(name="accuracy"), lambda y: y)
+
+
+def _last_progress(store: RunStore, run_id: str) -> dict:
+    run = store.get_run(run_id)
+    return dict(run.progress) if run else {}
+
+
+def _save_atomically(model, path: Path) -> None:
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
