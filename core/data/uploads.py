@@ -62,7 +62,7 @@ def import_image_zip(data: bytes, title: str = "My images", image_size: int = 32
                 skipped["not an image file"] = skipped.get("not an image file", 0) + 1
                 continue
             try:
-                images.append(decode_image(archive.read(info), image_size))
+                images.append(decode_image(_read_entry(archive, info), image_size))
                 labels.append(label)
             except DataError as err:
                 reason = str(err).split(":")[0]
@@ -85,6 +85,9 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
     if not data:
         raise DataError("The file is empty (0 bytes). Upload a .zip with one folder per class.")
     if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data.startswith(b"PK\x03\x04"):
+            raise DataError("The zip file is corrupt or truncated (its table of contents is missing); "
+                            "the upload may have been cut short. Create it again and re-upload.")
         raise DataError("This is not a zip file. Upload a .zip with one folder per class, "
                         "for example cats/1.jpg, cats/2.jpg, dogs/1.jpg ...")
     try:
@@ -93,6 +96,13 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
     except (zipfile.BadZipFile, OSError, ValueError) as err:
         raise DataError(f"The zip file is corrupt ({err}). Create it again and re-upload.") from err
     return archive
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
+        raise DataError(f"corrupt zip entry: {err}") from err
 
 
 def _safe_entries(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:

@@ -1,0 +1,19 @@
+"""Model Studio: `streamlit run app.py`.
+
+The entry point only sets up navigation; it imports no TensorFlow, so the home page opens fast.
+"""
+import streamlit as st
+
+st.set_page_config(page_title="Model Studio", page_icon="🧪", layout="wide")
+
+PAGES = {
+    "Studio": [
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    ],
+    "Train": [
+        st.Page("pages/train.py", title="Train a model", icon="🏋️", url_path="train"),
+        st.Page("pages/runs.py", title="Runs", icon="📈", url_path="runs"),
+    ],
+}
+
+st.navigation(PAGES).run()

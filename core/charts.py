@@ -1,0 +1,101 @@
+"""Plotly figures shared by the pages: training curves, confusion matrices, data previews.
+
+Pure functions from data to `plotly.graph_objects.Figure`, so they are tested without a browser.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
+METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    return fig
+
+
+def curves_figure(metrics: pd.DataFrame, metric: str = "loss", steps_per_epoch: int | None = None) -> go.Figure:
+    """Train vs validation curve of `metric` against epochs.
+
+    Faint dots: running batch means inside each epoch (so the curve moves before the first epoch
+    ends); solid lines: end-of-epoch values for training and validation.
+    """
+    fig = go.Figure()
+    batch = metrics[(metrics.kind == "batch") & (metrics.name == metric)]
+    if len(batch) and steps_per_epoch:
+        fig.add_trace(go.Scatter(x=batch.step / steps_per_epoch, y=batch.value, mode="markers",
+                                 name="training (within epoch)", opacity=0.35,
+                                 marker=dict(color=TRAIN_COLOR, size=5)))
+    for name, label, color in ((metric, "training", TRAIN_COLOR), ("val_" + metric, "validation", VAL_COLOR)):
+        rows = metrics[(metrics.kind == "epoch") & (metrics.name == name)]
+        if len(rows):
+            fig.add_trace(go.Scatter(x=rows.epoch, y=rows.value, mode="lines+markers", name=label,
+                                     line=dict(color=color, width=3)))
+    fig.update_xaxes(title="epoch", rangemode="tozero")
+    fig.update_yaxes(title=METRIC_TITLES.get(metric, metric))
+    return _layout(fig, METRIC_TITLES.get(metric, metric))
+
+
+def overlay_figure(curves: dict[str, pd.DataFrame], metric: str, x: str = "epoch") -> go.Figure:
+    """One line per run for epoch-level `metric`; x is 'epoch' or 'time' (seconds)."""
+    fig = go.Figure()
+    for label, metrics in curves.items():
+        rows = metrics[(metrics.kind == "epoch") & (metrics.name == metric)]
+        if len(rows):
+            fig.add_trace(go.Scatter(x=rows[x], y=rows.value, mode="lines+markers", name=label))
+    fig.update_xaxes(title="epoch" if x == "epoch" else "seconds of training")
+    fig.update_yaxes(title=metric)
+    return _layout(fig, f"{metric} by {x}", height=380)
+
+
+def confusion_figure(matrix, class_names: list[str]) -> go.Figure:
+    matrix = np.asarray(matrix)
+    fig = px.imshow(matrix, x=class_names, y=class_names, text_auto=True, color_continuous_scale="Blues",
+                    labels=dict(x="predicted", y="true", color="examples"), aspect="auto")
+    fig.update_xaxes(type="category", side="bottom")
+    fig.update_yaxes(type="category")
+    return _layout(fig, "Confusion matrix (test set)", height=max(320, 36 * len(class_names) + 120))
+
+
+def per_class_figure(per_class_accuracy: list, class_names: list[str]) -> go.Figure:
+    values = [np.nan if v is None else v for v in per_class_accuracy]
+    fig = px.bar(x=class_names, y=values, labels=dict(x="class", y="accuracy"), range_y=[0, 1],
+                 text=[f"{v:.0%}" if v == v else "" for v in values])
+    fig.update_xaxes(type="category")
+    return _layout(fig, "Accuracy per class (test set)")
+
+
+def class_counts_figure(counts: dict[str, int]) -> go.Figure:
+    fig = px.bar(x=list(counts), y=list(counts.values()), labels=dict(x="class", y="examples"),
+                 text=list(counts.values()))
+    fig.update_xaxes(type="category")
+    return _layout(fig, "Examples per class", height=280)
+
+
+def image_grid_figure(images: np.ndarray, titles: list[str], columns: int = 8) -> go.Figure:
+    """A grid of sample images (N, H, W, C uint8), each titled with its label."""
+    images = np.asarray(images)
+    if images.shape[-1] == 1:
+        images = images[..., 0]
+        fig = px.imshow(images, facet_col=0, facet_col_wrap=columns, binary_string=True)
+    else:
+        fig = px.imshow(images, facet_col=0, facet_col_wrap=columns)
+    for annotation in fig.layout.annotations:
+        index = int(annotation.text.split("=")[-1])
+        annotation.text = titles[index]
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    rows = int(np.ceil(len(images) / columns))
+    return _layout(fig, "Sample images", height=110 * rows + 60)
+
+
+def scatter_figure(points: np.ndarray, labels: list[str]) -> go.Figure:
+    fig = px.scatter(x=points[:, 0], y=points[:, 1], color=labels, labels=dict(x="x₁", y="x₂", color="class"),
+                     opacity=0.75)
+    fig.update_yaxes(scaleanchor="x")
+    return _layout(fig, "The points to separate", height=380)

@@ -1,0 +1,148 @@
+"""Streamlit pieces shared by several pages (not a page itself: app.py lists the pages)."""
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from core import charts, paths
+from core.params import Param
+from core.runs import ACTIVE_STATUSES, Run, RunStore
+
+STATUS_BADGES = {
+    "queued": ("⏳", "gray"), "running": ("▶️", "blue"), "completed": ("✅", "green"),
+    "stopped": ("⏹️", "orange"), "failed": ("❌", "red"), "interrupted": ("⚠️", "red"),
+}
+
+
+def get_store() -> RunStore:
+    """The run store of the current data directory (one connection pool per directory)."""
+    return _store(str(paths.data_dir()))
+
+
+@st.cache_resource
+def _store(data_dir: str) -> RunStore:
+    return RunStore()
+
+
+def status_badge(status: str) -> None:
+    icon, color = STATUS_BADGES.get(status, ("", "gray"))
+    st.badge(status, icon=icon, color=color)
+
+
+def param_widget(name: str, spec: Param, key: str):
+    """One widget for one registry knob, chosen by its type and range."""
+    help_text = spec.help or None
+    if spec.choices is not None:
+        return st.selectbox(spec.label, spec.choices, index=spec.choices.index(spec.default),
+                            key=key, help=help_text)
+    if isinstance(spec.default, bool):
+        return st.toggle(spec.label, value=spec.default, key=key, help=help_text)
+    if isinstance(spec.default, int):
+        if spec.min is not None and spec.max is not None and spec.max - spec.min <= 16:
+            return st.slider(spec.label, int(spec.min), int(spec.max), spec.default, key=key, help=help_text)
+        return st.number_input(spec.label, value=spec.default, step=1, key=key, help=help_text)
+    if spec.log_scale:
+        options = sorted({spec.default, *[round(10 ** e, 10) for e in range(-6, 0)], 0.0})
+        return st.select_slider(spec.label, options, value=spec.default, key=key, help=help_text)
+    return st.slider(spec.label, float(spec.min), float(spec.max), float(spec.default), key=key,
+                     help=help_text)
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "…"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def progress_ui(run: Run) -> None:
+    p = run.progress or {}
+    state = p.get("state", run.status)
+    if "total_steps" not in p:
+        st.progress(0.0, text=f"{state.capitalize()}…")
+        return
+    fraction = min(1.0, p["step"] / max(1, p["total_steps"]))
+    if not run.is_active:
+        fraction = 1.0 if run.status == "completed" else fraction
+    text = (f"Epoch {min(p['epoch'], p['epochs'])}/{p['epochs']} · step {p['batch']}/{p['steps_per_epoch']}"
+            f" · {format_seconds(p.get('elapsed'))} elapsed")
+    if run.is_active:
+        text += f" · about {format_seconds(p.get('eta'))} left"
+    if state not in ("training",) and run.is_active:
+        text += f" · {state}"
+    st.progress(fraction, text=text)
+
+
+def curves_ui(run: Run, store: RunStore) -> None:
+    metrics = store.metrics(run.id)
+    if metrics.empty:
+        st.info("The curves appear here as soon as the first batches are done.")
+        return
+    steps_per_epoch = (run.progress or {}).get("steps_per_epoch")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.curves_figure(metrics, "loss", steps_per_epoch), key=f"loss-{run.id}")
+    right.plotly_chart(charts.curves_figure(metrics, "accuracy", steps_per_epoch), key=f"acc-{run.id}")
+
+
+def results_ui(run: Run) -> None:
+    r = run.results
+    if not r:
+        return
+    cols = st.columns(4)
+    cols[0].metric("Test accuracy", f"{r['test_accuracy']:.1%}", help=f"on {r['test_examples']:,} held-out examples")
+    cols[1].metric("Test loss", f"{r['test_loss']:.3f}")
+    cols[2].metric("Parameters", f"{r['parameters']:,}")
+    cols[3].metric("Training time", format_seconds(r.get("fit_seconds")),
+                   help=f"{r.get('samples_per_second') or 0:,.0f} examples per second")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.per_class_figure(r["per_class_accuracy"], r["class_names"]),
+                      key=f"per-class-{run.id}")
+    right.plotly_chart(charts.confusion_figure(r["confusion_matrix"], r["class_names"]),
+                       key=f"confusion-{run.id}")
+
+
+def run_panel_ui(run_id: str) -> None:
+    """Status, progress, Stop, live curves and (when done) results of one run.
+
+    While the run is active the panel is a fragment that re-reads the store every second; when
+    the run ends it reruns the page once more and stops polling.
+    """
+    store = get_store()
+    run = store.get_run(run_id)
+    if run is None:
+        st.warning("That run no longer exists (it was deleted).")
+        return
+    every = 1.0 if run.is_active else None
+
+    @st.fragment(run_every=every)
+    def live():
+        current = store.get_run(run_id)
+        if current is None:
+            return
+        head = st.columns([5, 1])
+        with head[0]:
+            st.markdown(f"**{current.name}** · run `{current.id}`")
+            status_badge(current.status)
+        if current.is_active and head[1].button("⏹ Stop", key=f"stop-{run_id}", type="primary",
+                                                 help="Stops after the current batch."):
+            store.request_stop(run_id)
+            st.toast("Stopping after the current batch…")
+        if current.status == "failed":
+            st.error(f"Training failed: {current.error}")
+        elif current.status == "interrupted":
+            st.warning(f"{current.error} The metrics written before are kept below.")
+        progress_ui(current)
+        curves_ui(current, store)
+        if every and not current.is_active:
+            st.rerun()  # the run just ended: redraw the whole page once, without polling
+
+    live()
+    if not run.is_active:
+        results_ui(run)
+
+
+def latest_run_id(store: RunStore) -> str | None:
+    runs = store.list_runs()
+    active = [r for r in runs if r.status in ACTIVE_STATUSES]
+    return (active or runs or [None])[0].id if (active or runs) else None

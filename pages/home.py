@@ -1,0 +1,43 @@
+"""Home: what the studio does, in plain words, and a door to every page. No TensorFlow here."""
+import streamlit as st
+
+from core.runs import ACTIVE_STATUSES
+from pages.common import get_store
+
+
+def intro_ui():
+    st.title("🧪 Model Studio")
+    st.markdown(
+        "See what deep-learning models do, and watch them learn. Everything runs **on this "
+        "computer**, offline: real Keras models, real data, real measurements.")
+
+
+def doors_ui():
+    left, right = st.columns(2)
+    with left.container(border=True):
+        st.subheader("🏋️ Train a model")
+        st.markdown("Pick a dataset (bundled, or your own images or texts), a network and an "
+                    "optimizer, press **Launch** and watch the loss fall, live. Stop it any time.")
+        st.page_link("pages/train.py", label="Open the training page", icon="➡️")
+    with right.container(border=True):
+        st.subheader("📈 Compare runs")
+        st.markdown("Every run is kept: its settings, curves and model. Overlay several runs, see "
+                    "what differs between them, download a model, delete the rest.")
+        st.page_link("pages/runs.py", label="Open the runs page", icon="➡️")
+
+
+def recent_runs_ui():
+    runs = get_store().list_runs()
+    if not runs:
+        st.info("No runs yet. The quickest first demo: **Train a model** → *Digits 8x8* → *CNN* → "
+                "**Launch**. It trains in a few seconds.")
+        return
+    active = [r for r in runs if r.status in ACTIVE_STATUSES]
+    done = [r for r in runs if r.results]
+    st.caption(f"{len(runs)} runs stored · {len(active)} active"
+               + (f" · best test accuracy {max(r.results['test_accuracy'] for r in done):.1%}" if done else ""))
+
+
+intro_ui()
+doors_ui()
+recent_runs_ui()

@@ -1,0 +1,271 @@
+"""Train: pick data, a network and an optimizer, launch, and watch it learn live."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import streamlit as st
+
+from core import charts, paths
+from core.data import DATASETS, IMAGE, TABULAR, TEXT, DataError, dataset_title, load_dataset
+from core.data import uploads
+from core.models import ARCHITECTURES
+from core.optim import OPTIMIZERS, SCHEDULES
+from core.params import ConfigError
+from core.training.config import LOSSES, RunConfig
+from pages.common import get_store, latest_run_id, param_widget, run_panel_ui
+
+SAMPLES = paths.ASSETS_DIR / "samples"
+
+
+def intro_ui():
+    st.title("🏋️ Train a model")
+    st.markdown("Choose **data**, a **network** and an **optimizer**, then press **Launch**. "
+                "Training runs in the background: the curves below update every second, and "
+                "you can stop it at any moment. Every run is kept on the *Runs* page.")
+
+
+# -- 1. data --------------------------------------------------------------------------------------
+
+def dataset_ui() -> tuple[str, dict] | None:
+    st.subheader("1 · Data")
+    source = st.segmented_control("Source", ["Bundled datasets", "Your own data"],
+                                  default="Bundled datasets", key="data_source")
+    if source == "Your own data":
+        return upload_ui()
+    key = st.selectbox("Dataset", list(DATASETS), format_func=lambda k: DATASETS[k].title,
+                       key="dataset")
+    spec = DATASETS[key]
+    st.caption(spec.description)
+    params = {}
+    if spec.params:
+        cols = st.columns(len(spec.params))
+        for col, (name, param) in zip(cols, spec.params.items()):
+            with col:
+                params[name] = param_widget(name, param, key=f"ds-{key}-{name}")
+    return key, params
+
+
+def upload_ui() -> tuple[str, dict] | None:
+    images_tab, texts_tab = st.tabs(["🖼️ Images (zip of class folders)", "📝 Texts (CSV)"])
+    with images_tab:
+        st.markdown("A **.zip** with one folder per class: `cats/1.jpg`, `cats/2.jpg`, `dogs/1.jpg` … "
+                    "Images are resized to a square; files that are not images are skipped and counted.")
+        size = st.select_slider("Image size (pixels)", [16, 24, 32, 48, 64], value=32, key="zip_size")
+        uploaded = st.file_uploader("Zip of class folders", type=["zip"], key="zip_upload")
+        if uploaded is not None:
+            _import_once(uploaded.file_id, lambda: uploads.import_image_zip(
+                uploaded.getvalue(), title=uploaded.name.rsplit(".", 1)[0], image_size=size))
+        if st.button("Use the sample: 120 drawn shapes (circle, square, triangle)", key="sample_zip"):
+            _import_once("sample-zip", lambda: uploads.import_image_zip(
+                (SAMPLES / "shapes.zip").read_bytes(), title="Sample shapes", image_size=size), force=True)
+    with texts_tab:
+        st.markdown("A **.csv** (UTF-8) with a header row, a text column and a label column.")
+        uploaded = st.file_uploader("CSV of texts and labels", type=["csv"], key="csv_upload")
+        if st.button("Use the sample: 150 short product reviews (positive / negative)", key="sample_csv"):
+            st.session_state["csv_bytes"] = ("sample", "Sample reviews", (SAMPLES / "reviews.csv").read_bytes())
+        elif uploaded is not None and uploaded.file_id != st.session_state.get("csv_seen"):
+            # Only a *new* upload replaces the current CSV (not every rerun with the file still there).
+            st.session_state["csv_seen"] = uploaded.file_id
+            st.session_state["csv_bytes"] = (uploaded.file_id, uploaded.name.rsplit(".", 1)[0],
+                                             uploaded.getvalue())
+        if "csv_bytes" in st.session_state:
+            csv_columns_ui(*st.session_state["csv_bytes"])
+    return stored_upload_ui()
+
+
+def csv_columns_ui(file_id: str, title: str, data: bytes) -> None:
+    try:
+        frame = uploads.read_csv_upload(data)
+    except DataError as err:
+        st.error(f"**{title}**: {err}")
+        return
+    text_guess, label_guess = uploads.guess_columns(frame)
+    columns = list(frame.columns)
+    left, right = st.columns(2)
+    text_col = left.selectbox("Text column", columns, index=columns.index(text_guess), key=f"tc-{file_id}")
+    label_col = right.selectbox("Label column", columns, index=columns.index(label_guess), key=f"lc-{file_id}")
+    st.dataframe(frame.head(5), hide_index=True)
+    if st.button(f"Import {len(frame):,} rows", key=f"import-{file_id}", type="primary"):
+        _import_once(f"{file_id}-{text_col}-{label_col}",
+                     lambda: uploads.import_text_csv(frame, text_col, label_col, title=title), force=True)
+
+
+def _import_once(token: str, do_import, force: bool = False) -> None:
+    """Import an upload once per file (reruns must not import it again), and report the outcome."""
+    done = st.session_state.setdefault("imported", {})
+    if token not in done or force:
+        try:
+            with st.spinner("Checking and converting your data…"):
+                report = do_import()
+            done[token] = ("ok", report)
+            st.session_state["upload_choice"] = report.dataset_key
+        except DataError as err:
+            done[token] = ("error", str(err))
+    outcome, detail = done[token]
+    if outcome == "error":
+        st.error(f"Could not use this file. {detail}")
+    else:
+        skipped = ", ".join(f"{n} {why}" for why, n in detail.skipped.items())
+        st.success(f"Imported **{detail.title}**: {sum(detail.class_counts.values()):,} examples in "
+                   f"{len(detail.class_counts)} classes." + (f" Skipped: {skipped}." if skipped else ""))
+
+
+def stored_upload_ui() -> tuple[str, dict] | None:
+    stored = uploads.list_uploads()
+    if not stored:
+        st.info("No uploaded data yet: upload a file above, or use a sample.")
+        return None
+    keys = [uploads.UPLOAD_PREFIX + m["id"] for m in stored]
+    titles = {uploads.UPLOAD_PREFIX + m["id"]: f"{m['title']} ({m['kind']}, "
+              f"{sum(m['class_counts'].values()):,} examples, {len(m['class_names'])} classes)" for m in stored}
+    choice = st.session_state.get("upload_choice")
+    index = keys.index(choice) if choice in keys else 0
+    key = st.selectbox("Train on", keys, index=index, format_func=titles.get, key="upload_select")
+    st.session_state["upload_choice"] = key
+    return key, {}
+
+
+def preview_ui(key: str, params: dict):
+    try:
+        with st.spinner("Loading the data…"):
+            data = load_dataset(key, params)
+    except DataError as err:
+        st.error(str(err))
+        return None
+    for note in data.notes:
+        st.caption(note)
+    left, right = st.columns([3, 2])
+    with left:
+        rng = np.random.default_rng(0)
+        pick = rng.choice(len(data.x), size=min(16, len(data.x)), replace=False)
+        titles = [data.class_names[i] for i in data.y[pick]]
+        if data.kind == IMAGE:
+            st.plotly_chart(charts.image_grid_figure(data.x[pick], titles), key="preview")
+        elif data.kind == TABULAR:
+            st.plotly_chart(charts.scatter_figure(data.x, [data.class_names[i] for i in data.y]), key="preview")
+        else:
+            st.dataframe({"text": data.x[pick], "label": titles}, hide_index=True)
+    with right:
+        st.plotly_chart(charts.class_counts_figure(data.class_counts()), key="counts")
+        st.caption(f"{len(data.x):,} training-pool examples · {len(data.x_test):,} test examples · "
+                   f"{data.num_classes} classes · input {'text' if data.kind == TEXT else data.input_shape}")
+    return data
+
+
+# -- 2. model -------------------------------------------------------------------------------------
+
+def architecture_ui(kind: str) -> tuple[str, dict]:
+    st.subheader("2 · Network")
+    fitting = [k for k, a in ARCHITECTURES.items() if kind in a.supports]
+    key = st.selectbox("Architecture", fitting, format_func=lambda k: ARCHITECTURES[k].title, key="arch")
+    st.caption(ARCHITECTURES[key].description)
+    params = {}
+    knobs = {n: p for n, p in ARCHITECTURES[key].params.items() if kind == TEXT or n != "embedding_dim"}
+    cols = st.columns(3)
+    for i, (name, param) in enumerate(knobs.items()):
+        with cols[i % 3]:
+            params[name] = param_widget(name, param, key=f"arch-{key}-{name}")
+    return key, params
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _summary(config_json: str):
+    from core.training.summary import summarize
+    summary = summarize(RunConfig.from_dict(json.loads(config_json)))
+    return summary.layers, summary.parameters
+
+
+def layer_table_ui(config: RunConfig) -> None:
+    try:
+        with st.spinner("Building the network to describe it (the first time loads TensorFlow)…"):
+            layers, parameters = _summary(config.to_json())
+    except (ConfigError, DataError, ValueError) as err:
+        st.error(f"This network cannot be built with these settings: {err}")
+        return
+    with st.expander(f"Layers · {parameters:,} trainable parameters", expanded=False):
+        st.dataframe(layers, hide_index=True)
+
+
+# -- 3. optimizer and training --------------------------------------------------------------------
+
+def optimizer_ui() -> dict:
+    st.subheader("3 · Optimizer and training")
+    left, right = st.columns(2)
+    with left:
+        key = st.selectbox("Optimizer", list(OPTIMIZERS), index=list(OPTIMIZERS).index("adam"),
+                           format_func=lambda k: OPTIMIZERS[k].title, key="optimizer")
+        st.code(OPTIMIZERS[key].rule, language=None, wrap_lines=True)
+        params = {name: param_widget(name, p, key=f"opt-{key}-{name}")
+                  for name, p in OPTIMIZERS[key].params.items()}
+        learning_rate = st.number_input("Learning rate α", value=0.001, format="%g", step=0.0005,
+                                        key="lr", help="How big a step the optimizer takes.")
+        schedule = st.selectbox("Learning-rate schedule", list(SCHEDULES), key="schedule",
+                                help="\n\n".join(SCHEDULES.values()))
+    with right:
+        epochs = st.number_input("Epochs", value=10, step=1, key="epochs",
+                                 help="Passes over the training data.")
+        batch_size = st.number_input("Batch size", value=64, step=1, key="batch_size",
+                                     disabled=OPTIMIZERS[key].full_batch,
+                                     help="Examples per optimizer step.")
+        if OPTIMIZERS[key].full_batch:
+            st.caption("Full-batch gradient descent uses the whole training set for every step.")
+        validation_split = st.slider("Validation split", 0.0, 0.5, 0.2, 0.05, key="val_split",
+                                     help="Share of the training pool held back to check for over-fitting.")
+        loss = st.selectbox("Loss", list(LOSSES), format_func=LOSSES.get, key="loss")
+        seed = st.number_input("Seed", value=0, step=1, key="seed", help="Same seed, same run.")
+    return dict(optimizer=key, optimizer_params=params, learning_rate=learning_rate, schedule=schedule,
+                epochs=epochs, batch_size=batch_size, validation_split=validation_split, loss=loss, seed=seed)
+
+
+# -- 4. launch and watch --------------------------------------------------------------------------
+
+def launch_ui(config: RunConfig) -> None:
+    st.subheader("4 · Launch")
+    name = st.text_input("Run name (optional)", key="run_name",
+                         placeholder=f"{ARCHITECTURES[config.architecture].title} on {dataset_title(config.dataset)}")
+    if not st.button("🚀 Launch", type="primary", key="launch"):
+        return
+    from core.training import launch
+    config = dataclasses.replace(config, name=name.strip())
+    busy = [r for r in get_store().list_runs() if r.is_active]
+    try:
+        with st.spinner("Checking the settings…"):
+            run_id = launch(config)
+    except ConfigError as err:
+        st.error("Cannot launch yet. Please fix:\n" + "\n".join(f"- {p}" for p in err.problems))
+        return
+    except DataError as err:
+        st.error(f"Cannot launch: {err}")
+        return
+    st.session_state["run_id"] = run_id
+    if busy:
+        st.info(f"Another run is training ({busy[0].name}); this one is **queued** and starts by "
+                "itself when a slot frees up.")
+    else:
+        st.toast("Run launched: training starts in a few seconds.")
+
+
+def current_run_ui() -> None:
+    run_id = st.session_state.get("run_id") or latest_run_id(get_store())
+    if run_id:
+        st.divider()
+        st.subheader("Current run")
+        run_panel_ui(run_id)
+
+
+def main():
+    intro_ui()
+    chosen = dataset_ui()
+    data = preview_ui(*chosen) if chosen else None
+    if data is not None:
+        arch, arch_params = architecture_ui(data.kind)
+        model = RunConfig(dataset=chosen[0], dataset_params=chosen[1], architecture=arch,
+                          arch_params=arch_params)
+        layer_table_ui(model)
+        launch_ui(dataclasses.replace(model, **optimizer_ui()))
+    current_run_ui()
+
+
+main()

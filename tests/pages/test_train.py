@@ -1,0 +1,129 @@
+"""The Train page through AppTest: launch a real run, uploads, and every bad input it can get."""
+import io
+import zipfile
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core import paths
+from core.runs import RunStore
+from tests.pages.conftest import PAGE_TIMEOUT, texts, wait_for_run
+
+
+@pytest.fixture
+def at():
+    return AppTest.from_file("../../pages/train.py", default_timeout=PAGE_TIMEOUT).run()
+
+
+def _png(color) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 20), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_opens_with_bundled_data_preview_and_layer_table(at):
+    assert not at.exception
+    assert at.selectbox(key="dataset").value == "digits"
+    assert len(at.get("plotly_chart")) >= 2  # sample grid and class counts
+    assert any("trainable parameters" in e.label for e in at.expander)
+
+
+def test_launch_runs_to_completion_and_shows_results(at):
+    at.number_input(key="epochs").set_value(2)
+    at.button(key="launch").click().run()
+    assert not at.exception
+    run_id = at.session_state["run_id"]
+    run = wait_for_run(run_id)
+    assert run.status == "completed"
+    at.run()
+    labels = [m.label for m in at.metric]
+    assert "Test accuracy" in labels
+    assert not at.error
+
+
+@pytest.mark.parametrize("widget, value, message", [
+    ("epochs", 0, "Epochs must be at least 1"),
+    ("lr", -0.01, "Learning rate must be greater than 0"),
+    ("batch_size", 5000, "larger than the 1,150 training examples"),
+])
+def test_bad_hyperparameters_get_a_clear_message(at, widget, value, message):
+    at.number_input(key=widget).set_value(value)
+    at.button(key="launch").click().run()
+    assert not at.exception
+    assert message in texts(at.error)
+    assert "run_id" not in at.session_state
+    assert RunStore().list_runs() == []
+
+
+def test_second_launch_is_queued_while_first_trains(at, monkeypatch):
+    at.number_input(key="epochs").set_value(30)
+    at.button(key="launch").click().run()
+    first = at.session_state["run_id"]
+    at.number_input(key="epochs").set_value(1)
+    at.button(key="launch").click().run()
+    second = at.session_state["run_id"]
+    assert second != first
+    assert "queued" in texts(at.info)
+    RunStore().request_stop(first)
+    assert wait_for_run(first).status == "stopped"
+    assert wait_for_run(second).status == "completed"
+
+
+def _own_data(at):
+    at.segmented_control(key="data_source").set_value("Your own data").run()
+    return at
+
+
+def test_zip_upload_imports_and_previews(at):
+    _own_data(at)
+    files = {f"{name}/{i}.png": _png(color) for name, color in (("red", "red"), ("blue", "blue"))
+             for i in range(4)}
+    files["red/notes.txt"] = b"not an image"
+    at.file_uploader(key="zip_upload").set_value(("colours.zip", _zip(files), "application/zip")).run()
+    assert not at.exception
+    assert "Imported **colours**: 8 examples in 2 classes" in texts(at.success)
+    assert "1 not an image file" in texts(at.success)
+    assert at.selectbox(key="upload_select").value.startswith("upload:")
+    assert at.selectbox(key="arch").options  # the model section is there for the upload
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.zip", b"", "The file is empty"),
+    ("notes.zip", b"just some text, not a zip", "This is not a zip file"),
+    ("corrupt.zip", _zip({"a/1.png": _png("red"), "b/1.png": _png("blue")})[:-30], "corrupt"),
+    ("escape.zip", _zip({"../evil/1.png": _png("red"), "b/1.png": _png("blue")}), "points outside its folder"),
+    ("one.zip", _zip({"a/1.png": _png("red"), "a/2.png": _png("red")}), "Only one class"),
+    ("tiny.zip", _zip({"a/1.png": _png("red"), "b/1.png": _png("blue"), "b/2.png": _png("blue")}),
+     "'a' (1)"),
+], ids=["empty", "not-a-zip", "truncated", "zip-slip", "one-class", "class-with-one-image"])
+def test_bad_zip_uploads_get_a_clear_message(at, name, data, message):
+    _own_data(at)
+    at.file_uploader(key="zip_upload").set_value((name, data, "application/zip")).run()
+    assert not at.exception
+    assert message in texts(at.error)
+    assert not list(paths.uploads_dir().glob("*/meta.json"))  # nothing half-imported is kept
+    # The page still works: the sample import goes through afterwards.
+    at.button(key="sample_zip").click().run()
+    assert "Imported **Sample shapes**" in texts(at.success)
+
+
+def test_csv_upload_and_bad_csvs(at):
+    _own_data(at)
+    at.file_uploader(key="csv_upload").set_value(("bad.csv", "text,label\ncafé,x\n".encode("latin-1"), "text/csv")).run()
+    assert "not UTF-8" in texts(at.error)
+    at.file_uploader(key="csv_upload").set_value(("one.csv", b"only\nhello\n", "text/csv")).run()
+    assert "at least two columns" in texts(at.error)
+    at.button(key="sample_csv").click().run()
+    assert not at.exception
+    at.button(key="import-sample").click().run()
+    assert "Imported **Sample reviews**: 150 examples in 2 classes" in texts(at.success)
+    assert "RNN (SimpleRNN / LSTM / GRU)" in at.selectbox(key="arch").options  # text: sequence models
