@@ -15,11 +15,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import psutil
 
 from core import paths
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 QUEUED, RUNNING, COMPLETED, STOPPED, FAILED, INTERRUPTED = (
     "queued", "running", "completed", "stopped", "failed", "interrupted")
@@ -241,8 +244,9 @@ class RunStore:
         conn.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         conn.execute("COMMIT")
 
-    def metrics(self, run_id: str, kind: str | None = None) -> pd.DataFrame:
+    def metrics(self, run_id: str, kind: str | None = None) -> "pd.DataFrame":
         """Metrics in long form: columns run_id, kind, epoch, step, time, name, value."""
+        import pandas as pd  # imported here: the home page lists runs and must open fast
         sql, args = "SELECT * FROM metrics WHERE run_id = ?", [run_id]
         if kind:
             sql += " AND kind = ?"

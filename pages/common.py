@@ -5,7 +5,7 @@ import math
 
 import streamlit as st
 
-from core import charts, paths
+from core import paths
 from core.params import Param
 from core.runs import ACTIVE_STATUSES, Run, RunStore
 
@@ -75,6 +75,7 @@ def progress_ui(run: Run) -> None:
 
 
 def curves_ui(run: Run, store: RunStore) -> None:
+    from core import charts  # Plotly loads on first chart, not with the home page
     metrics = store.metrics(run.id)
     if metrics.empty:
         st.info("The curves appear here as soon as the first batches are done.")
@@ -86,6 +87,7 @@ def curves_ui(run: Run, store: RunStore) -> None:
 
 
 def results_ui(run: Run) -> None:
+    from core import charts  # Plotly loads on first chart, not with the home page
     r = run.results
     if not r:
         return
