@@ -17,7 +17,7 @@ METRICS = {"val_loss": "Validation loss", "loss": "Training loss",
 
 def intro_ui():
     st.title("📈 Runs")
-    st.markdown("Every training run, kept across refreshes and restarts. Tick several rows to "
+    st.markdown("Every training run, kept across refreshes and restarts. Pick several runs to "
                 "overlay their curves and see what differs between their settings.")
 
 
@@ -40,12 +40,15 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
 
 
 def table_ui(runs: list[Run]) -> list[Run]:
-    table = runs_table(runs)
-    event = st.dataframe(
-        table, hide_index=True, on_select="rerun", selection_mode="multi-row", key="runs_table",
+    st.dataframe(
+        runs_table(runs), hide_index=True, key="runs_table",
         column_config={"test accuracy": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
                        "learning rate": st.column_config.NumberColumn(format="%g")})
-    return [runs[i] for i in event.selection.rows]
+    by_id = {run.id: run for run in runs}
+    chosen = st.multiselect("Runs to inspect (one) or compare (several)", list(by_id),
+                            format_func=lambda i: f"{by_id[i].name} · {by_id[i].status} · {i}",
+                            key="selected_runs")
+    return [by_id[i] for i in chosen]
 
 
 def compare_ui(selected: list[Run]) -> None:
@@ -116,7 +119,7 @@ def main():
         return
     selected = table_ui(runs)
     if not selected:
-        st.caption("Tick a row to see its details; tick several to compare them.")
+        st.caption("Pick a run above to see its details; pick several to compare them.")
     elif len(selected) == 1:
         detail_ui(selected[0])
     else:

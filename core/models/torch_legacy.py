@@ -36,9 +36,12 @@ _STORAGE_DTYPES = {
 
 @dataclass(frozen=True)
 class _StorageType:
-    """Stands in for ``torch.FloatStorage`` etc.; deliberately not callable."""
+    """Stands in for ``torch.FloatStorage`` etc. in persistent ids; never to be called."""
     name: str
     dtype: np.dtype
+
+    def __call__(self, *args, **kwargs):
+        raise pickle.UnpicklingError(f"refusing to call torch.{self.name}")
 
 
 @dataclass(frozen=True)

@@ -20,3 +20,10 @@ def wait_for_run(run_id: str, timeout: float = 120) -> "Run":
 
 def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
+
+
+def open_page(page: str):
+    """Run the real app (navigation included) and switch to `page`, e.g. 'pages/train.py'."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file("../../app.py", default_timeout=PAGE_TIMEOUT)
+    return at.switch_page(page).run()

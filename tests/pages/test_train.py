@@ -4,16 +4,15 @@ import zipfile
 
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from core import paths
 from core.runs import RunStore
-from tests.pages.conftest import PAGE_TIMEOUT, texts, wait_for_run
+from tests.pages.conftest import open_page, texts, wait_for_run
 
 
 @pytest.fixture
 def at():
-    return AppTest.from_file("../../pages/train.py", default_timeout=PAGE_TIMEOUT).run()
+    return open_page("pages/train.py")
 
 
 def _png(color) -> bytes:

