@@ -15,6 +15,19 @@ STATUS_BADGES = {
 }
 
 
+def page_setup() -> None:
+    """Call first in every page: make sure the page runs inside app.py's navigation.
+
+    Streamlit keeps its legacy "pages/ folder" mode on until the first `st.navigation` call, so a
+    deep link (say /train) opened on a freshly started server runs the page file alone, without
+    app.py: wrong sidebar, no wide layout. Switch that mode off and rerun through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def get_store() -> RunStore:
     """The run store of the current data directory (one connection pool per directory)."""
     return _store(str(paths.data_dir()))

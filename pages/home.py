@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core.runs import ACTIVE_STATUSES
-from pages.common import get_store
+from pages.common import get_store, page_setup
 
 
 def intro_ui():
@@ -38,6 +38,7 @@ def recent_runs_ui():
                + (f" · best test accuracy {max(r.results['test_accuracy'] for r in done):.1%}" if done else ""))
 
 
+page_setup()
 intro_ui()
 doors_ui()
 recent_runs_ui()

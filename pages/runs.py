@@ -9,7 +9,7 @@ import streamlit as st
 from core import charts
 from core.data import dataset_title
 from core.runs import Run
-from pages.common import format_seconds, get_store, run_panel_ui
+from pages.common import page_setup, format_seconds, get_store, run_panel_ui
 
 METRICS = {"val_loss": "Validation loss", "loss": "Training loss",
            "val_accuracy": "Validation accuracy", "accuracy": "Training accuracy"}
@@ -111,6 +111,7 @@ def actions_ui(run: Run) -> None:
 
 
 def main():
+    page_setup()
     intro_ui()
     runs = get_store().list_runs()
     if not runs:

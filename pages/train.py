@@ -14,7 +14,7 @@ from core.models import ARCHITECTURES
 from core.optim import OPTIMIZERS, SCHEDULES
 from core.params import ConfigError
 from core.training.config import LOSSES, RunConfig
-from pages.common import get_store, latest_run_id, param_widget, run_panel_ui
+from pages.common import page_setup, get_store, latest_run_id, param_widget, run_panel_ui
 
 SAMPLES = paths.ASSETS_DIR / "samples"
 
@@ -256,6 +256,7 @@ def current_run_ui() -> None:
 
 
 def main():
+    page_setup()
     intro_ui()
     chosen = dataset_ui()
     data = preview_ui(*chosen) if chosen else None

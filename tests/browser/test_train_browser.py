@@ -7,6 +7,9 @@ pytestmark = pytest.mark.browser
 def test_launch_run_and_see_curves(app_url, page, tmp_path):
     page.goto(app_url + "/train")
     page.get_by_role("button", name="🚀 Launch").click(timeout=90_000)  # first load imports TensorFlow
+    # A deep link on a fresh server still gets the app's navigation (not Streamlit's pages/ listing).
+    sidebar = page.get_by_test_id("stSidebarNav").inner_text()
+    assert "Train a model" in sidebar and "common" not in sidebar, sidebar
     page.get_by_text("Current run").wait_for(timeout=30_000)
     # The live panel draws the loss curve with a 'validation' trace once the first epoch ends.
     loss_chart = page.locator(".js-plotly-plot").filter(has_text="Loss").filter(has_text="validation")
