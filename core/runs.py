@@ -128,7 +128,8 @@ class RunStore:
     # -- runs -----------------------------------------------------------------------------------
     def create_run(self, config: dict, name: str = "") -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
-        name = name or f"{config.get('architecture', 'model')} on {config.get('dataset', 'data')}"
+        name = name or " · ".join(str(config.get(k, "?")) for k in ("architecture", "dataset", "optimizer")) \
+            + f" α={config.get('learning_rate', '?')}"
         self._conn().execute(
             "INSERT INTO runs (id, name, created_at, status, config) VALUES (?, ?, ?, ?, ?)",
             (run_id, name, time.time(), QUEUED, json.dumps(config)))
