@@ -16,4 +16,6 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+st.session_state["_app_navigation"] = True  # pages/common.py:page_setup checks it
+page.run()

@@ -9,6 +9,7 @@ from core import paths
 from core.params import Param
 from core.runs import ACTIVE_STATUSES, Run, RunStore
 
+APP_NAVIGATION_FLAG = "_app_navigation"  # set by app.py on every run
 STATUS_BADGES = {
     "queued": ("⏳", "gray"), "running": ("▶️", "blue"), "completed": ("✅", "green"),
     "stopped": ("⏹️", "orange"), "failed": ("❌", "red"), "interrupted": ("⚠️", "red"),
@@ -20,12 +21,14 @@ def page_setup() -> None:
 
     Streamlit keeps its legacy "pages/ folder" mode on until the first `st.navigation` call, so a
     deep link (say /train) opened on a freshly started server runs the page file alone, without
-    app.py: wrong sidebar, no wide layout. Switch that mode off and rerun through app.py.
+    app.py: wrong sidebar, no wide layout. Then switch that mode off and rerun, once, through app.py.
     """
+    if st.session_state.get(APP_NAVIGATION_FLAG) or st.session_state.get("_navigation_retried"):
+        return
     from streamlit.runtime.pages_manager import PagesManager
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    st.session_state["_navigation_retried"] = True
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def get_store() -> RunStore:
@@ -117,6 +120,30 @@ def results_ui(run: Run) -> None:
                        key=f"confusion-{run.id}")
 
 
+def mistakes_ui(run: Run) -> None:
+    """A gallery (images) or table (texts) of the test examples the model got most wrong."""
+    from core.data import IMAGE, TEXT, DataError, load_dataset
+    items, r = run.results.get("mistakes"), run.results
+    if not items:
+        return
+    try:
+        data = load_dataset(run.config["dataset"], run.config.get("dataset_params"))
+    except DataError:
+        return  # the data is gone (a deleted upload): nothing to show, nothing to break
+    names = r["class_names"]
+    with st.expander(f"What it got wrong · {len(items)} of the {r['test_examples']:,} test examples, "
+                     "most confident mistakes first"):
+        if data.kind == IMAGE:
+            shown = items[:24]
+            st.image([data.x_test[m["index"]] for m in shown], width=96,
+                     caption=[f"{names[m['true']]} → {names[m['predicted']]} ({m['confidence']:.0%})"
+                              for m in shown])
+        elif data.kind == TEXT:
+            st.dataframe([{"text": data.x_test[m["index"]], "true": names[m["true"]],
+                           "predicted": names[m["predicted"]], "confidence": m["confidence"]}
+                          for m in items], hide_index=True)
+
+
 def run_panel_ui(run_id: str) -> None:
     """Status, progress, Stop, live curves and (when done) results of one run.
 
@@ -155,6 +182,7 @@ def run_panel_ui(run_id: str) -> None:
     live()
     if not run.is_active:
         results_ui(run)
+        mistakes_ui(run)
 
 
 def latest_run_id(store: RunStore) -> str | None:

@@ -24,4 +24,15 @@ def classification_report(y_true, probabilities, class_names: list[str]) -> dict
         "class_names": class_names,
         "per_class_accuracy": [None if np.isnan(a) else float(a) for a in per_class],
         "confusion_matrix": matrix.tolist(),
+        "mistakes": mistakes(y_true, probabilities),
     }
+
+
+def mistakes(y_true, probabilities, limit: int = 48) -> list[dict]:
+    """The test examples the model got wrong, most confident first (for a gallery of errors)."""
+    probabilities = np.asarray(probabilities)
+    y_pred = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(y_pred != np.asarray(y_true))
+    wrong = wrong[np.argsort(-probabilities[wrong, y_pred[wrong]])][:limit]
+    return [{"index": int(i), "true": int(y_true[i]), "predicted": int(y_pred[i]),
+             "confidence": float(probabilities[i, y_pred[i]])} for i in wrong]
