@@ -1,6 +1,7 @@
 """The Keras callback that connects a training run to the run store."""
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -15,7 +16,12 @@ class StudioCallback(keras.callbacks.Callback):
     Per batch it only does a stat() of the stop file (microseconds); it writes the running batch
     metrics at most every `batch_interval` seconds, so the store sees about one write a second
     whatever the batch speed. Every epoch's metrics are written in full.
+
+    `async_safe` lets Keras run the batch hook on a helper thread, so reading the batch's loss
+    (a device sync) never stalls the training loop; a stop request then lands within a batch or two.
     """
+
+    async_safe = True
 
     def __init__(self, store: RunStore, run_id: str, stop_file: Path, epochs: int,
                  steps_per_epoch: int, batch_interval: float = 0.5):
@@ -23,6 +29,7 @@ class StudioCallback(keras.callbacks.Callback):
         self.store, self.run_id, self.stop_file = store, run_id, Path(stop_file)
         self.epochs, self.steps_per_epoch, self.batch_interval = epochs, steps_per_epoch, batch_interval
         self.stopped = False
+        self._lock = threading.Lock()  # batch hooks may run concurrently on Keras's thread pool
         self.step = 0
         self.epoch = 0
 
@@ -34,16 +41,17 @@ class StudioCallback(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
-        if self.stop_file.exists():
-            self.stopped = True
-            self.model.stop_training = True  # Keras checks this after every batch
-        now = time.perf_counter()
-        if now - self.last_write >= self.batch_interval and logs:
-            self.last_write = now
-            self.store.log_metrics(self.run_id, "batch", self.epoch, self.step, now - self.start,
-                                   {k: float(v) for k, v in logs.items()})
-            self._progress("training", batch + 1)
+        with self._lock:
+            self.step += 1
+            if self.stop_file.exists():
+                self.stopped = True
+                self.model.stop_training = True  # Keras checks this after every batch
+            now = time.perf_counter()
+            if now - self.last_write >= self.batch_interval and logs:
+                self.last_write = now
+                self.store.log_metrics(self.run_id, "batch", self.epoch, self.step, now - self.start,
+                                       {k: float(v) for k, v in logs.items()})
+                self._progress("training", batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
         values = {k: float(v) for k, v in (logs or {}).items()}
