@@ -53,8 +53,8 @@ def build_mlp(spec: InputSpec, hidden_layers=2, units=64, activation="relu",
     """Multi-layer perceptron: h = activation(W·x + b), repeated; text as a bag of embeddings."""
     import keras
     inputs, x = _inputs(spec)
-    if spec.kind == TEXT:
-        x = _as_sequence(x, spec, embedding_dim)
+    if spec.kind == TEXT:  # the mask makes the average skip padding: a mean over real words
+        x = _as_sequence(x, spec, embedding_dim, mask_zero=True)
         x = keras.layers.GlobalAveragePooling1D(name="bag_of_words")(x)
     else:
         x = keras.layers.Flatten(name="flatten")(x)
