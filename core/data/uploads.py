@@ -52,17 +52,30 @@ class ImportReport:
 def import_image_zip(data: bytes, title: str = "My images", image_size: int = 32) -> ImportReport:
     """Validate a zip of class folders, decode and resize every image, and store the result."""
     archive = _open_zip(data)
-    entries = _safe_entries(archive)
-    by_class = _group_by_class(entries)
+    by_class = _group_by_class(_safe_entries(archive))
+    return _import_images({name: [(info.filename, lambda info=info: _read_entry(archive, info))
+                                  for info in infos] for name, infos in by_class.items()},
+                          title, image_size)
+
+
+def import_image_files(files: dict[str, list[tuple[str, bytes]]], title: str = "My images",
+                       image_size: int = 224) -> ImportReport:
+    """Images given class by class in the page: {class name: [(file name, bytes), ...]}."""
+    return _import_images({name.strip(): [(fname, lambda data=data: data) for fname, data in items]
+                           for name, items in files.items() if name.strip()}, title, image_size)
+
+
+def _import_images(by_class: dict[str, list], title: str, image_size: int) -> ImportReport:
+    """Decode every (file name, read()) per class; skip and count what is not a usable image."""
     images, labels, skipped = [], [], {}
     class_names = sorted(by_class)
     for label, name in enumerate(class_names):
-        for info in by_class[name]:
-            if Path(info.filename).suffix.lower() not in IMAGE_SUFFIXES:
+        for filename, read in by_class[name]:
+            if Path(filename).suffix.lower() not in IMAGE_SUFFIXES:
                 skipped["not an image file"] = skipped.get("not an image file", 0) + 1
                 continue
             try:
-                images.append(decode_image(_read_entry(archive, info), image_size))
+                images.append(decode_image(read(), image_size))
                 labels.append(label)
             except DataError as err:
                 reason = str(err).split(":")[0]

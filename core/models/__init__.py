@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from core.models import architectures as arch
+from core.models import transfer
 from core.models.architectures import InputSpec
 from core.params import ConfigError, Param, resolve
 
@@ -19,6 +20,10 @@ class Architecture:
     supports: frozenset
     description: str
     params: dict[str, Param] = field(default_factory=dict)
+    # Transfer learning: turn the data into features once (Prepared, config, progress) -> Prepared,
+    # then after training wrap the trained model into the full model to save: (model) -> model.
+    featurizer: Callable | None = None
+    assemble: Callable | None = None
 
 
 _DROPOUT = Param(0.0, "Dropout", 0.0, 0.9, help="Fraction of units switched off at random while training.")
@@ -63,6 +68,17 @@ ARCHITECTURES: dict[str, Architecture] = {
          "ff_units": Param(128, "Feed-forward units", 8, 2048),
          "embedding_dim": _EMBEDDING,
          "dropout": Param(0.1, "Dropout", 0.0, 0.9)}),
+    "efficientnet_transfer": Architecture(
+        "Transfer learning on EfficientNet-Lite0 (ImageNet features)", transfer.build_head,
+        frozenset({"image"}),
+        "Keeps what a network learned from 1.28 million ImageNet photos and trains only a new last "
+        "layer on your classes: good results from a few dozen photos.",
+        {"augment_copies": Param(2, "Augmented copies per photo", 0, 10,
+                                 help="Extra randomly flipped, rotated, zoomed and brightened copies."),
+         "dropout": Param(0.2, "Dropout", 0.0, 0.9)},
+        featurizer=lambda data, config, progress=None: transfer.featurize(
+            data, config.arch_params.get("augment_copies", 2), config.seed, progress),
+        assemble=transfer.assemble),
 }
 
 
@@ -75,7 +91,8 @@ def resolve_arch_params(key: str, params: dict | None) -> tuple[dict, list[str]]
 def build_model(key: str, spec: InputSpec, params: dict | None = None):
     """Build architecture `key` for `spec`; raises ConfigError for bad knobs or unsupported data."""
     values, problems = resolve_arch_params(key, params)
-    if not problems and spec.kind not in ARCHITECTURES[key].supports:
+    featurized = ARCHITECTURES[key].featurizer is not None and spec.kind == transfer.FEATURES
+    if not problems and spec.kind not in ARCHITECTURES[key].supports and not featurized:
         problems.append(f"{ARCHITECTURES[key].title} cannot read {spec.kind} data; it works on "
                         f"{' and '.join(sorted(ARCHITECTURES[key].supports))} data.")
     if problems:

@@ -100,7 +100,7 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     import keras
 
     from core.data import load_dataset
-    from core.models import build_model
+    from core.models import ARCHITECTURES, build_model
     from core.optim import OPTIMIZERS, build_optimizer
     from core.training.callbacks import StudioCallback
     from core.training.evaluate import classification_report
@@ -111,6 +111,10 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     store.set_progress(run_id, {"state": "loading data"})
     keras.utils.set_random_seed(config.seed)
     data = prepare(load_dataset(config.dataset, config.dataset_params), config)
+    architecture = ARCHITECTURES[config.architecture]
+    if architecture.featurizer:  # transfer learning: features once, then train a small head
+        data = architecture.featurizer(data, config, lambda done, total: store.set_progress(
+            run_id, {"state": f"computing image features ({done}/{total})"}))
 
     n_train = len(data.x_train)
     batch_size = n_train if OPTIMIZERS[config.optimizer].full_batch else min(config.batch_size, n_train)
@@ -137,7 +141,7 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     fit_seconds = time.perf_counter() - started
 
     store.set_progress(run_id, {**_last_progress(store, run_id), "state": "evaluating on the test set"})
-    _save_atomically(model, run_dir / "model.keras")
+    _save_atomically(architecture.assemble(model) if architecture.assemble else model, run_dir / "model.keras")
     (run_dir / "labels.json").write_text(json.dumps(data.class_names))
     (run_dir / "preprocessing.json").write_text(json.dumps(data.preprocessing))
     probabilities = model.predict(data.x_test, batch_size=512, verbose=0)
