@@ -10,6 +10,9 @@ PAGES = {
     "Studio": [
         st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     ],
+    "Labs": [
+        st.Page("pages/image_lab.py", title="Image Lab", icon="🖼️", url_path="image_lab"),
+    ],
     "Train": [
         st.Page("pages/train.py", title="Train a model", icon="🏋️", url_path="train"),
         st.Page("pages/runs.py", title="Runs", icon="📈", url_path="runs"),

@@ -99,3 +99,13 @@ def scatter_figure(points: np.ndarray, labels: list[str]) -> go.Figure:
                      opacity=0.75)
     fig.update_yaxes(scaleanchor="x")
     return _layout(fig, "The points to separate", height=380)
+
+
+def top_k_figure(top: list[tuple[str, float]]) -> go.Figure:
+    """Horizontal probability bars, most likely class on top."""
+    labels = [label for label, _ in top][::-1]
+    values = [p for _, p in top][::-1]
+    fig = px.bar(x=values, y=labels, orientation="h", range_x=[0, 1], text=[f"{p:.1%}" for p in values],
+                 labels=dict(x="probability", y=""))
+    fig.update_yaxes(type="category")
+    return _layout(fig, "Top classes", height=60 + 48 * len(top))

@@ -105,11 +105,14 @@ def list_image_models(store: RunStore | None = None) -> list[ImageModelInfo]:
 def load_image_model(key: str, progress=None) -> ImageClassifier:
     """Load a classifier by key; the pretrained one is converted on first use (progress reported)."""
     if key.startswith(RUN_PREFIX):
-        return _load_run_model(key[len(RUN_PREFIX):])
-    from core.models.pretrained import PRETRAINED, load_pretrained
-    model, labels = load_pretrained(key, paths.data_dir() / "models", progress)
-    return ImageClassifier(model, labels, _pretrained_card(key), crop_fraction=224 / 256,
-                           normalize=PRETRAINED[key].preprocess, outputs_logits=True)
+        classifier = _load_run_model(key[len(RUN_PREFIX):])
+    else:
+        from core.models.pretrained import PRETRAINED, load_pretrained
+        model, labels = load_pretrained(key, paths.data_dir() / "models", progress)
+        classifier = ImageClassifier(model, labels, _pretrained_card(key), crop_fraction=224 / 256,
+                                     normalize=PRETRAINED[key].preprocess, outputs_logits=True)
+    classifier.predict(np.zeros((32, 32, 3), np.uint8))  # compile the predict step now, not on the user's photo
+    return classifier
 
 
 def _load_run_model(run_id: str) -> ImageClassifier:

@@ -13,6 +13,11 @@ def intro_ui():
 
 
 def doors_ui():
+    with st.container(border=True):
+        st.subheader("🖼️ Image Lab")
+        st.markdown("Show it a photo: a real ImageNet model names what it sees, shows **where** it "
+                    "looked (Grad-CAM heatmap), and learns your own classes from a few examples.")
+        st.page_link("pages/image_lab.py", label="Open the Image Lab", icon="➡️")
     left, right = st.columns(2)
     with left.container(border=True):
         st.subheader("🏋️ Train a model")

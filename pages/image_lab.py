@@ -1,0 +1,278 @@
+"""Image Lab: show the model a photo, see what it recognises and why; teach it your own classes."""
+from __future__ import annotations
+
+
+import numpy as np
+import streamlit as st
+
+from core.data import DataError, uploads
+from pages.common import get_store, page_setup, run_panel_ui
+
+MAX_UPLOAD_MB = 25
+PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
+DEFAULT_MODEL = "efficientnet_lite0_imagenet"
+
+
+def intro_ui():
+    st.title("🖼️ Image Lab")
+    st.markdown("Show the computer a photo: a real ImageNet model (EfficientNet-Lite0, 1,000 "
+                "everyday object classes) says what it sees, how sure it is, and **where** in the "
+                "picture it looked. Then teach it your own classes in a minute.")
+
+
+# -- heavy objects, loaded once per process -------------------------------------------------------
+
+@st.cache_data(show_spinner=False)
+def example_photos() -> dict[str, np.ndarray]:
+    """Photos bundled with scikit-image and scikit-learn (no download)."""
+    from skimage import data as skdata
+    from sklearn.datasets import load_sample_image
+    return {"Chelsea the cat": skdata.chelsea(), "A cup of coffee": skdata.coffee(),
+            "Astronaut": skdata.astronaut(), "Rocket": skdata.rocket(),
+            "Temple in China": load_sample_image("china.jpg"), "Flower": load_sample_image("flower.jpg")}
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def load_classifier(key: str):
+    from core.inference import load_image_model
+    bar = st.progress(0.0, text="Preparing the model…")
+    try:
+        return load_image_model(key, progress=lambda f, message: bar.progress(min(1.0, f), text=message))
+    finally:
+        bar.empty()
+
+
+def model_choices() -> dict[str, "ImageModelInfo"]:  # noqa: F821 - typing only
+    from core.inference import list_image_models
+    return {info.key: info for info in list_image_models(get_store())}
+
+
+# -- 1. the photo ---------------------------------------------------------------------------------
+
+def photo_ui() -> tuple[str, np.ndarray] | None:
+    st.subheader("1 · A photo")
+    examples, upload, camera = st.tabs(["📚 Examples", "⬆️ Upload", "📷 Camera"])
+    with examples:
+        photos = example_photos()
+        cols = st.columns(len(photos))
+        for col, (name, photo) in zip(cols, photos.items()):
+            col.image(photo, caption=name, width="stretch")
+            if col.button("Use this", key=f"example-{name}"):
+                st.session_state["photo"] = (name, photo)
+    with upload:
+        file = st.file_uploader(f"A photo (PNG, JPEG, WebP, BMP, GIF, TIFF; up to {MAX_UPLOAD_MB} MB)",
+                                type=PHOTO_TYPES, key="photo_upload")
+        _use_bytes(file, "upload")
+    with camera:
+        shot = st.camera_input("Take a picture", key="camera")
+        _use_bytes(shot, "camera")
+    return st.session_state.get("photo")
+
+
+def _use_bytes(file, source: str) -> None:
+    """Decode a new upload or snapshot once; a bad file gets a message and changes nothing else."""
+    if file is None or st.session_state.get(f"{source}_seen") == file.file_id:
+        if file is not None and st.session_state.get(f"{source}_error"):
+            st.error(st.session_state[f"{source}_error"])
+        return
+    st.session_state[f"{source}_seen"] = file.file_id
+    st.session_state[f"{source}_error"] = None
+    data = file.getvalue()
+    try:
+        if len(data) > MAX_UPLOAD_MB << 20:
+            raise DataError(f"the file is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB.")
+        photo = uploads.decode_image(data)
+    except DataError as err:
+        message = f"**{file.name}** cannot be used: {err} Try a PNG or JPEG photo."
+        st.session_state[f"{source}_error"] = message
+        st.error(message)
+        return
+    st.session_state["photo"] = (file.name, photo)
+
+
+# -- 2. what the model sees -----------------------------------------------------------------------
+
+def model_picker_ui() -> str:
+    choices = model_choices()
+    keys = list(choices)
+    wanted = st.session_state.pop("pick_model", None)
+    if wanted in keys:
+        st.session_state["image_model"] = wanted
+    key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key="image_model",
+                       index=keys.index(DEFAULT_MODEL) if DEFAULT_MODEL in keys else 0)
+    card_ui(choices[key].card)
+    return key
+
+
+def card_ui(card: dict) -> None:
+    with st.expander("Model card"):
+        for field, value in card.items():
+            if isinstance(value, (list, tuple)):
+                value = ", ".join(map(str, value[:30])) + (" …" if len(value) > 30 else "")
+            elif isinstance(value, float):
+                value = f"{value:.1%}" if value <= 1 else f"{value:,.1f}"
+            st.markdown(f"**{field.replace('_', ' ').capitalize()}**: {value}")
+
+
+def predict_ui(name: str, photo: np.ndarray, model_key: str) -> None:
+    from core import charts
+    classifier = load_classifier(model_key)
+    prediction = classifier.predict(photo)
+    st.session_state["prediction"] = prediction
+    left, right = st.columns([2, 3])
+    with left:
+        st.image(photo, caption=f"{name} · {photo.shape[1]}x{photo.shape[0]} pixels", width="stretch")
+    with right:
+        best, p = prediction.top[0]
+        st.markdown(f"### It sees: **{best}** ({p:.0%})")
+        st.plotly_chart(charts.top_k_figure(prediction.top), key="topk")
+        st.caption(f"Answered in {prediction.seconds * 1000:.0f} ms on this computer's CPU.")
+    explain_ui(classifier, photo, prediction)
+
+
+def explain_ui(classifier, photo: np.ndarray, prediction) -> None:
+    st.subheader("3 · Why? Where it looked")
+    show = st.toggle("Show the Grad-CAM heatmap", value=True, key="gradcam_on",
+                     help="Grad-CAM: how much each region pushed the score of the chosen class up.")
+    if not show:
+        return
+    labels = [label for label, _ in prediction.top]
+    cols = st.columns([2, 2, 3])
+    target = cols[0].selectbox("For the class", labels, key="gradcam_class")
+    opacity = cols[1].slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="gradcam_opacity")
+    from core.explain import grad_cam, overlay
+    with st.spinner("Computing the heatmap…"):
+        heatmap = _grad_cam_cached(classifier, photo, classifier.class_names.index(target), grad_cam)
+    st.image(overlay(photo, heatmap, opacity), width=min(640, photo.shape[1]),
+             caption=f"Red: regions that made the model say “{target}”; blue: regions it ignored. "
+                     "The tinted frame is the part of the photo the model looks at.")
+
+
+def _grad_cam_cached(classifier, photo, index, grad_cam):
+    """One heatmap per (photo, class): moving the opacity slider must not recompute it."""
+    key = (id(classifier), hash(photo.tobytes()), index)
+    cache = st.session_state.setdefault("gradcam_cache", {})
+    if key not in cache:
+        cache.clear()
+        cache[key] = grad_cam(classifier, photo, index)
+    return cache[key]
+
+
+# -- 4. teach it your own classes -----------------------------------------------------------------
+
+def teach_ui() -> None:
+    st.divider()
+    st.subheader("4 · Teach it your own classes")
+    st.markdown("Give a few photos of each thing you want it to tell apart (10–20 each is plenty). "
+                "The studio keeps EfficientNet's eyes (its ImageNet features) and trains a small "
+                "new last layer on your classes: **transfer learning**. Curves appear live.")
+    zip_tab, classes_tab = st.tabs(["🗜️ A zip of class folders", "➕ Add photos class by class"])
+    with zip_tab:
+        file = st.file_uploader("Zip: one folder per class (cats/…, dogs/…)", type=["zip"], key="teach_zip")
+        if file is not None and st.session_state.get("teach_zip_seen") != file.file_id:
+            st.session_state["teach_zip_seen"] = file.file_id
+            _import_for_teaching(lambda: uploads.import_image_zip(
+                file.getvalue(), title=file.name.rsplit(".", 1)[0], image_size=224))
+        if st.button("Use the sample: drawn shapes (circle, square, triangle)", key="teach_sample"):
+            from core import paths
+            _import_for_teaching(lambda: uploads.import_image_zip(
+                (paths.ASSETS_DIR / "samples" / "shapes.zip").read_bytes(), title="Sample shapes",
+                image_size=224))
+    with classes_tab:
+        class_by_class_ui()
+    outcome = st.session_state.get("teach_import")
+    if outcome and outcome[0] == "error":
+        st.error(f"Could not use these photos. {outcome[1]}")
+    elif outcome:
+        report = outcome[1]
+        skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items())
+        st.success(f"Ready: **{report.title}** · " + ", ".join(f"{k} ({v})" for k, v in report.class_counts.items())
+                   + (f" · skipped {skipped}" if skipped else ""))
+        teach_settings_ui(report)
+    run_id = st.session_state.get("teach_run")
+    if run_id:
+        run_panel_ui(run_id)
+        run = get_store().get_run(run_id)
+        if run and run.status in ("completed", "stopped") and st.button(
+                "🔍 Try it on a photo above", key="use_taught", type="primary"):
+            st.session_state["pick_model"] = f"run:{run_id}"
+            st.rerun()
+
+
+def class_by_class_ui() -> None:
+    classes: dict = st.session_state.setdefault("teach_classes", {})
+    cols = st.columns([2, 3])
+    name = cols[0].text_input("Class name", key="new_class_name", placeholder="e.g. mug")
+    files = cols[1].file_uploader("Its photos", type=PHOTO_TYPES, accept_multiple_files=True,
+                                  key=f"class_files_{len(classes)}")
+    snap = st.camera_input("…or take snapshots one by one", key=f"class_snap_{len(classes)}")
+    if st.button("Add this class", key="add_class"):
+        images = [(f.name, f.getvalue()) for f in files or []]
+        if snap is not None:
+            images.append(("snapshot.jpg", snap.getvalue()))
+        if not name.strip():
+            st.error("Give the class a name first.")
+        elif not images:
+            st.error("Add at least one photo (upload or snapshot) for this class.")
+        else:
+            classes.setdefault(name.strip(), []).extend(images)
+            st.rerun()
+    if classes:
+        st.markdown(" · ".join(f"**{k}**: {len(v)} photos" for k, v in classes.items()))
+        left, right = st.columns(2)
+        if left.button("Use these classes", key="use_classes", type="primary"):
+            _import_for_teaching(lambda: uploads.import_image_files(dict(classes), title="My classes"))
+        if right.button("Start over", key="clear_classes"):
+            classes.clear()
+            st.rerun()
+
+
+def _import_for_teaching(do_import) -> None:
+    try:
+        with st.spinner("Checking and resizing the photos…"):
+            st.session_state["teach_import"] = ("ok", do_import())
+    except DataError as err:
+        st.session_state["teach_import"] = ("error", str(err))
+
+
+def teach_settings_ui(report) -> None:
+    from core.models import ARCHITECTURES
+    from core.params import ConfigError
+    from core.training import RunConfig, launch
+    from pages.common import param_widget
+    spec = ARCHITECTURES["efficientnet_transfer"]
+    cols = st.columns(4)
+    params = {}
+    for col, (name, param) in zip(cols, spec.params.items()):
+        with col:
+            params[name] = param_widget(name, param, key=f"teach-{name}")
+    epochs = cols[3].number_input("Epochs", value=15, step=1, key="teach_epochs")
+    if st.button("🚀 Train my classifier", key="teach_launch", type="primary"):
+        config = RunConfig(dataset=report.dataset_key, architecture="efficientnet_transfer",
+                           arch_params=params, optimizer="adam", learning_rate=1e-3, epochs=epochs,
+                           batch_size=16, validation_split=0.25, name=f"Image classes: {report.title}")
+        try:
+            st.session_state["teach_run"] = launch(config)
+        except ConfigError as err:
+            st.error("Cannot train yet:\n" + "\n".join(f"- {p}" for p in err.problems))
+        except DataError as err:
+            st.error(str(err))
+
+
+def main():
+    page_setup()
+    intro_ui()
+    chosen = photo_ui()
+    st.subheader("2 · What the model sees")
+    model_key = model_picker_ui()
+    if chosen is None:
+        st.info("Pick an example photo above (one click), upload one, or take one with the camera.")
+    else:
+        try:
+            predict_ui(*chosen, model_key)
+        except DataError as err:
+            st.error(str(err))
+    teach_ui()
+
+
+main()
