@@ -141,8 +141,12 @@ def explain_ui(classifier, photo: np.ndarray, prediction) -> None:
     target = cols[0].selectbox("For the class", labels, key="gradcam_class")
     opacity = cols[1].slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="gradcam_opacity")
     from core.explain import grad_cam, overlay
-    with st.spinner("Computing the heatmap…"):
-        heatmap = _grad_cam_cached(classifier, photo, classifier.class_names.index(target), grad_cam)
+    try:
+        with st.spinner("Computing the heatmap…"):
+            heatmap = _grad_cam_cached(classifier, photo, classifier.class_names.index(target), grad_cam)
+    except ValueError as err:  # e.g. a model without convolutional layers
+        st.info(f"No heatmap for this model: {err}")
+        return
     st.image(overlay(photo, heatmap, opacity), width=min(640, photo.shape[1]),
              caption=f"Red: regions that made the model say “{target}”; blue: regions it ignored. "
                      "The tinted frame is the part of the photo the model looks at.")

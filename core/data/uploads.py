@@ -27,7 +27,8 @@ from core.data.dataset import IMAGE, TEXT, DataError, Dataset, holdout_split
 MAX_ZIP_UNCOMPRESSED = 1 << 30          # 1 GiB expanded
 MAX_ZIP_ENTRIES = 20000
 MAX_COMPRESSION_RATIO = 200             # per entry: a real photo never compresses 200x
-MAX_IMAGE_PIXELS = 40_000_000           # a decompression bomb is refused above this
+MAX_IMAGE_PIXELS = 150_000_000          # a decompression bomb is refused above this (a 10000x10000 photo passes)
+MAX_IMAGE_SIDE = 4096                   # larger photos are scaled down right after decoding
 MIN_EXAMPLES_PER_CLASS = 2
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 UPLOAD_PREFIX = "upload:"
@@ -177,13 +178,21 @@ def decode_image(data: bytes, size: int | None = None, max_pixels: int = MAX_IMA
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            Image.MAX_IMAGE_PIXELS = max_pixels  # PIL warns above it (an error here), refuses above 2x
+            try:
+                image = Image.open(io.BytesIO(data))
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+                raise DataError(f"too large: more than {max_pixels / 1e6:.0f} megapixels, the limit "
+                                "(a decompression bomb?). Scale the image down first.") from err
             if image.width * image.height > max_pixels:
                 raise DataError(f"too large: {image.width}x{image.height} pixels; the limit is "
                                 f"{max_pixels / 1e6:.0f} megapixels.")
             image.seek(0)  # first frame of an animated GIF
+            image.draft("RGB", (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))  # JPEG: decode big photos at 1/2..1/8 scale
             image = ImageOps.exif_transpose(image)
             image = _to_rgb(image)
+            if max(image.size) > MAX_IMAGE_SIDE:
+                image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.BILINEAR)
             if size:
                 image = ImageOps.fit(image, (size, size), Image.Resampling.BILINEAR)
             return np.asarray(image, dtype=np.uint8)

@@ -19,6 +19,21 @@ def _jpeg(array) -> bytes:
     return buffer.getvalue()
 
 
+def _wav() -> bytes:
+    import wave
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+        w.writeframes(b"\0\1" * 8000)
+    return buffer.getvalue()
+
+
+def _bomb() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def test_example_photo_is_recognised_with_heatmap(at):
     assert not at.exception
     at.button(key="example-Chelsea the cat").click().run()
@@ -42,7 +57,9 @@ def test_uploaded_photo_is_recognised(at):
     ("empty.jpg", b"", "0 bytes"),
     ("notes.jpg", b"hello, this is text", "not a readable image"),
     ("cut.jpg", _jpeg(np.full((64, 64, 3), 120, np.uint8))[:200], "corrupt or truncated"),
-], ids=["zero-bytes", "text-as-jpg", "truncated"])
+    ("song.jpg", _wav(), "not a readable image"),
+    ("bomb.png", _bomb(), "more than 150 megapixels, the limit"),
+], ids=["zero-bytes", "text-as-jpg", "truncated", "audio-as-jpg", "decompression-bomb"])
 def test_bad_photos_get_a_message_and_page_keeps_working(at, name, data, message):
     at.file_uploader(key="photo_upload").set_value((name, data, "image/jpeg")).run()
     assert not at.exception
@@ -50,3 +67,44 @@ def test_bad_photos_get_a_message_and_page_keeps_working(at, name, data, message
     at.button(key="example-A cup of coffee").click().run()  # still usable afterwards
     assert not at.exception
     assert "It sees:" in "\n".join(m.value for m in at.markdown)
+
+
+def test_huge_photo_and_animated_gif_work(at):
+    huge = io.BytesIO()
+    Image.new("RGB", (10000, 10000), (90, 60, 30)).save(huge, format="JPEG", quality=40)
+    at.file_uploader(key="photo_upload").set_value(("huge.jpg", huge.getvalue(), "image/jpeg")).run()
+    assert not at.exception and not at.error
+    assert "It sees:" in "\n".join(m.value for m in at.markdown)
+    gif = io.BytesIO()
+    frames = [Image.new("RGB", (64, 64), c) for c in ("red", "blue", "green")]
+    frames[0].save(gif, format="GIF", save_all=True, append_images=frames[1:])
+    at.file_uploader(key="photo_upload").set_value(("moving.gif", gif.getvalue(), "image/gif")).run()
+    assert not at.exception and not at.error
+    assert at.session_state["photo"][0] == "moving.gif"
+
+
+def test_teach_classes_then_use_the_new_model(at):
+    at.button(key="teach_sample").click().run()
+    assert "Ready: **Sample shapes**" in texts(at.success)
+    at.number_input(key="teach_epochs").set_value(5)
+    at.button(key="teach_launch").click().run()
+    run = wait_for_run(at.session_state["teach_run"], timeout=240)
+    assert run.status == "completed" and run.results["test_accuracy"] >= 0.9
+    at.run()
+    at.button(key="use_taught").click().run()
+    assert at.selectbox(key="image_model").value == f"run:{run.id}"
+    at.button(key="example-Chelsea the cat").click().run()
+    assert not at.exception
+    assert {label for label, _ in at.session_state["prediction"].top} == {"circle", "square", "triangle"}
+
+
+def test_class_by_class_needs_two_photos_per_class(at):
+    at.text_input(key="new_class_name").set_value("mugs").run()
+    at.button(key="add_class").click().run()
+    assert "Add at least one photo" in texts(at.error)
+    at.session_state["teach_classes"] = {"mugs": [("a.jpg", _jpeg(np.zeros((8, 8, 3), np.uint8)))],
+                                         "cups": [("b.jpg", _jpeg(np.ones((8, 8, 3), np.uint8)))] * 2}
+    at.run()
+    at.button(key="use_classes").click().run()
+    assert not at.exception
+    assert "'mugs' (1)" in texts(at.error)

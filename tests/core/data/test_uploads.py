@@ -100,7 +100,7 @@ def test_decode_image_refuses_bad_data_and_bombs():
                           (image_bytes(fmt="JPEG", size=(64, 64))[:300], "corrupt or truncated")]:
         with pytest.raises(DataError, match=message):
             uploads.decode_image(data)
-    with pytest.raises(DataError, match="the limit is 1 megapixels"):
+    with pytest.raises(DataError, match="1 megapixels"):
         uploads.decode_image(image_bytes(size=(2000, 1000)), max_pixels=1_000_000)
 
 
@@ -137,3 +137,18 @@ def test_csv_label_problems():
         uploads.import_text_csv(frame.assign(label="x"), "text", "label")
     with pytest.raises(DataError, match="no column named 'body'. Its columns are: text, label"):
         uploads.import_text_csv(frame, "body", "label")
+
+
+def test_huge_photo_is_scaled_down_and_a_bomb_is_refused_with_the_limit():
+    import time
+    buffer = io.BytesIO()
+    Image.new("RGB", (10000, 10000), "navy").save(buffer, format="JPEG", quality=50)
+    start = time.perf_counter()
+    decoded = uploads.decode_image(buffer.getvalue())
+    assert max(decoded.shape[:2]) <= uploads.MAX_IMAGE_SIDE and decoded[0, 0, 2] > 100
+    assert time.perf_counter() - start < 10
+    bomb = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(bomb, format="PNG")  # 400 megapixels in a few kB
+    assert len(bomb.getvalue()) < 200_000
+    with pytest.raises(DataError, match="more than 150 megapixels, the limit"):
+        uploads.decode_image(bomb.getvalue())
