@@ -91,6 +91,8 @@ def resolve_arch_params(key: str, params: dict | None) -> tuple[dict, list[str]]
 def build_model(key: str, spec: InputSpec, params: dict | None = None):
     """Build architecture `key` for `spec`; raises ConfigError for bad knobs or unsupported data."""
     values, problems = resolve_arch_params(key, params)
+    if key not in ARCHITECTURES:
+        raise ConfigError(problems)
     featurized = ARCHITECTURES[key].featurizer is not None and spec.kind == transfer.FEATURES
     if not problems and spec.kind not in ARCHITECTURES[key].supports and not featurized:
         problems.append(f"{ARCHITECTURES[key].title} cannot read {spec.kind} data; it works on "
