@@ -245,12 +245,12 @@ def teach_settings_ui(report) -> None:
     from core.training import RunConfig, launch
     from pages.common import param_widget
     spec = ARCHITECTURES["efficientnet_transfer"]
-    cols = st.columns(4)
+    cols = st.columns(len(spec.params) + 1)
     params = {}
     for col, (name, param) in zip(cols, spec.params.items()):
         with col:
             params[name] = param_widget(name, param, key=f"teach-{name}")
-    epochs = cols[3].number_input("Epochs", value=15, step=1, key="teach_epochs")
+    epochs = cols[-1].number_input("Epochs", value=15, step=1, key="teach_epochs")
     if st.button("🚀 Train my classifier", key="teach_launch", type="primary"):
         config = RunConfig(dataset=report.dataset_key, architecture="efficientnet_transfer",
                            arch_params=params, optimizer="adam", learning_rate=1e-3, epochs=epochs,

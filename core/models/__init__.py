@@ -24,6 +24,10 @@ class Architecture:
     # then after training wrap the trained model into the full model to save: (model) -> model.
     featurizer: Callable | None = None
     assemble: Callable | None = None
+    # Optional second stage on the assembled model: (model, raw Prepared, config) -> (model, arrays),
+    # for fine_tune_epochs(config) extra epochs.
+    fine_tune: Callable | None = None
+    fine_tune_epochs: Callable = lambda config: 0
 
 
 _DROPOUT = Param(0.0, "Dropout", 0.0, 0.9, help="Fraction of units switched off at random while training.")
@@ -75,10 +79,17 @@ ARCHITECTURES: dict[str, Architecture] = {
         "layer on your classes: good results from a few dozen photos.",
         {"augment_copies": Param(2, "Augmented copies per photo", 0, 10,
                                  help="Extra randomly flipped, rotated, zoomed and brightened copies."),
-         "dropout": Param(0.2, "Dropout", 0.0, 0.9)},
+         "dropout": Param(0.2, "Dropout", 0.0, 0.9),
+         "fine_tune_blocks": Param(0, "Fine-tune the last blocks", 0, 3,
+                                   help="0: only the new last layer learns (fast). 1-3: afterwards, "
+                                        "also adjust EfficientNet's last blocks on your photos (slower)."),
+         "fine_tune_epochs": Param(3, "Fine-tuning epochs", 1, 20)},
         featurizer=lambda data, config, progress=None: transfer.featurize(
             data, config.arch_params.get("augment_copies", 2), config.seed, progress),
-        assemble=transfer.assemble),
+        assemble=transfer.assemble,
+        fine_tune=transfer.fine_tune,
+        fine_tune_epochs=lambda config: config.arch_params.get("fine_tune_epochs", 3)
+        if config.arch_params.get("fine_tune_blocks", 0) else 0),
 }
 
 

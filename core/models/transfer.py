@@ -99,7 +99,8 @@ def featurize(data, copies: int, seed: int, on_progress=None):
         preprocessing={**data.preprocessing, "input_shape": [224, 224, 3], "normalize": BACKBONE_KEY})
 
 
-def build_head(spec, dropout: float = 0.2, augment_copies: int = 2):
+def build_head(spec, dropout: float = 0.2, augment_copies: int = 2, fine_tune_blocks: int = 0,
+               fine_tune_epochs: int = 3):
     """The trainable part: dropout, then softmax(W·features + b)."""
     import keras
     inputs = keras.Input(spec.shape, name="imagenet_features")
@@ -118,3 +119,34 @@ def assemble(head):
     for layer in model.layers:
         layer.trainable = layer is head
     return model
+
+
+def fine_tune(model, data, config):
+    """Unfreeze the last `fine_tune_blocks` MBConv blocks (+ the head conv) of an assembled model.
+
+    Batch-norm layers stay frozen: their running statistics came from 1.28 M photos and would be
+    ruined by a few dozen. The learning rate is a tenth of the head's, so the unfrozen features move
+    gently. Returns the compiled model and the normalised 224x224 images (train, val, test).
+    """
+    import keras
+    import tensorflow as tf
+
+    from core.models.pretrained import PRETRAINED
+    blocks = int(config.arch_params.get("fine_tune_blocks", 0))
+    last = max(int(layer.name[5:].split("_")[0]) for layer in model.layers if layer.name.startswith("block"))
+    unfrozen = tuple(f"block{i}_" for i in range(last - blocks + 1, last + 1)) + ("head_",)
+    for layer in model.layers:
+        bn = isinstance(layer, keras.layers.BatchNormalization)
+        layer.trainable = (layer.name.startswith(unfrozen) and not bn) or layer.name == "transfer_head"
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate / 10),
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    preprocess = PRETRAINED[BACKBONE_KEY].preprocess
+
+    def images(x):
+        if x is None or not len(x):
+            return None
+        x = np.asarray(x, np.float32)
+        return preprocess(tf.image.resize(x, (224, 224)).numpy() if x.shape[1:3] != (224, 224) else x)
+
+    return model, (images(data.x_train), images(data.x_val), images(data.x_test))

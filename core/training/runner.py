@@ -98,6 +98,7 @@ def _wait_for_slot(store: RunStore, run_id: str) -> bool:
 def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> str:
     """Train `config` in this process, writing everything for `run_id`. Returns the final status."""
     import keras
+    import numpy as np
 
     from core.data import load_dataset
     from core.models import ARCHITECTURES, build_model
@@ -110,8 +111,9 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     run_dir.mkdir(parents=True, exist_ok=True)
     store.set_progress(run_id, {"state": "loading data"})
     keras.utils.set_random_seed(config.seed)
-    data = prepare(load_dataset(config.dataset, config.dataset_params), config)
+    data = raw = prepare(load_dataset(config.dataset, config.dataset_params), config)
     architecture = ARCHITECTURES[config.architecture]
+    fine_tune_epochs = architecture.fine_tune_epochs(config) if architecture.fine_tune else 0
     if architecture.featurizer:  # transfer learning: features once, then train a small head
         data = architecture.featurizer(data, config, lambda done, total: store.set_progress(
             run_id, {"state": f"computing image features ({done}/{total})"}))
@@ -125,7 +127,7 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     loss, accuracy, encode = _loss_and_metric(config.loss, data.spec.num_classes)
     model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
 
-    studio = StudioCallback(store, run_id, run_dir / "STOP", config.epochs, steps_per_epoch)
+    studio = StudioCallback(store, run_id, run_dir / "STOP", config.epochs + fine_tune_epochs, steps_per_epoch)
     callbacks = [
         studio,
         keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoint.keras")),
@@ -138,17 +140,29 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     started = time.perf_counter()
     model.fit(data.x_train, encode(data.y_train), batch_size=batch_size, epochs=config.epochs,
               validation_data=validation, callbacks=callbacks, verbose=0, shuffle=True)
+    evaluated, saved, x_test = model, model, data.x_test
+    if architecture.assemble:  # transfer learning: save backbone + head as one model
+        saved = architecture.assemble(model)
+        if fine_tune_epochs and not studio.stopped:
+            # Second stage: unfreeze the backbone's last blocks and train them on the images themselves.
+            store.set_progress(run_id, {**_last_progress(store, run_id), "state": "fine-tuning the last blocks"})
+            saved, (x_train, x_val, x_test) = architecture.fine_tune(saved, raw, config)
+            validation = (x_val, encode(raw.y_val)) if x_val is not None and len(x_val) else None
+            saved.fit(x_train, encode(raw.y_train), batch_size=batch_size, epochs=config.epochs + fine_tune_epochs,
+                      initial_epoch=config.epochs, validation_data=validation, callbacks=callbacks,
+                      verbose=0, shuffle=True)
+            evaluated = saved
     fit_seconds = time.perf_counter() - started
 
     store.set_progress(run_id, {**_last_progress(store, run_id), "state": "evaluating on the test set"})
-    _save_atomically(architecture.assemble(model) if architecture.assemble else model, run_dir / "model.keras")
+    _save_atomically(saved, run_dir / "model.keras")
     (run_dir / "labels.json").write_text(json.dumps(data.class_names))
     (run_dir / "preprocessing.json").write_text(json.dumps(data.preprocessing))
-    probabilities = model.predict(data.x_test, batch_size=512, verbose=0)
+    probabilities = evaluated.predict(x_test, batch_size=64, verbose=0)
     results = classification_report(data.y_test, probabilities, data.class_names)
     results.update(
         test_loss=float(loss(encode(data.y_test), probabilities)),
-        parameters=int(model.count_params()),
+        parameters=int(sum(np.prod(w.shape) for w in evaluated.trainable_weights)),  # the ones trained
         fit_seconds=fit_seconds,
         samples_per_second=studio.step * batch_size / fit_seconds if fit_seconds else None,
         epochs_completed=len(store.metrics(run_id, "epoch").epoch.unique()),

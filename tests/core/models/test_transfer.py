@@ -50,3 +50,20 @@ def test_transfer_learning_reaches_high_accuracy_and_serves(pretrained_cache):
     assert classifier.predict(fresh).top[0][0] == "square"
     heatmap = grad_cam(classifier, fresh, classifier.class_names.index("square"))
     assert heatmap.shape == (64, 64) and heatmap.max() == 1.0
+
+
+def test_fine_tuning_the_last_block_trains_backbone_weights_too(pretrained_cache):
+    rng = np.random.default_rng(1)
+    files = {k: [(f"{k}{i}.png", drawing(k, rng)) for i in range(8)] for k in ("circle", "square")}
+    report = uploads.import_image_files(files, title="two shapes")
+    config = RunConfig(dataset=report.dataset_key, architecture="efficientnet_transfer", epochs=3,
+                       arch_params={"augment_copies": 0, "fine_tune_blocks": 1, "fine_tune_epochs": 1},
+                       batch_size=8, validation_split=0.25).validated()
+    store = RunStore()
+    run_id = store.create_run(config.to_dict(), "fine-tuned")
+    assert store.claim_slot(run_id, 10) and train(config, run_id, store) == "completed"
+    run = store.get_run(run_id)
+    assert sorted(store.metrics(run_id, "epoch").epoch.unique()) == [1, 2, 3, 4]  # 3 head + 1 fine-tune
+    assert run.results["parameters"] > 100_000  # the last block and head conv were trained as well
+    classifier = load_image_model(f"run:{run_id}")
+    assert classifier.predict(np.zeros((64, 64, 3), np.uint8)).top[0][0] in ("circle", "square")
