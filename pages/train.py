@@ -100,7 +100,7 @@ def _import_once(token: str, do_import, force: bool = False) -> None:
             with st.spinner("Checking and converting your data…"):
                 report = do_import()
             done[token] = ("ok", report)
-            st.session_state["upload_choice"] = report.dataset_key
+            st.session_state["upload_select"] = report.dataset_key  # select what was just imported
         except DataError as err:
             done[token] = ("error", str(err))
     outcome, detail = done[token]
@@ -120,10 +120,9 @@ def stored_upload_ui() -> tuple[str, dict] | None:
     keys = [uploads.UPLOAD_PREFIX + m["id"] for m in stored]
     titles = {uploads.UPLOAD_PREFIX + m["id"]: f"{m['title']} ({m['kind']}, "
               f"{sum(m['class_counts'].values()):,} examples, {len(m['class_names'])} classes)" for m in stored}
-    choice = st.session_state.get("upload_choice")
-    index = keys.index(choice) if choice in keys else 0
-    key = st.selectbox("Train on", keys, index=index, format_func=titles.get, key="upload_select")
-    st.session_state["upload_choice"] = key
+    if st.session_state.get("upload_select") not in keys:
+        st.session_state.pop("upload_select", None)  # e.g. an upload deleted meanwhile
+    key = st.selectbox("Train on", keys, format_func=titles.get, key="upload_select")
     return key, {}
 
 

@@ -125,4 +125,11 @@ def test_csv_upload_and_bad_csvs(at):
     assert not at.exception
     at.button(key="import-sample").click().run()
     assert "Imported **Sample reviews**: 150 examples in 2 classes" in texts(at.success)
+    reviews = at.selectbox(key="upload_select").value
+    from core.data.uploads import upload_meta
+    assert upload_meta(reviews.split(":", 1)[1])["title"] == "Sample reviews"  # the import is selected
+    at.button(key="sample_zip").click().run()  # another import becomes the selected dataset
+    assert at.selectbox(key="upload_select").value != reviews
+    at.button(key="import-sample").click().run()  # and importing the CSV again selects it again
+    assert at.selectbox(key="upload_select").value not in (reviews, None)
     assert "RNN (SimpleRNN / LSTM / GRU)" in at.selectbox(key="arch").options  # text: sequence models
