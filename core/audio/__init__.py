@@ -1,0 +1,1 @@
+"""Audio: decoding, features, speech."""
