@@ -6,6 +6,7 @@ knob is adding one entry.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,10 @@ class Param:
             number = kind(value)
         except (TypeError, ValueError):
             return value, f"{self.label}: expected a number, got '{value}'."
+        except OverflowError:  # int(inf)
+            number = float(value)
+        if not math.isfinite(number):
+            return value, f"{self.label}: expected a finite number, got {value}."
         if kind is int and float(value) != number:
             return value, f"{self.label}: expected a whole number, got {value}."
         if self.min is not None and number < self.min:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,8 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunConfig":
+        if not isinstance(data, dict):
+            raise ConfigError(f"A run config must be a JSON object of settings, not {type(data).__name__}.")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -112,6 +115,8 @@ class RunConfig:
 def _check_number(label, value, kind, low, high, exclusive_min=None) -> list[str]:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return [f"{label} must be a number (got {value!r})."]
+    if not math.isfinite(value):
+        return [f"{label} must be a finite number (got {value})."]
     if kind is int and value != int(value):
         return [f"{label} must be a whole number (got {value})."]
     if exclusive_min is not None and value <= exclusive_min:
