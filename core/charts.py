@@ -109,3 +109,57 @@ def top_k_figure(top: list[tuple[str, float]]) -> go.Figure:
                  labels=dict(x="probability", y=""))
     fig.update_yaxes(type="category")
     return _layout(fig, "Top classes", height=60 + 48 * len(top))
+
+
+# -- audio ----------------------------------------------------------------------------------------
+
+def waveform_figure(samples: np.ndarray, sample_rate: int, words=(), max_points: int = 4000) -> go.Figure:
+    """The clip's waveform (min/max envelope when long), with recognised words as labelled bands."""
+    n = len(samples)
+    step = max(1, n // max_points)
+    usable = samples[: n - n % step].reshape(-1, step) if step > 1 else samples[:, None]
+    t = np.arange(len(usable)) * step / sample_rate
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=np.concatenate([t, t[::-1]]),
+                             y=np.concatenate([usable.max(axis=1), usable.min(axis=1)[::-1]]),
+                             fill="toself", mode="lines", line=dict(color=TRAIN_COLOR, width=1),
+                             name="waveform", hoverinfo="skip"))
+    for i, word in enumerate(words):
+        fig.add_vrect(x0=word.start, x1=word.end, fillcolor=VAL_COLOR if i % 2 else "#2ca02c",
+                      opacity=0.18, line_width=0, annotation_text=word.text,
+                      annotation_position="top left")
+    fig.update_xaxes(title="time (s)", range=[0, n / sample_rate])
+    fig.update_yaxes(title="amplitude", range=[-1.05, 1.05])
+    fig.update_layout(showlegend=False)
+    return _layout(fig, "Waveform" + (" with the recognised words" if len(words) else ""), height=260)
+
+
+def spectrogram_figure(log_mel: np.ndarray, band_hz: np.ndarray, hop_seconds: float,
+                       heat: np.ndarray | None = None, title: str = "Log-mel spectrogram",
+                       start_seconds: float = 0.0) -> go.Figure:
+    """Time left to right, pitch bottom to top, loudness as colour; optional importance contours."""
+    t = start_seconds + np.arange(log_mel.shape[0]) * hop_seconds
+    labels = [f"{hz:,.0f} Hz" for hz in band_hz]
+    fig = go.Figure(go.Heatmap(z=log_mel.T, x=t, y=labels, colorscale="Magma",
+                               colorbar=dict(title="loudness"), zmin=0, zmax=1,
+                               hovertemplate="%{x:.2f} s · %{y}<extra></extra>"))
+    if heat is not None:
+        fig.add_trace(go.Contour(z=heat.T, x=t, y=labels, showscale=False, ncontours=6,
+                                 contours=dict(coloring="lines", start=0.2, end=1.0),
+                                 line=dict(width=2), colorscale=[[0, "#00e5ff"], [1, "#00ff6a"]],
+                                 name="importance", hoverinfo="skip"))
+    fig.update_xaxes(title="time (s)")
+    fig.update_yaxes(title="frequency (mel bands)", nticks=8)
+    return _layout(fig, title, height=320)
+
+
+def probabilities_over_time_figure(times: np.ndarray, probabilities: np.ndarray,
+                                   class_names: list[str], hide=("silence",), top: int = 5) -> go.Figure:
+    """One line per class that ever wins or comes close; the others would only add noise."""
+    shown = [i for i in np.argsort(-probabilities.max(axis=0))[:top] if class_names[i] not in hide]
+    fig = go.Figure()
+    for i in shown:
+        fig.add_trace(go.Scatter(x=times, y=probabilities[:, i], mode="lines+markers", name=class_names[i]))
+    fig.update_xaxes(title="time (s), centre of each one-second window")
+    fig.update_yaxes(title="probability", range=[0, 1.02])
+    return _layout(fig, "What it hears, moment by moment", height=300)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import streamlit as st
 
 from core import paths
@@ -122,7 +123,7 @@ def results_ui(run: Run) -> None:
 
 def mistakes_ui(run: Run) -> None:
     """A gallery (images) or table (texts) of the test examples the model got most wrong."""
-    from core.data import IMAGE, TEXT, DataError, load_dataset
+    from core.data import AUDIO, IMAGE, TEXT, DataError, load_dataset
     items, r = run.results.get("mistakes"), run.results
     if not items:
         return
@@ -133,9 +134,12 @@ def mistakes_ui(run: Run) -> None:
     names = r["class_names"]
     with st.expander(f"What it got wrong · {len(items)} of the {r['test_examples']:,} test examples, "
                      "most confident mistakes first"):
-        if data.kind == IMAGE:
+        if data.kind in (IMAGE, AUDIO):
             shown = items[:24]
-            st.image([data.x_test[m["index"]] for m in shown], width=96,
+            pictures = [data.x_test[m["index"]] for m in shown]
+            if data.kind == AUDIO:  # a spectrogram as a picture: time across, pitch up
+                pictures = [(np.flipud(p[..., 0].T) * 255).astype(np.uint8) for p in pictures]
+            st.image(pictures, width=96,
                      caption=[f"{names[m['true']]} → {names[m['predicted']]} ({m['confidence']:.0%})"
                               for m in shown])
         elif data.kind == TEXT:

@@ -18,6 +18,12 @@ def doors_ui():
         st.markdown("Show it a photo: a real ImageNet model names what it sees, shows **where** it "
                     "looked (Grad-CAM heatmap), and learns your own classes from a few examples.")
         st.page_link("pages/image_lab.py", label="Open the Image Lab", icon="➡️")
+    with st.container(border=True):
+        st.subheader("🎧 Audio Lab")
+        st.markdown("Play it a clip or record one: see the sound as a spectrogram, let a Keras "
+                    "network spot command words (and show where it listened), transcribe speech "
+                    "offline, and teach it your own sounds.")
+        st.page_link("pages/audio_lab.py", label="Open the Audio Lab", icon="➡️")
     left, right = st.columns(2)
     with left.container(border=True):
         st.subheader("🏋️ Train a model")

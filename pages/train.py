@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from core import charts, paths
-from core.data import DATASETS, IMAGE, TABULAR, TEXT, DataError, dataset_title, load_dataset
+from core.data import AUDIO, DATASETS, IMAGE, TABULAR, TEXT, DataError, dataset_title, load_dataset
 from core.data import uploads
 from core.models import ARCHITECTURES
 from core.optim import OPTIMIZERS, SCHEDULES
@@ -142,6 +142,9 @@ def preview_ui(key: str, params: dict):
         titles = [data.class_names[i] for i in data.y[pick]]
         if data.kind == IMAGE:
             st.plotly_chart(charts.image_grid_figure(data.x[pick], titles), key="preview")
+        elif data.kind == AUDIO:  # spectrograms as pictures: time across, pitch up
+            pictures = (np.flip(data.x[pick].transpose(0, 2, 1, 3), axis=1) * 255).astype(np.uint8)
+            st.plotly_chart(charts.image_grid_figure(pictures, titles, columns=4), key="preview")
         elif data.kind == TABULAR:
             st.plotly_chart(charts.scatter_figure(data.x, [data.class_names[i] for i in data.y]), key="preview")
         else:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from core.data import bundled, uploads
-from core.data.dataset import IMAGE, TABULAR, TEXT, DataError, Dataset
+from core.data.dataset import AUDIO, IMAGE, TABULAR, TEXT, DataError, Dataset
 from core.params import Param, resolve
 
 
@@ -83,5 +83,5 @@ def dataset_title(key: str) -> str:
     return DATASETS[key].title if key in DATASETS else key
 
 
-__all__ = ["DATASETS", "DatasetSpec", "Dataset", "DataError", "IMAGE", "TABULAR", "TEXT",
+__all__ = ["DATASETS", "DatasetSpec", "Dataset", "DataError", "AUDIO", "IMAGE", "TABULAR", "TEXT",
            "load_dataset", "dataset_title", "resolve_dataset_params"]

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-IMAGE, TABULAR, TEXT = "image", "tabular", "text"
+IMAGE, TABULAR, TEXT, AUDIO = "image", "tabular", "text", "audio"
 
 
 class DataError(ValueError):
@@ -16,7 +16,8 @@ class DataError(ValueError):
 class Dataset:
     """Examples split into a training pool (validation is cut from it per run) and a fixed test set.
 
-    Images are uint8 arrays (N, H, W, C); tables float32 (N, D); texts arrays of str.
+    Images are uint8 arrays (N, H, W, C); tables float32 (N, D); texts arrays of str; audio
+    log-mel spectrograms float32 (N, frames, mels, 1) in [0, 1] (see core/audio/features.py).
     Labels are ints indexing `class_names`.
     """
     title: str

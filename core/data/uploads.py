@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core import paths
-from core.data.dataset import IMAGE, TEXT, DataError, Dataset, holdout_split
+from core.data.dataset import AUDIO, IMAGE, TEXT, DataError, Dataset, holdout_split
 
 MAX_ZIP_UNCOMPRESSED = 1 << 30          # 1 GiB expanded
 MAX_ZIP_ENTRIES = 20000
@@ -92,6 +92,54 @@ def _import_images(by_class: dict[str, list], title: str, image_size: int) -> Im
     np.savez_compressed(folder / "images.npz", x=x, y=y)
     report = ImportReport(upload_id, title, IMAGE, class_counts, skipped)
     _write_meta(folder, report, class_names, image_size=image_size)
+    return report
+
+
+# -- zip of sound folders, or clips given class by class ---------------------------------------
+
+def import_audio_zip(data: bytes, title: str = "My sounds") -> ImportReport:
+    """A zip of one folder per class of clips (WAV, MP3, FLAC, OGG ...) -> one-second log-mels."""
+    archive = _open_zip(data)
+    by_class = _group_by_class(_safe_entries(archive))
+    return _import_audio({name: [(info.filename, lambda info=info: _read_entry(archive, info))
+                                 for info in infos] for name, infos in by_class.items()}, title)
+
+
+def import_audio_files(files: dict[str, list[tuple[str, bytes]]], title: str = "My sounds") -> ImportReport:
+    """Clips given class by class in the page: {class name: [(file name, bytes), ...]}."""
+    return _import_audio({name.strip(): [(fname, lambda data=data: data) for fname, data in items]
+                          for name, items in files.items() if name.strip()}, title)
+
+
+def _import_audio(by_class: dict[str, list], title: str) -> ImportReport:
+    """Each clip -> the log-mel of its loudest second, the input every studio audio model reads."""
+    from core.audio.features import FEATURE_PARAMS, clip_features
+    from core.audio.io import AUDIO_SUFFIXES, decode_audio
+    features, labels, skipped = [], [], {}
+    class_names = sorted(by_class)
+    for label, name in enumerate(class_names):
+        for filename, read in by_class[name]:
+            if Path(filename).suffix.lower() not in AUDIO_SUFFIXES:
+                skipped["not an audio file"] = skipped.get("not an audio file", 0) + 1
+                continue
+            try:
+                clip = decode_audio(read(), filename)
+            except DataError:
+                reason = "unreadable or unusable clip"
+                skipped[reason] = skipped.get(reason, 0) + 1
+                continue
+            features.append(clip_features(clip.samples))
+            labels.append(label)
+    counts = np.bincount(np.array(labels, int), minlength=len(class_names)) if labels else \
+        np.zeros(len(class_names), int)
+    class_counts = dict(zip(class_names, counts.tolist()))
+    _check_classes(class_counts, "clips", skipped)
+    upload_id = _new_upload_id()
+    folder = paths.uploads_dir() / upload_id
+    folder.mkdir(parents=True)
+    np.savez_compressed(folder / "features.npz", x=np.stack(features), y=np.array(labels, np.int64))
+    report = ImportReport(upload_id, title, AUDIO, class_counts, skipped)
+    _write_meta(folder, report, class_names, features=FEATURE_PARAMS)
     return report
 
 
@@ -175,6 +223,7 @@ def decode_image(data: bytes, size: int | None = None, max_pixels: int = MAX_IMA
     from PIL import Image, ImageOps, UnidentifiedImageError
     if not data:
         raise DataError("empty file: the image has 0 bytes.")
+    pil_limit = Image.MAX_IMAGE_PIXELS  # process-wide: set for this decode only, restored below
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -202,6 +251,8 @@ def decode_image(data: bytes, size: int | None = None, max_pixels: int = MAX_IMA
         raise DataError(f"not a readable image: {err}") from err
     except (OSError, ValueError, SyntaxError) as err:  # truncated or corrupt data
         raise DataError(f"corrupt or truncated image: {err}") from err
+    finally:
+        Image.MAX_IMAGE_PIXELS = pil_limit
 
 
 def _to_rgb(image):
@@ -283,8 +334,8 @@ def load_upload(upload_id: str) -> Dataset:
     folder = _upload_folder(upload_id)
     meta = json.loads((folder / "meta.json").read_text())
     class_names = meta["class_names"]
-    if meta["kind"] == IMAGE:
-        with np.load(folder / "images.npz") as f:
+    if meta["kind"] in (IMAGE, AUDIO):
+        with np.load(folder / ("images.npz" if meta["kind"] == IMAGE else "features.npz")) as f:
             x, y = f["x"], f["y"]
     else:
         frame = pd.read_csv(folder / "texts.csv", dtype=str, keep_default_na=False)

@@ -72,6 +72,15 @@ ARCHITECTURES: dict[str, Architecture] = {
          "ff_units": Param(128, "Feed-forward units", 8, 2048),
          "embedding_dim": _EMBEDDING,
          "dropout": Param(0.1, "Dropout", 0.0, 0.9)}),
+    "speech": Architecture(
+        "CNN + BiLSTM (speech)", arch.build_speech, frozenset(arch.SUPPORTED_KINDS["speech"]),
+        "Convolutions spot patterns in the spectrogram, a bidirectional LSTM follows them through "
+        "time: the classic keyword-spotting design.",
+        {"conv_blocks": Param(2, "Convolution blocks", 1, 3),
+         "filters": Param(16, "Filters in the first block", 4, 128, help="Doubles in every block."),
+         "units": Param(48, "LSTM units (each direction)", 8, 256),
+         "dense_units": Param(64, "Dense units", 8, 512),
+         "dropout": Param(0.3, "Dropout", 0.0, 0.9)}),
     "efficientnet_transfer": Architecture(
         "Transfer learning on EfficientNet-Lite0 (ImageNet features)", transfer.build_head,
         frozenset({"image"}),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.data.dataset import IMAGE, TABULAR, TEXT
+from core.data.dataset import AUDIO, IMAGE, TABULAR, TEXT
 
 INITIALIZERS = {"glorot": "glorot_uniform", "he": "he_normal"}
 
@@ -37,7 +37,7 @@ def _as_sequence(x, spec: InputSpec, embedding_dim: int, mask_zero: bool = False
     if spec.kind == TEXT:
         return keras.layers.Embedding(spec.vocab_size, embedding_dim, mask_zero=mask_zero,
                                       name="token_embedding")(x)
-    if spec.kind == IMAGE:
+    if spec.kind in (IMAGE, AUDIO):  # an image row by row; a spectrogram frame (10 ms) by frame
         height, width, channels = spec.shape
         return keras.layers.Reshape((height, width * channels), name="rows_as_steps")(x)
     return keras.layers.Reshape((spec.shape[0], 1), name="features_as_steps")(x)
@@ -129,9 +129,31 @@ def build_transformer(spec: InputSpec, blocks=2, heads=4, key_dim=16, ff_units=1
     return keras.Model(inputs, _classifier(x, spec, "transformer"), name="transformer")
 
 
+def build_speech(spec: InputSpec, conv_blocks=2, filters=16, units=48, dense_units=64, dropout=0.3):
+    """CNN + BiLSTM for speech: convolutions find sound patterns in the log-mel spectrogram
+    (pooling only along frequency, so every 10 ms frame survives), a bidirectional LSTM reads
+    them in time order both ways, dense layers with dropout decide."""
+    import keras
+    inputs, x = _inputs(spec)
+    for i in range(conv_blocks):
+        x = keras.layers.Conv2D(filters * 2 ** i, 3, padding="same", name=f"conv_{i + 1}")(x)
+        x = keras.layers.BatchNormalization(name=f"norm_{i + 1}")(x)
+        x = keras.layers.Activation("relu", name=f"relu_{i + 1}")(x)
+        x = keras.layers.MaxPooling2D((2, 2) if i == 0 else (1, 2), padding="same", name=f"pool_{i + 1}")(x)
+    frames, bands, channels = x.shape[1:]
+    x = keras.layers.Reshape((frames, bands * channels), name="frames_as_steps")(x)
+    x = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name="bilstm")(x)
+    x = keras.layers.GlobalMaxPooling1D(name="strongest_moment")(x)
+    x = keras.layers.Dropout(dropout, name="dropout_1")(x)
+    x = keras.layers.Dense(dense_units, activation="relu", name="dense")(x)
+    x = keras.layers.Dropout(dropout, name="dropout_2")(x)
+    return keras.Model(inputs, _classifier(x, spec, "speech"), name="cnn_bilstm")
+
+
 SUPPORTED_KINDS = {
-    "mlp": {IMAGE, TABULAR, TEXT},
-    "cnn": {IMAGE, TEXT},
-    "rnn": {IMAGE, TEXT},
-    "transformer": {IMAGE, TEXT},
+    "mlp": {IMAGE, TABULAR, TEXT, AUDIO},
+    "cnn": {IMAGE, TEXT, AUDIO},
+    "rnn": {IMAGE, TEXT, AUDIO},
+    "transformer": {IMAGE, TEXT, AUDIO},
+    "speech": {AUDIO, IMAGE},
 }

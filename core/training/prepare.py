@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.data.dataset import IMAGE, TEXT, Dataset
+from core.data.dataset import AUDIO, IMAGE, TEXT, Dataset
 from core.models.architectures import InputSpec
 from core.training.config import RunConfig
 
@@ -50,6 +50,9 @@ def prepare(data: Dataset, config: RunConfig) -> Prepared:
         spec = InputSpec(data.kind, data.input_shape, data.num_classes)
     if data.kind == IMAGE:
         preprocessing["pixels"] = "raw 0-255, RGB or grey as in input_shape"
+    if data.kind == AUDIO:
+        from core.audio.features import FEATURE_PARAMS
+        preprocessing["features"] = dict(FEATURE_PARAMS, recipe="core.audio.features.clip_features")
     return Prepared(x[train_idx], data.y[train_idx],
                     x[val_idx] if n_val else None, data.y[val_idx] if n_val else None,
                     x_test, data.y_test, spec, list(data.class_names), preprocessing)

@@ -3,15 +3,16 @@ import keras
 import numpy as np
 import pytest
 
-from core.data import IMAGE, TABULAR, TEXT
+from core.data import AUDIO, IMAGE, TABULAR, TEXT
 from core.models import ARCHITECTURES, InputSpec, build_model, layer_table, resolve_arch_params
 from core.models.layers import PositionEmbedding
 from core.models.transfer import FEATURES
 from core.params import ConfigError
 
-KINDS = (IMAGE, TABULAR, TEXT)
+KINDS = (AUDIO, IMAGE, TABULAR, TEXT)
 # Small knobs keep the suite fast; the defaults are exercised by the runner tests.
 SMALL = {"mlp": {"units": 32}, "rnn": {"units": 16}, "cnn": {"filters": 8, "dense_units": 32},
+         "speech": {"filters": 8, "units": 8, "dense_units": 16},
          "transformer": {"blocks": 1, "heads": 2, "key_dim": 8, "ff_units": 32, "embedding_dim": 32}}
 
 
@@ -24,6 +25,11 @@ def tiny_problem(kind: str, n: int = 150):
         for i, label in enumerate(y):
             x[i, :, label * 3:label * 3 + 2, 0] = 255
         return InputSpec(IMAGE, (8, 8, 1), 3), x, y
+    if kind == AUDIO:  # a log-mel spectrogram: class = which third of the pitch range sounds
+        x = rng.uniform(0, 0.3, (n, 20, 12, 1)).astype("float32")
+        for i, label in enumerate(y):
+            x[i, 5:15, label * 4:label * 4 + 4, 0] = 1.0
+        return InputSpec(AUDIO, (20, 12, 1), 3), x, y
     if kind == TABULAR:  # three well separated blobs
         centres = np.array([[0, 0], [3, 3], [0, 3]], "float32")
         return InputSpec(TABULAR, (2,), 3), centres[y] + rng.normal(0, 0.5, (n, 2)).astype("float32"), y

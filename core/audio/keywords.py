@@ -1,0 +1,138 @@
+"""Audio classifiers for live inference: the bundled keyword spotter and every trained audio run.
+
+    classifier = load_audio_model("keyword_spotter")       # or "run:<run id>"
+    prediction = classifier.predict(clip.samples)           # on the loudest second
+    times, probabilities = classifier.over_time(clip.samples)   # one-second windows, 0.25 s apart
+    heat = classifier.occlusion(features, class_index)      # which time-frequency regions mattered
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.audio import features as F
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
+KEYWORD_MODEL_PATH = ASSETS / "keyword_spotter.keras"
+KEYWORD_MODEL_CARD = ASSETS / "keyword_spotter.json"
+BUNDLED_KEY = "keyword_spotter"
+RUN_PREFIX = "run:"
+
+
+@dataclass
+class AudioModelInfo:
+    key: str
+    title: str
+    source: str  # 'bundled' or 'run'
+    card: dict = field(default_factory=dict)
+
+
+@dataclass
+class AudioPrediction:
+    probabilities: np.ndarray
+    top: list[tuple[str, float]]
+    features: np.ndarray        # the (frames, mels, 1) input the model saw
+    seconds: float
+
+
+class AudioClassifier:
+    """A Keras model over one-second log-mel spectrograms, with its class names and card."""
+
+    def __init__(self, model, class_names: list[str], card: dict):
+        self.model = model
+        self.class_names = list(class_names)
+        self.card = card
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        # predict_on_batch: one compiled call, a few ms (model.predict adds ~100 ms per call).
+        return np.asarray(self.model.predict_on_batch(batch), dtype=np.float64)
+
+    def predict(self, samples: np.ndarray, k: int = 5) -> AudioPrediction:
+        start = time.perf_counter()
+        x = F.clip_features(samples)
+        p = self.probabilities(x[None])[0]
+        seconds = time.perf_counter() - start
+        best = np.argsort(-p)[:k]
+        return AudioPrediction(p, [(self.class_names[i], float(p[i])) for i in best], x, seconds)
+
+    def over_time(self, samples: np.ndarray, hop_seconds: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+        """(window centre times, probabilities per window) for a clip of any length."""
+        batch, times = F.sliding_windows(samples, hop_seconds)
+        chunks = [self.probabilities(batch[i:i + 64]) for i in range(0, len(batch), 64)]
+        return times, np.concatenate(chunks)
+
+    def occlusion(self, x: np.ndarray, class_index: int, patch: tuple[int, int] = (10, 8),
+                  stride: tuple[int, int] = (5, 4)) -> np.ndarray:
+        """Occlusion sensitivity (Zeiler & Fergus, 2014): blank a patch of the spectrogram, see how
+        far the class probability falls; the fall, averaged over the patches covering each cell, is
+        that cell's importance. Returns (frames, mels) in [0, 1]."""
+        frames, mels = x.shape[:2]
+        baseline = self.probabilities(x[None])[0, class_index]
+        boxes, batch = [], []
+        for t in range(0, max(frames - patch[0], 0) + 1, stride[0]):
+            for m in range(0, max(mels - patch[1], 0) + 1, stride[1]):
+                occluded = x.copy()
+                occluded[t:t + patch[0], m:m + patch[1]] = 0.0   # 0 = silence in these features
+                boxes.append((t, m))
+                batch.append(occluded)
+        drops = np.concatenate([self.probabilities(np.stack(batch[i:i + 128]))[:, class_index]
+                                for i in range(0, len(batch), 128)])
+        drops = np.maximum(baseline - drops, 0.0)
+        heat, cover = np.zeros((frames, mels)), np.zeros((frames, mels))
+        for (t, m), drop in zip(boxes, drops):
+            heat[t:t + patch[0], m:m + patch[1]] += drop
+            cover[t:t + patch[0], m:m + patch[1]] += 1
+        heat /= np.maximum(cover, 1)
+        return heat / heat.max() if heat.max() > 0 else heat
+
+
+def list_audio_models(store=None) -> list[AudioModelInfo]:
+    """The bundled keyword spotter, then every finished audio run, newest first."""
+    from core.runs import COMPLETED, STOPPED, RunStore
+    infos = []
+    if KEYWORD_MODEL_PATH.exists():
+        infos.append(AudioModelInfo(BUNDLED_KEY, "Keyword spotter (yes, no, up, down, left, right, "
+                                    "on, off, stop, go)", "bundled", bundled_card()))
+    for run in (store or RunStore()).list_runs():
+        if run.status not in (COMPLETED, STOPPED) or not run.model_path.exists():
+            continue
+        try:
+            preprocessing = json.loads((run.dir / "preprocessing.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if preprocessing.get("kind") == "audio":
+            from core.inference import _run_card
+            infos.append(AudioModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", _run_card(run)))
+    return infos
+
+
+def load_audio_model(key: str) -> AudioClassifier:
+    """Load by key (safe_mode: no code in the file is ever run) and compile the predict step now."""
+    import keras
+    if key.startswith(RUN_PREFIX):
+        from core.inference import _run_card
+        from core.runs import RunStore
+        run = RunStore().get_run(key[len(RUN_PREFIX):])
+        if run is None or not run.model_path.exists():
+            raise FileNotFoundError(f"Run {key[len(RUN_PREFIX):]} has no saved model (deleted, or it did not finish).")
+        model = keras.models.load_model(run.model_path, safe_mode=True)
+        classifier = AudioClassifier(model, json.loads((run.dir / "labels.json").read_text()), _run_card(run))
+    elif key == BUNDLED_KEY:
+        if not KEYWORD_MODEL_PATH.exists():
+            raise FileNotFoundError(f"The bundled keyword model is missing ({KEYWORD_MODEL_PATH}); "
+                                    "run `python assets/make_keyword_model.py` to make it.")
+        card = bundled_card()
+        classifier = AudioClassifier(keras.models.load_model(KEYWORD_MODEL_PATH, safe_mode=True),
+                                     card["classes"], card)
+    else:
+        raise KeyError(f"Unknown audio model '{key}'.")
+    classifier.predict(np.zeros(F.CLIP_SAMPLES, np.float32))  # compile now, not on the user's clip
+    return classifier
+
+
+def bundled_card() -> dict:
+    return json.loads(KEYWORD_MODEL_CARD.read_text())

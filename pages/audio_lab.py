@@ -1,0 +1,326 @@
+"""Audio Lab: hear and see a clip, spot keywords with a Keras model, transcribe speech, teach sounds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from core.audio.io import AUDIO_SUFFIXES, MAX_SECONDS, SAMPLE_RATE, AudioError, decode_audio, to_wav_bytes
+from core.data import DataError, uploads
+from pages.common import get_store, page_setup, run_panel_ui
+
+MAX_UPLOAD_MB = 25
+AUDIO_TYPES = sorted(s.lstrip(".") for s in AUDIO_SUFFIXES)
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "samples" / "audio"
+EXAMPLE_TITLES = {"yes.wav": "“yes”", "stop.wav": "“stop”", "left.wav": "“left”",
+                  "go_up_left_stop.wav": "“go up, then turn left, and stop”",
+                  "go_forward_ten_meters.wav": "A real voice: “go forward ten meters”"}
+DEFAULT_PHRASES = "go forward ten meters\ngo back five meters\ngo up then turn left and stop\nturn left\nturn right\nstop"
+
+
+def intro_ui():
+    st.title("🎧 Audio Lab")
+    st.markdown("Give it a sound clip: see the sound as a **waveform** and a **spectrogram** (the "
+                "picture speech models read), let a small Keras network spot **command words** "
+                "(yes, no, up, down, left, right, on, off, stop, go) and show where it listened, "
+                "**transcribe** speech offline, and **teach it your own sounds**.")
+
+
+# -- heavy objects, loaded once per process -------------------------------------------------------
+
+@st.cache_resource(show_spinner="Loading the audio model…", max_entries=6)
+def load_classifier(key: str):
+    from core.audio.keywords import load_audio_model
+    return load_audio_model(key)
+
+
+def model_choices() -> dict:
+    from core.audio.keywords import list_audio_models
+    return {info.key: info for info in list_audio_models(get_store())}
+
+
+# -- 1. the clip ----------------------------------------------------------------------------------
+
+def clip_ui():
+    st.subheader("1 · A clip")
+    examples, upload, record = st.tabs(["📚 Examples", "⬆️ Upload", "🎙️ Record"])
+    with examples:
+        files = [f for f in EXAMPLE_TITLES if (EXAMPLES_DIR / f).exists()]
+        cols = st.columns(max(len(files), 1))
+        for col, name in zip(cols, files):
+            if col.button(EXAMPLE_TITLES[name], key=f"example-{name}", width="stretch"):
+                _use_clip(name, (EXAMPLES_DIR / name).read_bytes())
+        st.caption("The synthetic voices were held out when the keyword model was trained: it never "
+                   "heard them. The last clip is a real person (CMU Sphinx test data).")
+    with upload:
+        file = st.file_uploader(f"A clip (WAV, MP3, FLAC, OGG/Opus, M4A with ffmpeg; up to "
+                                f"{MAX_SECONDS:.0f} s and {MAX_UPLOAD_MB} MB)", type=AUDIO_TYPES,
+                                key="clip_upload")
+        _use_file(file, "upload")
+    with record:
+        recording = st.audio_input("Record a clip (say “yes”, “stop”, “go left”…)", key="recorder")
+        _use_file(recording, "recorder")
+    return st.session_state.get("clip")
+
+
+def _use_file(file, source: str) -> None:
+    """Decode a new upload or recording once; a bad file gets a message and changes nothing else."""
+    if file is None:
+        return
+    if st.session_state.get(f"{source}_seen") == file.file_id:
+        if st.session_state.get(f"{source}_error"):
+            st.error(st.session_state[f"{source}_error"])
+        return
+    st.session_state[f"{source}_seen"] = file.file_id
+    data = file.getvalue()
+    if len(data) > MAX_UPLOAD_MB << 20:
+        error = f"**{file.name}** is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB."
+    else:
+        error = _use_clip(file.name, data)
+    st.session_state[f"{source}_error"] = error
+    if error:
+        st.error(error)
+
+
+def _use_clip(name: str, data: bytes) -> str | None:
+    try:
+        clip = decode_audio(data, name)
+    except AudioError as err:
+        return f"**{name}** cannot be used: {err}"
+    st.session_state["clip"] = (name, clip)
+    st.session_state.pop("transcript", None)
+    return None
+
+
+def overview_ui(name: str, clip) -> None:
+    from core import charts
+    from core.audio import features as F
+    st.audio(to_wav_bytes(clip.samples), format="audio/wav")
+    cols = st.columns(4)
+    cols[0].metric("Clip", name if len(name) < 28 else name[:25] + "…")
+    cols[1].metric("Duration", f"{clip.duration:.2f} s")
+    cols[2].metric("Sample rate (file)", f"{clip.original_rate:,} Hz")
+    cols[3].metric("Channels (file)", clip.channels)
+    for note in clip.notes:
+        st.caption("ℹ️ " + note)
+    if clip.is_silent:
+        st.warning("This clip is silent: its loudest point is below -60 dB. There is nothing to "
+                   "hear or recognise; record again closer to the microphone.")
+    source, transcript = st.session_state.get("transcript", (None, None))
+    words = transcript.words if transcript and source == name else ()
+    st.plotly_chart(charts.waveform_figure(clip.samples, SAMPLE_RATE, words), key="waveform")
+    st.plotly_chart(charts.spectrogram_figure(F.log_mel(clip.samples), F.mel_band_centres(),
+                                              F.HOP / SAMPLE_RATE), key="spectrogram", theme=None)
+    st.caption("Spectrogram: time left to right, pitch bottom to top (mel bands, spaced like human "
+               "hearing), loudness as brightness. Vowels show as stacked horizontal stripes; "
+               "'s' and 't' as bright smears at the top.")
+
+
+# -- 2. keyword spotting --------------------------------------------------------------------------
+
+def keywords_ui(name: str, clip) -> None:
+    from core import charts
+    from core.audio import features as F
+    st.subheader("2 · Which command word is it?")
+    choices = model_choices()
+    if not choices:
+        st.warning("No audio model found: the bundled keyword model is missing. Run "
+                   "`python assets/make_keyword_model.py`, or teach one below.")
+        return
+    keys = list(choices)
+    wanted = st.session_state.pop("pick_audio_model", None)
+    if wanted in keys:
+        st.session_state["audio_model"] = wanted
+    key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key="audio_model")
+    card_ui(choices[key].card)
+    classifier = load_classifier(key)
+    prediction = classifier.predict(clip.samples)
+    left, right = st.columns([3, 2])
+    with left:
+        best, p = prediction.top[0]
+        st.markdown(f"### It hears: **{best}** ({p:.0%})")
+        st.plotly_chart(charts.top_k_figure(prediction.top), key="keyword_topk")
+        st.caption(f"On the loudest second of the clip; answered in {prediction.seconds * 1000:.0f} ms "
+                   "(features + model) on this computer's CPU.")
+    with right:
+        target = st.selectbox("Explain the class", [label for label, _ in prediction.top], key="explain_class")
+        heat = _occlusion_cached(classifier, prediction.features, classifier.class_names.index(target))
+        window_start = F.loudest_window_start(clip.samples) / SAMPLE_RATE
+        st.plotly_chart(charts.spectrogram_figure(
+            prediction.features[..., 0], F.mel_band_centres(), F.HOP / SAMPLE_RATE, heat=heat,
+            title=f"Where it listened for “{target}”", start_seconds=window_start), key="occlusion",
+            theme=None)  # Streamlit's theme recolours the low end of the colour scale
+        st.caption("Occlusion: the studio blanks one patch of the spectrogram at a time and watches "
+                   "the probability fall. Green contours: the patches it could least do without.")
+    if clip.duration > 1.25:
+        times, probabilities = classifier.over_time(clip.samples)
+        st.plotly_chart(charts.probabilities_over_time_figure(times, probabilities, classifier.class_names),
+                        key="over_time")
+        st.caption("The clip is longer than the model's one-second window, so the window slides "
+                   "along it in quarter-second steps.")
+
+
+def _occlusion_cached(classifier, features: np.ndarray, index: int) -> np.ndarray:
+    key = (id(classifier), hash(features.tobytes()), index)
+    cache = st.session_state.setdefault("occlusion_cache", {})
+    if key not in cache:
+        cache.clear()
+        cache[key] = classifier.occlusion(features, index)
+    return cache[key]
+
+
+def card_ui(card: dict) -> None:
+    with st.expander("Model card"):
+        for field, value in card.items():
+            if field in ("features", "per_class_accuracy", "held_out_voices"):
+                continue
+            if field == "real_speech" and isinstance(value, dict):
+                st.markdown(f"**Real human speech**: {value['correct']} of {value['examples']} words "
+                            f"right ({value['source']})")
+                st.dataframe(value["rows"], hide_index=True, height=180)
+                continue
+            if isinstance(value, (list, tuple)):
+                value = ", ".join(map(str, value[:30])) + (" …" if len(value) > 30 else "")
+            elif isinstance(value, float):
+                value = f"{value:.1%}" if value <= 1 else f"{value:,.1f}"
+            elif field == "file_size_bytes":
+                field, value = "file size", f"{value / 1024:.0f} KB"
+            st.markdown(f"**{field.replace('_', ' ').capitalize()}**: {value}")
+
+
+# -- 3. speech to text ----------------------------------------------------------------------------
+
+def transcribe_ui(name: str, clip) -> None:
+    st.subheader("3 · Speech to text (offline, pocketsphinx)")
+    mode = st.radio("Mode", ["Commands: only these phrases", "Dictation: any English"], horizontal=True,
+                    key="speech_mode", help="Commands mode is far more accurate: it only has to choose "
+                                            "between the phrases you list.")
+    phrases = None
+    if mode.startswith("Commands"):
+        text = st.text_area("Phrases, one per line", DEFAULT_PHRASES, key="phrases", height=130)
+        phrases = [line for line in text.splitlines() if line.strip()]
+    if st.button("📝 Transcribe", key="transcribe", type="primary"):
+        from core.audio.speech import SpeechError, transcribe
+        try:
+            with st.spinner("Listening…"):
+                result = transcribe(clip.samples, SAMPLE_RATE, phrases)
+            st.session_state["transcript"] = (name, result)
+            st.rerun()  # redraw the waveform above with the words on it
+        except SpeechError as err:
+            st.error(str(err))
+    source, transcript = st.session_state.get("transcript", (None, None))
+    if transcript and source == name:
+        if transcript.text:
+            st.markdown(f"### “{transcript.text}”")
+            st.dataframe([{"word": w.text, "from (s)": round(w.start, 2), "to (s)": round(w.end, 2)}
+                          for w in transcript.words], hide_index=True, height=min(240, 38 + 35 * len(transcript.words)))
+            st.caption("The words are drawn on the waveform above.")
+        else:
+            st.info("No speech recognised" + (" that matches one of the phrases." if transcript.mode == "commands"
+                                              else "."))
+
+
+# -- 4. teach it your own sounds ------------------------------------------------------------------
+
+def teach_ui() -> None:
+    st.divider()
+    st.subheader("4 · Teach it your own sounds")
+    st.markdown("Give a few clips of each sound to tell apart (10 or more each). Each clip becomes "
+                "the spectrogram of its loudest second; a small CNN learns from them with live curves.")
+    zip_tab, classes_tab = st.tabs(["🗜️ A zip of class folders", "🎙️ Record class by class"])
+    with zip_tab:
+        file = st.file_uploader("Zip: one folder per class (claps/…, whistles/…)", type=["zip"], key="teach_zip")
+        if file is not None and st.session_state.get("teach_zip_seen") != file.file_id:
+            st.session_state["teach_zip_seen"] = file.file_id
+            _import(lambda: uploads.import_audio_zip(file.getvalue(), title=file.name.rsplit(".", 1)[0]))
+        if st.button("Use the sample: whistle, knock, hiss (48 clips)", key="teach_sample"):
+            _import(lambda: uploads.import_audio_zip(
+                (EXAMPLES_DIR.parent / "sounds.zip").read_bytes(), title="Sample sounds"))
+    with classes_tab:
+        record_classes_ui()
+    outcome = st.session_state.get("sound_import")
+    if outcome and outcome[0] == "error":
+        st.error(f"Could not use these clips. {outcome[1]}")
+    elif outcome:
+        report = outcome[1]
+        skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items())
+        st.success(f"Ready: **{report.title}** · " + ", ".join(f"{k} ({v})" for k, v in report.class_counts.items())
+                   + (f" · skipped {skipped}" if skipped else ""))
+        teach_settings_ui(report)
+    run_id = st.session_state.get("sound_run")
+    if run_id:
+        run_panel_ui(run_id)
+        run = get_store().get_run(run_id)
+        if run and run.status in ("completed", "stopped") and st.button(
+                "🔍 Try it on the clip above", key="use_taught", type="primary"):
+            st.session_state["pick_audio_model"] = f"run:{run_id}"
+            st.rerun()
+
+
+def record_classes_ui() -> None:
+    classes: dict = st.session_state.setdefault("sound_classes", {})
+    name = st.text_input("Class name", key="sound_class_name", placeholder="e.g. clap")
+    clip = st.audio_input("Record one clip, then press “Add clip”", key=f"sound_rec_{sum(map(len, classes.values()))}")
+    if st.button("Add clip", key="add_clip"):
+        if not name.strip():
+            st.error("Give the class a name first.")
+        elif clip is None:
+            st.error("Record a clip first.")
+        else:
+            classes.setdefault(name.strip(), []).append((f"clip{len(classes.get(name.strip(), []))}.wav",
+                                                         clip.getvalue()))
+            st.rerun()
+    if classes:
+        st.markdown(" · ".join(f"**{k}**: {len(v)} clips" for k, v in classes.items()))
+        left, right = st.columns(2)
+        if left.button("Use these classes", key="use_sound_classes", type="primary"):
+            _import(lambda: uploads.import_audio_files(dict(classes), title="My sounds"))
+        if right.button("Start over", key="clear_sound_classes"):
+            classes.clear()
+            st.rerun()
+
+
+def _import(do_import) -> None:
+    try:
+        with st.spinner("Reading the clips and computing spectrograms…"):
+            st.session_state["sound_import"] = ("ok", do_import())
+    except DataError as err:
+        st.session_state["sound_import"] = ("error", str(err))
+
+
+def teach_settings_ui(report) -> None:
+    from core.params import ConfigError
+    from core.training import RunConfig, launch
+    cols = st.columns(3)
+    architecture = cols[0].selectbox("Network", ["cnn", "speech"], key="sound_arch",
+                                     format_func={"cnn": "Small CNN (fast)", "speech": "CNN + BiLSTM"}.get)
+    epochs = cols[1].number_input("Epochs", 1, 200, 20, key="sound_epochs")
+    learning_rate = cols[2].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="sound_lr")
+    if st.button("🚀 Train my sound classifier", key="sound_launch", type="primary"):
+        config = RunConfig(dataset=report.dataset_key, architecture=architecture, optimizer="adam",
+                           learning_rate=learning_rate, epochs=int(epochs), batch_size=16,
+                           validation_split=0.2, name=f"Sounds: {report.title}")
+        try:
+            st.session_state["sound_run"] = launch(config)
+        except ConfigError as err:
+            st.error("Cannot train yet:\n" + "\n".join(f"- {p}" for p in err.problems))
+        except DataError as err:
+            st.error(str(err))
+
+
+def main():
+    page_setup()
+    intro_ui()
+    chosen = clip_ui()
+    if chosen is None:
+        st.info("Pick an example above (one click), upload a clip, or record one.")
+    else:
+        name, clip = chosen
+        overview_ui(name, clip)
+        keywords_ui(name, clip)
+        transcribe_ui(name, clip)
+    teach_ui()
+
+
+main()

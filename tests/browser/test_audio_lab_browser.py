@@ -1,0 +1,28 @@
+"""In a real browser: upload a clip to the Audio Lab, read the recognised word, transcribe it."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples" / "audio"
+
+
+def test_upload_clip_and_read_the_word(app_url, page, tmp_path):
+    clip = tmp_path / "my recording.wav"
+    shutil.copy(EXAMPLES / "stop.wav", clip)
+    page.goto(app_url + "/audio_lab")
+    page.get_by_role("tab", name="⬆️ Upload").click(timeout=60_000)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(clip))
+    answer = page.get_by_text("It hears:")
+    answer.wait_for(timeout=120_000)  # first use imports TensorFlow and loads the keyword model
+    assert "stop" in answer.inner_text().lower(), answer.inner_text()
+    page.get_by_text("Where it listened").first.wait_for(timeout=60_000)  # the explanation is drawn
+    page.get_by_text("4 · Teach it your own sounds").wait_for(timeout=60_000)  # the page ran to its end
+    try:
+        page.get_by_role("button", name="📝 Transcribe").click()
+        page.get_by_text("The words are drawn on the waveform above.").wait_for(timeout=60_000)
+        heading = page.get_by_role("heading", name="“stop”")  # commands mode: "stop" is a phrase
+        assert heading.count() == 1
+    finally:
+        page.screenshot(path=str(tmp_path / "audio-lab.png"), full_page=True)
