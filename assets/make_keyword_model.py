@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 from core.audio import features as F  # noqa: E402
 from core.audio import synth  # noqa: E402
 from core.audio.io import SAMPLE_RATE  # noqa: E402
-from core.audio.keywords import KEYWORD_MODEL_CARD, KEYWORD_MODEL_PATH  # noqa: E402
+from core.audio.keywords import (KEYWORD_MODEL_CARD, KEYWORD_MODEL_PATH,  # noqa: E402
+                                 KEYWORD_MODEL_TFLITE, to_tflite)
 
 KEYWORDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 UNKNOWN_WORDS = ["bed", "bird", "cat", "dog", "happy", "house", "tree", "wow", "zero", "one", "two",
@@ -181,6 +182,7 @@ def main() -> None:
     clean.set_weights(model.get_weights())
     KEYWORD_MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
     clean.save(KEYWORD_MODEL_PATH)
+    KEYWORD_MODEL_TFLITE.write_bytes(to_tflite(clean))  # the fast path the Audio Lab runs (no TensorFlow)
     card = {
         "title": "Keyword spotter (CNN + BiLSTM, trained here)",
         "classes": CLASSES,

@@ -142,7 +142,7 @@ def keywords_ui(name: str, clip) -> None:
         st.markdown(f"### It hears: **{best}** ({p:.0%})")
         st.plotly_chart(charts.top_k_figure(prediction.top), key="keyword_topk")
         st.caption(f"On the loudest second of the clip; answered in {prediction.seconds * 1000:.0f} ms "
-                   "(features + model) on this computer's CPU.")
+                   f"(features + model, run by {classifier.runtime}) on this computer's CPU.")
     with right:
         target = st.selectbox("Explain the class", [label for label, _ in prediction.top], key="explain_class")
         heat = _occlusion_cached(classifier, prediction.features, classifier.class_names.index(target))

@@ -84,6 +84,22 @@ def test_occlusion_points_at_the_word_not_the_silence_around_it(spotter):
 
 
 @needs_model
+def test_tflite_fast_path_matches_keras_and_never_imports_tensorflow(spotter):
+    import subprocess
+    assert spotter.runtime.startswith("LiteRT")
+    keras_spotter = load_audio_model(BUNDLED_KEY, prefer_litert=False)
+    assert keras_spotter.runtime == "Keras"
+    rng = np.random.default_rng(0)
+    batch = np.stack([F.clip_features(read(name)) for name in ("yes.wav", "stop.wav", "left.wav")]
+                     + [rng.uniform(0, 1, (98, 40, 1)).astype(np.float32)])
+    np.testing.assert_allclose(spotter.probabilities(batch), keras_spotter.probabilities(batch), atol=1e-4)
+    code = ("import sys; from core.audio.keywords import load_audio_model; "
+            "c = load_audio_model('keyword_spotter'); print(c.runtime, 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "False", out.stdout
+
+
+@needs_model
 def test_card_reports_real_speech_and_size():
     card = bundled_card()
     real = card["real_speech"]
