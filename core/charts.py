@@ -150,7 +150,9 @@ def spectrogram_figure(log_mel: np.ndarray, band_hz: np.ndarray, hop_seconds: fl
                                  name="importance", hoverinfo="skip"))
     fig.update_xaxes(title="time (s)")
     fig.update_yaxes(title="frequency (mel bands)", nticks=8)
-    return _layout(fig, title, height=320)
+    _layout(fig, title, height=340)
+    fig.update_layout(margin=dict(l=90, r=10, t=50, b=50))  # room for the Hz labels in any theme
+    return fig
 
 
 def probabilities_over_time_figure(times: np.ndarray, probabilities: np.ndarray,

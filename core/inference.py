@@ -141,12 +141,20 @@ def _pretrained_card(key: str) -> dict:
             else "converted on first use (about 19 MB)", "weights licence": entry.licence, "source": entry.source}
 
 
+def _kind(run) -> str | None:
+    try:
+        return json.loads((run.dir / "preprocessing.json").read_text()).get("kind")
+    except (OSError, ValueError):
+        return None
+
+
 def _run_card(run) -> dict:
     from core.data import dataset_title
     r = run.results
     return {"title": run.name, "trained on": dataset_title(run.config.get("dataset", "")),
             "classes": r.get("class_names", []), "number of classes": len(r.get("class_names", [])),
-            "accuracy": f"{r['test_accuracy']:.1%} on {r['test_examples']:,} held-out test images"
+            "accuracy": f"{r['test_accuracy']:.1%} on {r['test_examples']:,} held-out test "
+                        + ("clips" if _kind(run) == "audio" else "images")
             if "test_accuracy" in r else "not evaluated",
             "parameters": f"{r.get('parameters', 0):,}",
             "file size": f"{run.model_path.stat().st_size / 2**20:.1f} MB",

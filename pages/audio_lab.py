@@ -122,7 +122,7 @@ def overview_ui(name: str, clip) -> None:
 def keywords_ui(name: str, clip) -> None:
     from core import charts
     from core.audio import features as F
-    st.subheader("2 · Which command word is it?")
+    st.subheader("2 · What does the model hear?")
     choices = model_choices()
     if not choices:
         st.warning("No audio model found: the bundled keyword model is missing. Run "
@@ -184,6 +184,8 @@ def card_ui(card: dict) -> None:
                 value = ", ".join(map(str, value[:30])) + (" …" if len(value) > 30 else "")
             elif isinstance(value, float):
                 value = f"{value:.1%}" if value <= 1 else f"{value:,.1f}"
+            elif isinstance(value, int) and field != "file_size_bytes":
+                value = f"{value:,}"
             elif field == "file_size_bytes":
                 field, value = "file size", f"{value / 1024:.0f} KB"
             st.markdown(f"**{field.replace('_', ' ').capitalize()}**: {value}")

@@ -133,6 +133,7 @@ def test_sounds_taught_through_the_runner_are_usable_at_once():
 
     assert f"run:{run_id}" in [info.key for info in list_audio_models(store)]
     classifier = load_audio_model(f"run:{run_id}")
+    assert classifier.runtime == "Keras" and "held-out test clips" in classifier.card["accuracy"]
     rng = random.Random(99)
     correct = 0
     for kind in ("whistle", "knock", "hiss") * 3:  # brand-new sounds, never in the zip
