@@ -119,7 +119,7 @@ def main():
     parser.add_argument("--dataset", default="mnist")
     parser.add_argument("--architecture", default="cnn")
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=8)
     args = parser.parse_args()
 
     from core.training.config import RunConfig
@@ -129,8 +129,14 @@ def main():
           f"{os.cpu_count()} CPU cores")
     bare, runner = [], []
     for i in range(args.repeats):
-        bare.append(bare_fit(config))
-        runner.append(runner_fit(config))
+        # Alternate which goes first: this VM's speed drifts by +-15 % between rounds, and a fixed
+        # order would charge that drift to one side.
+        if i % 2:
+            runner.append(runner_fit(config))
+            bare.append(bare_fit(config))
+        else:
+            bare.append(bare_fit(config))
+            runner.append(runner_fit(config))
         print(f"  round {i + 1}: bare {bare[-1]:,.0f} ex/s · runner {runner[-1]:,.0f} ex/s")
     import statistics
     ratio = statistics.median(r / b for r, b in zip(runner, bare))

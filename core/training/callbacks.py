@@ -1,6 +1,7 @@
 """The Keras callback that connects a training run to the run store."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -69,3 +70,36 @@ class StudioCallback(keras.callbacks.Callback):
             "batch": batch, "steps_per_epoch": self.steps_per_epoch, "step": self.step,
             "total_steps": total, "elapsed": elapsed, "eta": eta,
             "epochs_done": self.epoch if epochs_done is None else epochs_done})
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Saves the whole model after an epoch, at most every `min_interval` seconds, and when
+    training ends (finished or stopped).
+
+    A .keras save takes 0.1-0.3 s; after every epoch of a fast run that is several percent of the
+    training time (measured: runner/bare throughput 0.91 with a save per 2 s epoch). Throttled, a
+    crash loses at most `min_interval` seconds of training.
+    """
+
+    def __init__(self, path: Path, min_interval: float = 10.0):
+        super().__init__()
+        self.path, self.min_interval = Path(path), min_interval
+        self.last_save, self.unsaved = 0.0, False
+
+    def on_train_begin(self, logs=None):
+        self.last_save, self.unsaved = time.perf_counter(), False
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.unsaved = True
+        if time.perf_counter() - self.last_save >= self.min_interval:
+            self._save()
+
+    def on_train_end(self, logs=None):
+        if self.unsaved:
+            self._save()
+
+    def _save(self):
+        partial = self.path.with_suffix(".tmp.keras")
+        self.model.save(partial)
+        os.replace(partial, self.path)  # a reader never sees half a file
+        self.last_save, self.unsaved = time.perf_counter(), False

@@ -5,7 +5,7 @@
 
 `launch` validates the config, records the run as *queued* and starts `python -m core.train
 --run-id ID`. That process waits for a free slot (at most MODEL_STUDIO_MAX_RUNS runs train at
-once, default 1), trains, and writes metrics, a checkpoint per epoch, TensorBoard logs and at
+once, default 1), trains, and writes metrics, a checkpoint (at most every 10 s), TensorBoard logs and at
 the end `model.keras` with `labels.json` and `preprocessing.json`. The page only reads the
 store, so a refresh or a restart of the app loses nothing, and a crash here cannot take it down.
 """
@@ -103,7 +103,7 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     from core.data import load_dataset
     from core.models import ARCHITECTURES, build_model
     from core.optim import OPTIMIZERS, build_optimizer
-    from core.training.callbacks import StudioCallback
+    from core.training.callbacks import Checkpoint, StudioCallback
     from core.training.evaluate import classification_report
     from core.training.prepare import prepare
 
@@ -130,7 +130,7 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     studio = StudioCallback(store, run_id, run_dir / "STOP", config.epochs + fine_tune_epochs, steps_per_epoch)
     callbacks = [
         studio,
-        keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoint.keras")),
+        Checkpoint(run_dir / "checkpoint.keras"),
         keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, profile_batch=0),
     ]
     if on_progress:
