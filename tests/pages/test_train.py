@@ -133,3 +133,21 @@ def test_csv_upload_and_bad_csvs(at):
     at.button(key="import-sample").click().run()  # and importing the CSV again selects it again
     assert at.selectbox(key="upload_select").value not in (reviews, None)
     assert "RNN (SimpleRNN / LSTM / GRU)" in at.selectbox(key="arch").options  # text: sequence models
+
+
+def test_sounds_imported_in_the_audio_lab_train_here_with_the_speech_network():
+    from core.data import uploads
+    report = uploads.import_audio_zip((paths.ASSETS_DIR / "samples" / "sounds.zip").read_bytes(), "Sample sounds")
+    at = _own_data(open_page("pages/train.py"))
+    assert not at.exception
+    assert at.selectbox(key="upload_select").value == report.dataset_key
+    options = at.selectbox(key="arch").options
+    assert "CNN + BiLSTM (speech)" in options and "Transformer encoder (self-attention)" in options
+    assert any("Sample images" in c.proto.spec for c in at.get("plotly_chart"))  # spectrograms as pictures
+    at.selectbox(key="arch").set_value("speech").run()
+    at.number_input(key="epochs").set_value(25)
+    at.number_input(key="batch_size").set_value(16)
+    at.button(key="launch").click().run()
+    assert not at.error, texts(at.error)
+    run = wait_for_run(RunStore().list_runs()[0].id)
+    assert run.status == "completed" and run.results["test_accuracy"] >= 0.6, run.error
