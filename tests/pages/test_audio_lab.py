@@ -138,3 +138,16 @@ def test_teach_sounds_from_the_sample_and_use_the_model(at):
 def test_bad_teaching_zip_gets_a_message(at):
     at.file_uploader(key="teach_zip").set_value(("sounds.zip", b"PK\x03\x04 broken", "application/zip")).run()
     assert not at.exception and "corrupt or truncated" in texts(at.error)
+
+
+def test_record_class_by_class(at):
+    recordings = {"low": [tone(0.6) * 0.5, tone(0.7)], "high": [tone(0.5, 44100)[::2], tone(0.8)]}
+    for name, clips in recordings.items():
+        for clip in clips:
+            at.text_input(key="sound_class_name").set_value(name)
+            recorder = next(w for w in at.get("audio_input") if w.key.startswith("sound_rec_"))
+            recorder.set_value(("recording.wav", encode(clip), "audio/wav")).run()
+            at.button(key="add_clip").click().run()
+    assert not at.exception and "**low**: 2 clips · **high**: 2 clips" in texts(at.markdown)
+    at.button(key="use_sound_classes").click().run()
+    assert "Ready: **My sounds** · high (2), low (2)" in texts(at.success)
