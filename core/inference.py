@@ -90,16 +90,37 @@ def list_image_models(store: RunStore | None = None) -> list[ImageModelInfo]:
     from core.models.pretrained import PRETRAINED
     infos = [ImageModelInfo(key, entry.title, "pretrained", _pretrained_card(key))
              for key, entry in PRETRAINED.items() if entry.task == "image"]
-    for run in (store or RunStore()).list_runs():
-        if run.status not in (COMPLETED, STOPPED) or not run.model_path.exists():
-            continue
-        try:
-            preprocessing = json.loads((run.dir / "preprocessing.json").read_text())
-        except (OSError, ValueError):
-            continue
-        if preprocessing.get("kind") == "image":
-            infos.append(ImageModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", _run_card(run)))
+    infos += [ImageModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", run_card(run))
+              for run in finished_runs("image", store)]
     return infos
+
+
+def finished_runs(kind: str, store: RunStore | None = None) -> list:
+    """Completed or stopped runs with a saved model trained on `kind` data, newest first."""
+    return [run for run in (store or RunStore()).list_runs()
+            if run.status in (COMPLETED, STOPPED) and run.model_path.exists()
+            and (run_preprocessing(run) or {}).get("kind") == kind]
+
+
+def run_preprocessing(run) -> dict | None:
+    """What inference must do before the run's model (None if the file is missing or broken)."""
+    try:
+        return json.loads((run.dir / "preprocessing.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def load_run_model(run_id: str):
+    """(Keras model loaded with safe_mode, class names, preprocessing, run) of a finished run."""
+    import keras
+
+    import core.models.layers  # noqa: F401 - registers the studio's custom layers for loading
+    run = RunStore().get_run(run_id)
+    if run is None or not run.model_path.exists():
+        raise FileNotFoundError(f"Run {run_id} has no saved model (deleted, or it did not finish).")
+    model = keras.models.load_model(run.model_path, safe_mode=True)
+    labels = json.loads((run.dir / "labels.json").read_text())
+    return model, labels, run_preprocessing(run) or {}, run
 
 
 def load_image_model(key: str, progress=None) -> ImageClassifier:
@@ -116,19 +137,10 @@ def load_image_model(key: str, progress=None) -> ImageClassifier:
 
 
 def _load_run_model(run_id: str) -> ImageClassifier:
-    import keras
-
-    import core.models.layers  # noqa: F401 - registers the studio's custom layers for loading
     from core.models.pretrained import PRETRAINED
-    store = RunStore()
-    run = store.get_run(run_id)
-    if run is None or not run.model_path.exists():
-        raise FileNotFoundError(f"Run {run_id} has no saved model (deleted, or it did not finish).")
-    model = keras.models.load_model(run.model_path, safe_mode=True)
-    labels = json.loads((run.dir / "labels.json").read_text())
-    preprocessing = json.loads((run.dir / "preprocessing.json").read_text())
+    model, labels, preprocessing, run = load_run_model(run_id)
     normalize = PRETRAINED[preprocessing["normalize"]].preprocess if preprocessing.get("normalize") else None
-    return ImageClassifier(model, labels, _run_card(run), normalize=normalize)
+    return ImageClassifier(model, labels, run_card(run), normalize=normalize)
 
 
 def _pretrained_card(key: str) -> dict:
@@ -141,20 +153,13 @@ def _pretrained_card(key: str) -> dict:
             else "converted on first use (about 19 MB)", "weights licence": entry.licence, "source": entry.source}
 
 
-def _kind(run) -> str | None:
-    try:
-        return json.loads((run.dir / "preprocessing.json").read_text()).get("kind")
-    except (OSError, ValueError):
-        return None
-
-
-def _run_card(run) -> dict:
+def run_card(run) -> dict:
     from core.data import dataset_title
     r = run.results
     return {"title": run.name, "trained on": dataset_title(run.config.get("dataset", "")),
             "classes": r.get("class_names", []), "number of classes": len(r.get("class_names", [])),
             "accuracy": f"{r['test_accuracy']:.1%} on {r['test_examples']:,} held-out test "
-                        + ("clips" if _kind(run) == "audio" else "images")
+                        + ("clips" if (run_preprocessing(run) or {}).get("kind") == "audio" else "images")
             if "test_accuracy" in r else "not evaluated",
             "parameters": f"{r.get('parameters', 0):,}",
             "file size": f"{run.model_path.stat().st_size / 2**20:.1f} MB",

@@ -8,7 +8,8 @@ import streamlit as st
 
 from core.audio.io import AUDIO_SUFFIXES, MAX_SECONDS, SAMPLE_RATE, AudioError, decode_audio, to_wav_bytes
 from core.data import DataError, uploads
-from pages.common import get_store, page_setup, run_panel_ui
+from pages.common import (get_store, import_examples, import_outcome_ui, model_card_ui, page_setup,
+                          taught_run_ui, use_new_file_ui)
 
 MAX_UPLOAD_MB = 25
 AUDIO_TYPES = sorted(s.lstrip(".") for s in AUDIO_SUFFIXES)
@@ -57,33 +58,17 @@ def clip_ui():
         file = st.file_uploader(f"A clip (WAV, MP3, FLAC, OGG/Opus, M4A with ffmpeg; up to "
                                 f"{MAX_SECONDS:.0f} s and {MAX_UPLOAD_MB} MB)", type=AUDIO_TYPES,
                                 key="clip_upload")
-        _use_file(file, "upload")
+        use_new_file_ui(file, "upload", _use_clip)
     with record:
         recording = st.audio_input("Record a clip (say “yes”, “stop”, “go left”…)", key="recorder")
-        _use_file(recording, "recorder")
+        use_new_file_ui(recording, "recorder", _use_clip)
     return st.session_state.get("clip")
 
 
-def _use_file(file, source: str) -> None:
-    """Decode a new upload or recording once; a bad file gets a message and changes nothing else."""
-    if file is None:
-        return
-    if st.session_state.get(f"{source}_seen") == file.file_id:
-        if st.session_state.get(f"{source}_error"):
-            st.error(st.session_state[f"{source}_error"])
-        return
-    st.session_state[f"{source}_seen"] = file.file_id
-    data = file.getvalue()
-    if len(data) > MAX_UPLOAD_MB << 20:
-        error = f"**{file.name}** is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB."
-    else:
-        error = _use_clip(file.name, data)
-    st.session_state[f"{source}_error"] = error
-    if error:
-        st.error(error)
-
-
 def _use_clip(name: str, data: bytes) -> str | None:
+    """Decode a clip and make it the current one; or say why it cannot be used."""
+    if len(data) > MAX_UPLOAD_MB << 20:
+        return f"**{name}** is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB."
     try:
         clip = decode_audio(data, name)
     except AudioError as err:
@@ -171,24 +156,19 @@ def _occlusion_cached(classifier, features: np.ndarray, index: int) -> np.ndarra
 
 
 def card_ui(card: dict) -> None:
-    with st.expander("Model card"):
-        for field, value in card.items():
-            if field in ("features", "per_class_accuracy", "held_out_voices"):
-                continue
-            if field == "real_speech" and isinstance(value, dict):
-                st.markdown(f"**Real human speech**: {value['correct']} of {value['examples']} words "
-                            f"right ({value['source']})")
-                st.dataframe(value["rows"], hide_index=True, height=180)
-                continue
-            if isinstance(value, (list, tuple)):
-                value = ", ".join(map(str, value[:30])) + (" …" if len(value) > 30 else "")
-            elif isinstance(value, float):
-                value = f"{value:.1%}" if value <= 1 else f"{value:,.1f}"
-            elif isinstance(value, int) and field != "file_size_bytes":
-                value = f"{value:,}"
-            elif field == "file_size_bytes":
-                field, value = "file size", f"{value / 1024:.0f} KB"
-            st.markdown(f"**{field.replace('_', ' ').capitalize()}**: {value}")
+    """The shared model card, with the bundled model's size in KB and its real-speech table."""
+    shown = {}
+    for field, value in card.items():
+        if field == "file_size_bytes":
+            shown["file size"] = f"{value / 1024:.0f} KB"
+        elif field == "real_speech":
+            shown["real human speech"] = (f"{value['correct']} of {value['examples']} words right "
+                                          f"({value['source']})")
+        elif field not in ("features", "per_class_accuracy", "held_out_voices"):
+            shown[field] = value
+    box = model_card_ui(shown)
+    if "real_speech" in card:
+        box.dataframe(card["real_speech"]["rows"], hide_index=True, height=180)
 
 
 # -- 3. speech to text ----------------------------------------------------------------------------
@@ -241,23 +221,10 @@ def teach_ui() -> None:
                 (EXAMPLES_DIR.parent / "sounds.zip").read_bytes(), title="Sample sounds"))
     with classes_tab:
         record_classes_ui()
-    outcome = st.session_state.get("sound_import")
-    if outcome and outcome[0] == "error":
-        st.error(f"Could not use these clips. {outcome[1]}")
-    elif outcome:
-        report = outcome[1]
-        skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items())
-        st.success(f"Ready: **{report.title}** · " + ", ".join(f"{k} ({v})" for k, v in report.class_counts.items())
-                   + (f" · skipped {skipped}" if skipped else ""))
+    report = import_outcome_ui("sound_import", "clips")
+    if report:
         teach_settings_ui(report)
-    run_id = st.session_state.get("sound_run")
-    if run_id:
-        run_panel_ui(run_id)
-        run = get_store().get_run(run_id)
-        if run and run.status in ("completed", "stopped") and st.button(
-                "🔍 Try it on the clip above", key="use_taught", type="primary"):
-            st.session_state["pick_audio_model"] = f"run:{run_id}"
-            st.rerun()
+    taught_run_ui(st.session_state.get("sound_run"), "🔍 Try it on the clip above", "pick_audio_model")
 
 
 def record_classes_ui() -> None:
@@ -284,11 +251,7 @@ def record_classes_ui() -> None:
 
 
 def _import(do_import) -> None:
-    try:
-        with st.spinner("Reading the clips and computing spectrograms…"):
-            st.session_state["sound_import"] = ("ok", do_import())
-    except DataError as err:
-        st.session_state["sound_import"] = ("error", str(err))
+    import_examples("sound_import", do_import, "Reading the clips and computing spectrograms…")
 
 
 def teach_settings_ui(report) -> None:

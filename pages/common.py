@@ -193,3 +193,77 @@ def latest_run_id(store: RunStore) -> str | None:
     runs = store.list_runs()
     active = [r for r in runs if r.status in ACTIVE_STATUSES]
     return (active or runs or [None])[0].id if (active or runs) else None
+
+
+# -- pieces the labs share ------------------------------------------------------------------------
+
+def use_new_file_ui(file, source: str, use) -> None:
+    """Hand a new upload or recording to `use(name, bytes) -> error message or None` once.
+
+    A widget keeps returning the same file on every rerun; it is used only when it changes, and
+    its error (if any) stays on screen while it is there. Nothing else on the page is touched.
+    """
+    if file is None:
+        return
+    if st.session_state.get(f"{source}_seen") == file.file_id:
+        if st.session_state.get(f"{source}_error"):
+            st.error(st.session_state[f"{source}_error"])
+        return
+    st.session_state[f"{source}_seen"] = file.file_id
+    error = use(file.name, file.getvalue())
+    st.session_state[f"{source}_error"] = error
+    if error:
+        st.error(error)
+
+
+def import_examples(state_key: str, do_import, spinner: str) -> None:
+    """Run an upload import; keep ('ok', report) or ('error', message) under `state_key`."""
+    from core.data import DataError
+    try:
+        with st.spinner(spinner):
+            st.session_state[state_key] = ("ok", do_import())
+    except DataError as err:
+        st.session_state[state_key] = ("error", str(err))
+
+
+def import_outcome_ui(state_key: str, unit: str):
+    """The outcome of `import_examples`: an error, or a summary; returns the report when ready."""
+    outcome = st.session_state.get(state_key)
+    if not outcome:
+        return None
+    if outcome[0] == "error":
+        st.error(f"Could not use these {unit}. {outcome[1]}")
+        return None
+    report = outcome[1]
+    skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items())
+    st.success(f"Ready: **{report.title}** · " + ", ".join(f"{k} ({v})" for k, v in report.class_counts.items())
+               + (f" · skipped {skipped}" if skipped else ""))
+    return report
+
+
+def taught_run_ui(run_id: str | None, button: str, pick_key: str) -> None:
+    """The live panel of a run launched from a lab, then a button that selects its model above."""
+    if not run_id:
+        return
+    run_panel_ui(run_id)
+    run = get_store().get_run(run_id)
+    if run and run.status in ("completed", "stopped") and st.button(button, key="use_taught", type="primary"):
+        st.session_state[pick_key] = f"run:{run_id}"
+        st.rerun()
+
+
+def model_card_ui(card: dict, skip=()):
+    """A model card in an expander (returned, so a page can add to it)."""
+    box = st.expander("Model card")
+    with box:
+        for field, value in card.items():
+            if field in skip:
+                continue
+            if isinstance(value, (list, tuple)):
+                value = ", ".join(map(str, value[:30])) + (" …" if len(value) > 30 else "")
+            elif isinstance(value, float):
+                value = f"{value:.1%}" if value <= 1 else f"{value:,.1f}"
+            elif isinstance(value, int) and not isinstance(value, bool):
+                value = f"{value:,}"
+            st.markdown(f"**{field.replace('_', ' ').capitalize()}**: {value}")
+    return box

@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 
 from core.data import DataError, uploads
-from pages.common import get_store, page_setup, run_panel_ui
+from pages.common import (get_store, import_examples, import_outcome_ui, model_card_ui, page_setup,
+                          taught_run_ui, use_new_file_ui)
 
 MAX_UPLOAD_MB = 25
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
@@ -62,32 +63,23 @@ def photo_ui() -> tuple[str, np.ndarray] | None:
     with upload:
         file = st.file_uploader(f"A photo (PNG, JPEG, WebP, BMP, GIF, TIFF; up to {MAX_UPLOAD_MB} MB)",
                                 type=PHOTO_TYPES, key="photo_upload")
-        _use_bytes(file, "upload")
+        use_new_file_ui(file, "upload", _use_photo)
     with camera:
         shot = st.camera_input("Take a picture", key="camera")
-        _use_bytes(shot, "camera")
+        use_new_file_ui(shot, "camera", _use_photo)
     return st.session_state.get("photo")
 
 
-def _use_bytes(file, source: str) -> None:
-    """Decode a new upload or snapshot once; a bad file gets a message and changes nothing else."""
-    if file is None or st.session_state.get(f"{source}_seen") == file.file_id:
-        if file is not None and st.session_state.get(f"{source}_error"):
-            st.error(st.session_state[f"{source}_error"])
-        return
-    st.session_state[f"{source}_seen"] = file.file_id
-    st.session_state[f"{source}_error"] = None
-    data = file.getvalue()
+def _use_photo(name: str, data: bytes) -> str | None:
+    """Decode a photo and make it the current one; or say why it cannot be used."""
     try:
         if len(data) > MAX_UPLOAD_MB << 20:
             raise DataError(f"the file is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB.")
         photo = uploads.decode_image(data)
     except DataError as err:
-        message = f"**{file.name}** cannot be used: {err} Try a PNG or JPEG photo."
-        st.session_state[f"{source}_error"] = message
-        st.error(message)
-        return
-    st.session_state["photo"] = (file.name, photo)
+        return f"**{name}** cannot be used: {err} Try a PNG or JPEG photo."
+    st.session_state["photo"] = (name, photo)
+    return None
 
 
 # -- 2. what the model sees -----------------------------------------------------------------------
@@ -100,18 +92,8 @@ def model_picker_ui() -> str:
         st.session_state["image_model"] = wanted
     key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key="image_model",
                        index=keys.index(DEFAULT_MODEL) if DEFAULT_MODEL in keys else 0)
-    card_ui(choices[key].card)
+    model_card_ui(choices[key].card)
     return key
-
-
-def card_ui(card: dict) -> None:
-    with st.expander("Model card"):
-        for field, value in card.items():
-            if isinstance(value, (list, tuple)):
-                value = ", ".join(map(str, value[:30])) + (" …" if len(value) > 30 else "")
-            elif isinstance(value, float):
-                value = f"{value:.1%}" if value <= 1 else f"{value:,.1f}"
-            st.markdown(f"**{field.replace('_', ' ').capitalize()}**: {value}")
 
 
 def predict_ui(name: str, photo: np.ndarray, model_key: str) -> None:
@@ -184,23 +166,10 @@ def teach_ui() -> None:
                 image_size=224))
     with classes_tab:
         class_by_class_ui()
-    outcome = st.session_state.get("teach_import")
-    if outcome and outcome[0] == "error":
-        st.error(f"Could not use these photos. {outcome[1]}")
-    elif outcome:
-        report = outcome[1]
-        skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items())
-        st.success(f"Ready: **{report.title}** · " + ", ".join(f"{k} ({v})" for k, v in report.class_counts.items())
-                   + (f" · skipped {skipped}" if skipped else ""))
+    report = import_outcome_ui("teach_import", "photos")
+    if report:
         teach_settings_ui(report)
-    run_id = st.session_state.get("teach_run")
-    if run_id:
-        run_panel_ui(run_id)
-        run = get_store().get_run(run_id)
-        if run and run.status in ("completed", "stopped") and st.button(
-                "🔍 Try it on a photo above", key="use_taught", type="primary"):
-            st.session_state["pick_model"] = f"run:{run_id}"
-            st.rerun()
+    taught_run_ui(st.session_state.get("teach_run"), "🔍 Try it on a photo above", "pick_model")
 
 
 def class_by_class_ui() -> None:
@@ -232,11 +201,7 @@ def class_by_class_ui() -> None:
 
 
 def _import_for_teaching(do_import) -> None:
-    try:
-        with st.spinner("Checking and resizing the photos…"):
-            st.session_state["teach_import"] = ("ok", do_import())
-    except DataError as err:
-        st.session_state["teach_import"] = ("error", str(err))
+    import_examples("teach_import", do_import, "Checking and resizing the photos…")
 
 
 def teach_settings_ui(report) -> None:

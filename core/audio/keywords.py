@@ -111,35 +111,22 @@ class AudioClassifier:
 
 def list_audio_models(store=None) -> list[AudioModelInfo]:
     """The bundled keyword spotter, then every finished audio run, newest first."""
-    from core.runs import COMPLETED, STOPPED, RunStore
+    from core.inference import finished_runs, run_card
     infos = []
     if KEYWORD_MODEL_PATH.exists():
         infos.append(AudioModelInfo(BUNDLED_KEY, "Keyword spotter (yes, no, up, down, left, right, "
                                     "on, off, stop, go)", "bundled", bundled_card()))
-    for run in (store or RunStore()).list_runs():
-        if run.status not in (COMPLETED, STOPPED) or not run.model_path.exists():
-            continue
-        try:
-            preprocessing = json.loads((run.dir / "preprocessing.json").read_text())
-        except (OSError, ValueError):
-            continue
-        if preprocessing.get("kind") == "audio":
-            from core.inference import _run_card
-            infos.append(AudioModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", _run_card(run)))
+    infos += [AudioModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", run_card(run))
+              for run in finished_runs("audio", store)]
     return infos
 
 
 def load_audio_model(key: str, prefer_litert: bool = True) -> AudioClassifier:
     """Load by key (safe_mode: no code in the file is ever run) and compile the predict step now."""
     if key.startswith(RUN_PREFIX):
-        import keras
-        from core.inference import _run_card
-        from core.runs import RunStore
-        run = RunStore().get_run(key[len(RUN_PREFIX):])
-        if run is None or not run.model_path.exists():
-            raise FileNotFoundError(f"Run {key[len(RUN_PREFIX):]} has no saved model (deleted, or it did not finish).")
-        model = keras.models.load_model(run.model_path, safe_mode=True)
-        classifier = AudioClassifier(model, json.loads((run.dir / "labels.json").read_text()), _run_card(run))
+        from core.inference import load_run_model, run_card
+        model, labels, _, run = load_run_model(key[len(RUN_PREFIX):])
+        classifier = AudioClassifier(model, labels, run_card(run))
     elif key == BUNDLED_KEY:
         if not KEYWORD_MODEL_PATH.exists():
             raise FileNotFoundError(f"The bundled keyword model is missing ({KEYWORD_MODEL_PATH}); "

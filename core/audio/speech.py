@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from core.audio.io import SAMPLE_RATE
+
 FRAME_RATE = 100  # pocketsphinx frames per second (10 ms hop)
 _LOCK = threading.RLock()
 _SILENCE_RMS = 10 ** (-60 / 20)  # -60 dBFS: below a quiet room's mic noise

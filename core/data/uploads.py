@@ -52,94 +52,94 @@ class ImportReport:
 
 def import_image_zip(data: bytes, title: str = "My images", image_size: int = 32) -> ImportReport:
     """Validate a zip of class folders, decode and resize every image, and store the result."""
-    archive = _open_zip(data)
-    by_class = _group_by_class(_safe_entries(archive))
-    return _import_images({name: [(info.filename, lambda info=info: _read_entry(archive, info))
-                                  for info in infos] for name, infos in by_class.items()},
-                          title, image_size)
+    return _import_images(_zip_readers(data), title, image_size)
 
 
 def import_image_files(files: dict[str, list[tuple[str, bytes]]], title: str = "My images",
                        image_size: int = 224) -> ImportReport:
     """Images given class by class in the page: {class name: [(file name, bytes), ...]}."""
-    return _import_images({name.strip(): [(fname, lambda data=data: data) for fname, data in items]
-                           for name, items in files.items() if name.strip()}, title, image_size)
+    return _import_images(_file_readers(files), title, image_size)
 
 
 def _import_images(by_class: dict[str, list], title: str, image_size: int) -> ImportReport:
-    """Decode every (file name, read()) per class; skip and count what is not a usable image."""
-    images, labels, skipped = [], [], {}
-    class_names = sorted(by_class)
-    for label, name in enumerate(class_names):
-        for filename, read in by_class[name]:
-            if Path(filename).suffix.lower() not in IMAGE_SUFFIXES:
-                skipped["not an image file"] = skipped.get("not an image file", 0) + 1
-                continue
-            try:
-                images.append(decode_image(read(), image_size))
-                labels.append(label)
-            except DataError as err:
-                reason = str(err).split(":")[0]
-                skipped[reason] = skipped.get(reason, 0) + 1
-    counts = np.bincount(np.array(labels, int), minlength=len(class_names)) if labels else \
-        np.zeros(len(class_names), int)
-    class_counts = dict(zip(class_names, counts.tolist()))
-    _check_classes(class_counts, "images", skipped)
-    x, y = np.stack(images), np.array(labels, np.int64)
-    upload_id = _new_upload_id()
-    folder = paths.uploads_dir() / upload_id
-    folder.mkdir(parents=True)
-    np.savez_compressed(folder / "images.npz", x=x, y=y)
-    report = ImportReport(upload_id, title, IMAGE, class_counts, skipped)
-    _write_meta(folder, report, class_names, image_size=image_size)
-    return report
+    x, y, class_names, class_counts, skipped = _decode_per_class(
+        by_class, IMAGE_SUFFIXES, "not an image file", "images", lambda data, filename: decode_image(data, image_size),
+        skip_reason=lambda err: str(err).split(":")[0])
+    return _store_arrays(IMAGE, "images.npz", x, y, title, class_names, class_counts, skipped,
+                         image_size=image_size)
 
 
 # -- zip of sound folders, or clips given class by class ---------------------------------------
 
 def import_audio_zip(data: bytes, title: str = "My sounds") -> ImportReport:
     """A zip of one folder per class of clips (WAV, MP3, FLAC, OGG ...) -> one-second log-mels."""
-    archive = _open_zip(data)
-    by_class = _group_by_class(_safe_entries(archive))
-    return _import_audio({name: [(info.filename, lambda info=info: _read_entry(archive, info))
-                                 for info in infos] for name, infos in by_class.items()}, title)
+    return _import_audio(_zip_readers(data), title)
 
 
 def import_audio_files(files: dict[str, list[tuple[str, bytes]]], title: str = "My sounds") -> ImportReport:
     """Clips given class by class in the page: {class name: [(file name, bytes), ...]}."""
-    return _import_audio({name.strip(): [(fname, lambda data=data: data) for fname, data in items]
-                          for name, items in files.items() if name.strip()}, title)
+    return _import_audio(_file_readers(files), title)
 
 
 def _import_audio(by_class: dict[str, list], title: str) -> ImportReport:
     """Each clip -> the log-mel of its loudest second, the input every studio audio model reads."""
     from core.audio.features import FEATURE_PARAMS, clip_features
     from core.audio.io import AUDIO_SUFFIXES, decode_audio
-    features, labels, skipped = [], [], {}
+    x, y, class_names, class_counts, skipped = _decode_per_class(
+        by_class, AUDIO_SUFFIXES, "not an audio file", "clips",
+        lambda data, filename: clip_features(decode_audio(data, filename).samples),
+        skip_reason=lambda err: "unreadable or unusable clip")
+    return _store_arrays(AUDIO, "features.npz", x, y, title, class_names, class_counts, skipped,
+                         features=FEATURE_PARAMS)
+
+
+# -- shared by image and sound imports ------------------------------------------------------------
+
+def _zip_readers(data: bytes) -> dict[str, list]:
+    """{class: [(file name, read()), ...]} for a zip of class folders, checked before any read."""
+    archive = _open_zip(data)
+    by_class = _group_by_class(_safe_entries(archive))
+    return {name: [(info.filename, lambda info=info: _read_entry(archive, info)) for info in infos]
+            for name, infos in by_class.items()}
+
+
+def _file_readers(files: dict[str, list[tuple[str, bytes]]]) -> dict[str, list]:
+    return {name.strip(): [(fname, lambda data=data: data) for fname, data in items]
+            for name, items in files.items() if name.strip()}
+
+
+def _decode_per_class(by_class: dict[str, list], suffixes: set[str], wrong_type: str, unit: str,
+                      decode, skip_reason):
+    """Decode every (file name, read()) per class; skip and count what is unusable, then check
+    that the classes are still trainable. Returns (x, y, class names, class counts, skipped)."""
+    examples, labels, skipped = [], [], {}
     class_names = sorted(by_class)
     for label, name in enumerate(class_names):
         for filename, read in by_class[name]:
-            if Path(filename).suffix.lower() not in AUDIO_SUFFIXES:
-                skipped["not an audio file"] = skipped.get("not an audio file", 0) + 1
+            if Path(filename).suffix.lower() not in suffixes:
+                skipped[wrong_type] = skipped.get(wrong_type, 0) + 1
                 continue
             try:
-                clip = decode_audio(read(), filename)
-            except DataError:
-                reason = "unreadable or unusable clip"
+                examples.append(decode(read(), filename))
+                labels.append(label)
+            except DataError as err:
+                reason = skip_reason(err)
                 skipped[reason] = skipped.get(reason, 0) + 1
-                continue
-            features.append(clip_features(clip.samples))
-            labels.append(label)
     counts = np.bincount(np.array(labels, int), minlength=len(class_names)) if labels else \
         np.zeros(len(class_names), int)
     class_counts = dict(zip(class_names, counts.tolist()))
-    _check_classes(class_counts, "clips", skipped)
+    _check_classes(class_counts, unit, skipped)
+    return np.stack(examples), np.array(labels, np.int64), class_names, class_counts, skipped
+
+
+def _store_arrays(kind: str, file_name: str, x, y, title: str, class_names: list[str],
+                  class_counts: dict[str, int], skipped: dict[str, int], **meta) -> ImportReport:
     upload_id = _new_upload_id()
     folder = paths.uploads_dir() / upload_id
     folder.mkdir(parents=True)
-    np.savez_compressed(folder / "features.npz", x=np.stack(features), y=np.array(labels, np.int64))
-    report = ImportReport(upload_id, title, AUDIO, class_counts, skipped)
-    _write_meta(folder, report, class_names, features=FEATURE_PARAMS)
+    np.savez_compressed(folder / file_name, x=x, y=y)
+    report = ImportReport(upload_id, title, kind, class_counts, skipped)
+    _write_meta(folder, report, class_names, **meta)
     return report
 
 
