@@ -12,6 +12,7 @@ from typing import Callable
 
 from core.data import bundled, uploads
 from core.data.dataset import AUDIO, IMAGE, TABULAR, TEXT, DataError, Dataset
+from core.data.text import SPLITS
 from core.params import Param, resolve
 
 
@@ -56,8 +57,20 @@ def _load_cached(loader: Callable[..., Dataset], params_json: str) -> Dataset:
     return loader(**json.loads(params_json))
 
 
+# Texts are split into tokens when a run prepares them; the run config records how.
+TEXT_PARAMS = {"split": Param("whitespace", "Split the text into", choices=SPLITS,
+                              help="whitespace: words (Chinese/Japanese characters one by one). "
+                                   "character: one token per character, for any language.")}
+
+
 def resolve_dataset_params(key: str, params: dict | None) -> tuple[dict, list[str]]:
     if key.startswith(uploads.UPLOAD_PREFIX):
+        try:
+            kind = uploads.upload_meta(key[len(uploads.UPLOAD_PREFIX):])["kind"]
+        except (DataError, OSError, ValueError, KeyError):
+            kind = None  # a missing upload is reported when the data is loaded
+        if kind == TEXT:
+            return resolve(TEXT_PARAMS, params, "Uploaded texts")
         return {}, ([f"Uploaded datasets take no settings (got {sorted(params)})."] if params else [])
     if key not in DATASETS:
         return {}, [f"Unknown dataset '{key}'. Choose one of: {', '.join(DATASETS)}."]
@@ -83,5 +96,5 @@ def dataset_title(key: str) -> str:
     return DATASETS[key].title if key in DATASETS else key
 
 
-__all__ = ["DATASETS", "DatasetSpec", "Dataset", "DataError", "AUDIO", "IMAGE", "TABULAR", "TEXT",
+__all__ = ["TEXT_PARAMS", "DATASETS", "DatasetSpec", "Dataset", "DataError", "AUDIO", "IMAGE", "TABULAR", "TEXT",
            "load_dataset", "dataset_title", "resolve_dataset_params"]

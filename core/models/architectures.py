@@ -116,16 +116,20 @@ def build_transformer(spec: InputSpec, blocks=2, heads=4, key_dim=16, ff_units=1
     x = _as_sequence(x, spec, embedding_dim)
     if spec.kind != TEXT:  # project pixel rows / features to the model width
         x = keras.layers.Dense(embedding_dim, name="project")(x)
+    # Text pads with id 0. Every block gets the padding mask explicitly (Keras's implicit masks
+    # do not survive the residual additions), so no word attends to padding and the average skips it.
+    real_tokens = keras.ops.not_equal(inputs, 0) if spec.kind == TEXT else None
+    keys_mask = keras.ops.expand_dims(real_tokens, 1) if spec.kind == TEXT else None
     x = PositionEmbedding(name="position_embedding")(x)
     for i in range(blocks):
         attended = keras.layers.MultiHeadAttention(heads, key_dim, dropout=dropout,
-                                                   name=f"self_attention_{i + 1}")(x, x)
+                                                   name=f"self_attention_{i + 1}")(x, x, attention_mask=keys_mask)
         x = keras.layers.LayerNormalization(name=f"norm_attention_{i + 1}")(x + attended)
         hidden = keras.layers.Dense(ff_units, activation="relu", name=f"ffn_{i + 1}_in")(x)
         hidden = keras.layers.Dense(embedding_dim, name=f"ffn_{i + 1}_out")(hidden)
         hidden = keras.layers.Dropout(dropout, name=f"ffn_{i + 1}_dropout")(hidden)
         x = keras.layers.LayerNormalization(name=f"norm_ffn_{i + 1}")(x + hidden)
-    x = keras.layers.GlobalAveragePooling1D(name="average_positions")(x)
+    x = keras.layers.GlobalAveragePooling1D(name="average_positions")(x, mask=real_tokens)
     return keras.Model(inputs, _classifier(x, spec, "transformer"), name="transformer")
 
 

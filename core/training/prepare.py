@@ -9,7 +9,7 @@ from core.data.dataset import AUDIO, IMAGE, TEXT, Dataset
 from core.models.architectures import InputSpec
 from core.training.config import RunConfig
 
-TEXT_SEQUENCE_LENGTH = 64
+TEXT_SEQUENCE_LENGTH = {"whitespace": 64, "character": 128}  # tokens the model reads
 TEXT_MAX_TOKENS = 20000
 
 
@@ -36,14 +36,14 @@ def prepare(data: Dataset, config: RunConfig) -> Prepared:
     preprocessing = {"kind": data.kind, "input_shape": list(data.input_shape)}
     if data.kind == TEXT:
         from core.data.text import fit_vocabulary, vectorize
-        split = "whitespace"
+        split = config.dataset_params.get("split", "whitespace")
+        length = TEXT_SEQUENCE_LENGTH[split]
         vocabulary = fit_vocabulary(x[train_idx], split, TEXT_MAX_TOKENS)
-        x = vectorize(x, vocabulary, split, TEXT_SEQUENCE_LENGTH)
-        x_test = vectorize(x_test, vocabulary, split, TEXT_SEQUENCE_LENGTH)
-        preprocessing.update(vocabulary=vocabulary, split=split,
-                             sequence_length=TEXT_SEQUENCE_LENGTH,
-                             input_shape=[TEXT_SEQUENCE_LENGTH])
-        spec = InputSpec(TEXT, (TEXT_SEQUENCE_LENGTH,), data.num_classes, len(vocabulary))
+        x = vectorize(x, vocabulary, split, length)
+        x_test = vectorize(x_test, vocabulary, split, length)
+        preprocessing.update(vocabulary=vocabulary, split=split, sequence_length=length,
+                             input_shape=[length])
+        spec = InputSpec(TEXT, (length,), data.num_classes, len(vocabulary))
     else:
         # Images stay as raw 0-255 values: the model's first layer rescales them.
         x, x_test = x.astype(np.float32), x_test.astype(np.float32)
