@@ -272,19 +272,19 @@ def _to_rgb(image):
 
 def read_csv_upload(data: bytes) -> pd.DataFrame:
     """Parse an uploaded CSV into a DataFrame of strings, with messages for the usual mistakes."""
+    from core.text.io import TextInputError, detect_encoding
     if not data or not data.strip():
         raise DataError("The CSV file is empty. It needs a header row, a text column and a label column.")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DataError(f"The CSV is not UTF-8 text (bad byte at position {err.start}). Save it as "
-                        "'CSV UTF-8' in your spreadsheet program and upload it again.") from err
-    if "\x00" in text:
-        raise DataError("This file contains binary data, not CSV text.")
+        encoding = detect_encoding(data)  # UTF-8, else a BOM or the statistically likely one
+    except TextInputError as err:
+        raise DataError(str(err)) from err
+    text = data.decode(encoding, errors="replace")
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataError(f"The CSV could not be parsed: {err}") from err
+    frame.attrs["encoding"] = encoding
     if frame.empty or len(frame.columns) < 2:
         raise DataError("The CSV needs at least two columns (a text column and a label column) "
                         "and at least one data row.")

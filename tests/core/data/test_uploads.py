@@ -244,22 +244,30 @@ def test_csv_with_bom_and_non_ascii_text():
 @pytest.mark.parametrize("data, message", [
     (b"", "The CSV file is empty"),
     (b"  \n \n", "The CSV file is empty"),
-    ("text,label\ncafé,x\n".encode("latin-1"), "The CSV is not UTF-8 text (bad byte at position 14)"),
     (b"text\nhello\n", "at least two columns"),
     (b"text,label\n", "at least one data row"),
     (b"text,label\x00\x01\x02,\x00", "binary data"),
+    (bytes(range(256)) * 8, "binary data"),
     (b'text,label\n"never closed,x\n', "could not be parsed"),
-], ids=["empty", "blank", "latin-1", "one-column", "header-only", "binary", "unparseable"])
+], ids=["empty", "blank", "one-column", "header-only", "binary", "binary-no-nul", "unparseable"])
 def test_bad_csvs(data, message):
     with pytest.raises(DataError) as err:
         uploads.read_csv_upload(data)
     assert message in str(err.value)
 
 
-def test_latin1_message_says_how_to_fix_it():
-    with pytest.raises(DataError) as err:
-        uploads.read_csv_upload("text,label\ncafé,x\n".encode("latin-1"))
-    assert "UTF-8" in str(err.value) and "Save it as 'CSV UTF-8'" in str(err.value)
+@pytest.mark.parametrize("encoding, text", [
+    ("cp1252", "Très bien, j'adore ce café"),
+    ("latin-1", "café au lait"),
+    ("gb18030", "我爱北京天安门，今天天气很好"),
+    ("shift_jis", "これは日本語の文章です"),
+    ("utf-16", "naïve façade"),
+])
+def test_csvs_in_other_encodings_are_read_and_say_how(encoding, text):
+    data = f"text,label\n\"{text}\",x\n\"{text} encore\",y\n".encode(encoding)
+    frame = uploads.read_csv_upload(data)
+    assert frame.text[0] == text and frame.label.tolist() == ["x", "y"]
+    assert frame.attrs["encoding"] != "utf-8"
 
 
 def test_csv_label_problems():
