@@ -165,3 +165,68 @@ def probabilities_over_time_figure(times: np.ndarray, probabilities: np.ndarray,
     fig.update_xaxes(title="time (s), centre of each one-second window")
     fig.update_yaxes(title="probability", range=[0, 1.02])
     return _layout(fig, "What it hears, moment by moment", height=300)
+
+
+# -- text -----------------------------------------------------------------------------------------
+
+def highlighted_text_html(text: str, spans, scale: float | None = None) -> str:
+    """`text` as HTML with each (start, end, weight) span tinted: green positive, red negative.
+
+    The text is escaped, so whatever the user typed shows as text and never as markup. Colour
+    strength is |weight| / scale (scale: the largest |weight| unless given).
+    """
+    import html
+    spans = sorted((s, e, w) for s, e, w in spans if e > s)
+    scale = scale or max((abs(w) for _, _, w in spans), default=0) or 1.0
+    parts, position = [], 0
+    for start, end, weight in spans:
+        if start < position:
+            continue  # overlapping spans: the first wins
+        parts.append(html.escape(text[position:start]))
+        alpha = min(abs(weight) / scale, 1.0) * 0.75
+        rgb = "22,163,74" if weight > 0 else "220,38,38"
+        parts.append(f'<span title="{weight:+.3f}" style="background: rgba({rgb},{alpha:.2f}); '
+                     f'border-radius: 4px; padding: 1px 2px">{html.escape(text[start:end])}</span>')
+        position = end
+    parts.append(html.escape(text[position:]))
+    body = "".join(parts).replace("\n", "<br>")
+    return f'<div style="line-height: 2; font-size: 1.05rem; white-space: pre-wrap">{body}</div>'
+
+
+def token_bars_figure(tokens: list[str], weights: list[float], title: str) -> go.Figure:
+    """Signed horizontal bars per token, strongest on top: the highlight as a chart."""
+    order = np.argsort(np.abs(weights))[::-1][:15][::-1]
+    values = [weights[i] for i in order]
+    fig = go.Figure(go.Bar(x=values, y=[f"{tokens[i]} ·{i + 1}" for i in order], orientation="h",
+                           marker_color=["#16a34a" if v > 0 else "#dc2626" for v in values],
+                           text=[f"{v:+.2f}" for v in values]))
+    fig.update_yaxes(type="category")
+    return _layout(fig, title, height=80 + 26 * len(order))
+
+
+def attention_figure(weights: np.ndarray, rows: list[str], columns: list[str], title: str,
+                     row_title: str = "token", column_title: str = "attends to") -> go.Figure:
+    """Heatmap of attention weights: row i shows where token i looks (each row sums to 1)."""
+    fig = go.Figure(go.Heatmap(z=weights, x=[f"{t} ·{i + 1}" for i, t in enumerate(columns)],
+                               y=[f"{t} ·{i + 1}" for i, t in enumerate(rows)], colorscale="Viridis",
+                               zmin=0, zmax=float(np.max(weights)) if np.size(weights) else 1,
+                               colorbar=dict(title="weight"),
+                               hovertemplate="%{y} → %{x}: %{z:.2f}<extra></extra>"))
+    fig.update_xaxes(title=column_title, type="category", tickangle=-45)
+    fig.update_yaxes(title=row_title, type="category", autorange="reversed")
+    return _layout(fig, title, height=max(320, 140 + 22 * len(rows)))
+
+
+def label_counts_figure(counts: dict[str, int], title: str) -> go.Figure:
+    colors = {"positive": "#16a34a", "negative": "#dc2626", "neutral": "#9ca3af", "(empty)": "#e5e7eb"}
+    fig = px.bar(x=list(counts), y=list(counts.values()), text=[f"{v:,}" for v in counts.values()],
+                 labels=dict(x="", y="rows"), color=list(counts),
+                 color_discrete_map={k: colors.get(k, "#1f77b4") for k in counts})
+    fig.update_xaxes(type="category")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, height=300)
+
+
+def score_histogram_figure(values, title: str, x_title: str) -> go.Figure:
+    fig = px.histogram(x=values, nbins=40, labels=dict(x=x_title, y="rows"))
+    return _layout(fig, title, height=300)

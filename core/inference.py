@@ -159,7 +159,7 @@ def run_card(run) -> dict:
     return {"title": run.name, "trained on": dataset_title(run.config.get("dataset", "")),
             "classes": r.get("class_names", []), "number of classes": len(r.get("class_names", [])),
             "accuracy": f"{r['test_accuracy']:.1%} on {r['test_examples']:,} held-out test "
-                        + ("clips" if (run_preprocessing(run) or {}).get("kind") == "audio" else "images")
+                        + {"audio": "clips", "text": "texts"}.get((run_preprocessing(run) or {}).get("kind"), "images")
             if "test_accuracy" in r else "not evaluated",
             "parameters": f"{r.get('parameters', 0):,}",
             "file size": f"{run.model_path.stat().st_size / 2**20:.1f} MB",

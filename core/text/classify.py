@@ -1,0 +1,182 @@
+"""Keras text classifiers for live inference: the bundled topic model and every trained text run.
+
+    classifier = load_text_model("topic_classifier")      # or "run:<run id>"
+    prediction = classifier.predict("The compiler found a bug in my program")
+    words = classifier.importance(text, prediction.best)  # (token, how much it mattered) pairs
+    maps = classifier.attention(text)                     # Transformers: who looks at whom
+
+A model reads token ids (core/data/text.py); its vocabulary, split and length travel in a JSON next
+to the `.keras` file (bundled) or in the run's preprocessing.json (trained here).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core import paths
+from core.data.text import Encoder, Token
+from core.inference import RUN_PREFIX, finished_runs, load_run_model, run_card
+
+BUNDLED = {"topic_classifier": "Topics of short texts (Transformer, trained here on Debian's fortunes)"}
+BATCH = 256  # rows per model call when scoring many texts
+
+
+@dataclass
+class TextModelInfo:
+    key: str
+    title: str
+    source: str  # 'bundled' or 'run'
+    card: dict = field(default_factory=dict)
+
+
+@dataclass
+class TextPrediction:
+    probabilities: np.ndarray
+    top: list[tuple[str, float]]
+    tokens: list[Token]       # what the model read (at most its sequence length)
+    unknown: list[str]        # tokens outside its vocabulary: it cannot tell them apart
+    cut: int                  # tokens beyond the model's length, not read
+    seconds: float
+
+    @property
+    def best(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+@dataclass
+class AttentionMap:
+    tokens: list[Token]
+    weights: np.ndarray       # (blocks, heads, tokens, tokens): row i = how token i spreads its attention
+    probabilities: np.ndarray  # the pass that produced them: equal to predict's (a test holds them)
+
+
+class TextClassifier:
+    """A Keras model over token ids, with its class names and the exact tokenizer it was trained with."""
+
+    def __init__(self, model, class_names: list[str], vocabulary: list[str], split: str,
+                 sequence_length: int, card: dict):
+        self.model, self.class_names, self.card = model, list(class_names), card
+        self.encoder = Encoder(vocabulary, split, sequence_length)
+
+    @property
+    def split(self) -> str:
+        return self.encoder.split
+
+    def probabilities(self, ids: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model.predict_on_batch(ids), dtype=np.float64)
+
+    def predict(self, text: str, k: int = 5) -> TextPrediction:
+        start = time.perf_counter()
+        from core.data.text import tokenize
+        all_tokens = tokenize(text, self.split)
+        ids = self.encoder.ids(all_tokens)
+        p = self.probabilities(ids[None])[0]
+        seconds = time.perf_counter() - start
+        tokens = all_tokens[:self.encoder.sequence_length]
+        unknown = sorted({t.text for t, i in zip(tokens, ids) if i == 1})
+        best = np.argsort(-p)[:k]
+        return TextPrediction(p, [(self.class_names[i], float(p[i])) for i in best], tokens, unknown,
+                              len(all_tokens) - len(tokens), seconds)
+
+    def predict_batch(self, texts) -> np.ndarray:
+        """Class probabilities (N, classes) for many texts, `BATCH` per model call."""
+        texts = list(texts)
+        out = np.zeros((len(texts), len(self.class_names)))
+        for start in range(0, len(texts), BATCH):
+            ids = np.stack([self.encoder.encode(str(t))[0] for t in texts[start:start + BATCH]])
+            out[start:start + len(ids)] = self.probabilities(ids)
+        return out
+
+    def importance(self, text: str, class_index: int) -> list[tuple[Token, float]]:
+        """Occlusion: drop each token in turn; importance = p(class | text) - p(class | text without it).
+
+        Positive: the token pushed towards the class; negative: away from it. One batched call.
+        """
+        ids, tokens = self.encoder.encode(text)
+        if not tokens:
+            return []
+        n = len(tokens)
+        variants = np.zeros((n + 1, len(ids)), np.int32)
+        variants[0] = ids
+        for i in range(n):
+            without = np.delete(ids[:n], i)
+            variants[i + 1, :n - 1] = without
+        p = self.probabilities(variants)[:, class_index]
+        return [(token, float(p[0] - p[i + 1])) for i, token in enumerate(tokens)]
+
+    @property
+    def has_attention(self) -> bool:
+        import keras
+        return any(isinstance(layer, keras.layers.MultiHeadAttention) for layer in self.model.layers)
+
+    def attention(self, text: str) -> AttentionMap:
+        """Self-attention weights of every block and head, for the tokens of `text`."""
+        import keras
+        ids, tokens = self.encoder.encode(text)
+        scores = []
+
+        def capture(operation):
+            if not isinstance(operation, keras.layers.MultiHeadAttention):
+                return operation
+
+            def call(*args, **kwargs):
+                output, weights = operation(*args, return_attention_scores=True, **kwargs)
+                scores.append(weights)
+                return output
+            return call
+        # Keras 3 cannot make attention scores outputs of a functional model ("not connected"),
+        # so run the model's own graph once, eagerly, asking each attention layer for its weights.
+        probabilities = self.model._run_through_graph(keras.ops.convert_to_tensor(ids[None]),
+                                                      operation_fn=capture)
+        n = len(tokens)
+        weights = np.stack([np.asarray(s)[0, :, :n, :n] for s in scores]) if scores else np.zeros((0, 0, n, n))
+        return AttentionMap(tokens, weights, np.asarray(probabilities, dtype=np.float64)[0])
+
+
+def list_text_models(store=None) -> list[TextModelInfo]:
+    """The bundled text models, then every finished text run, newest first."""
+    infos = [TextModelInfo(key, title, "bundled", bundled_card(key)) for key, title in BUNDLED.items()
+             if (paths.ASSETS_DIR / "models" / f"{key}.keras").exists()]
+    infos += [TextModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", run_card(run))
+              for run in finished_runs("text", store)]
+    return infos
+
+
+def load_text_model(key: str) -> TextClassifier:
+    """Load a text classifier by key and compile its predict step (so the first answer is fast)."""
+    import keras
+
+    import core.models.layers  # noqa: F401 - registers the studio's custom layers for loading
+    if key.startswith(RUN_PREFIX):
+        model, labels, preprocessing, run = load_run_model(key[len(RUN_PREFIX):])
+        classifier = TextClassifier(model, labels, preprocessing["vocabulary"], preprocessing["split"],
+                                    preprocessing["sequence_length"], run_card(run))
+    elif key in BUNDLED:
+        meta = _bundled_meta(key)
+        model = keras.models.load_model(paths.ASSETS_DIR / "models" / f"{key}.keras", safe_mode=True)
+        classifier = TextClassifier(model, meta["classes"], meta["vocabulary"], meta["split"],
+                                    meta["sequence_length"], bundled_card(key))
+    else:
+        raise KeyError(f"Unknown text model '{key}'.")
+    classifier.predict("warm up")
+    return classifier
+
+
+def _bundled_meta(key: str) -> dict:
+    return json.loads((paths.ASSETS_DIR / "models" / f"{key}.json").read_text())
+
+
+def bundled_card(key: str) -> dict:
+    meta = _bundled_meta(key)
+    held_out = meta.get("held_out", {})
+    return {"title": meta.get("title", BUNDLED[key]), "trained on": meta.get("trained on", ""),
+            "classes": meta["classes"], "number of classes": len(meta["classes"]),
+            "accuracy": f"{held_out['accuracy']:.1%} on {held_out['examples']:,} held-out texts "
+                        f"(always guessing the largest class: {held_out['majority_baseline']:.1%})"
+            if "accuracy" in held_out else "not evaluated",
+            "parameters": f"{meta.get('parameters', 0):,}",
+            "file size": f"{(paths.ASSETS_DIR / 'models' / f'{key}.keras').stat().st_size / 2**20:.1f} MB",
+            "weights licence": meta.get("licence", ""), "source": meta.get("source", "")}
