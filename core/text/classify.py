@@ -179,4 +179,8 @@ def bundled_card(key: str) -> dict:
             if "accuracy" in held_out else "not evaluated",
             "parameters": f"{meta.get('parameters', 0):,}",
             "file size": f"{(paths.ASSETS_DIR / 'models' / f'{key}.keras').stat().st_size / 2**20:.1f} MB",
-            "weights licence": meta.get("licence", ""), "source": meta.get("source", "")}
+            "architectures compared": ", ".join(
+                f"{c['title']} {c['mean_held_out_accuracy']:.1%}" for c in meta.get("comparison", {}).values()
+                if isinstance(c, dict) and "mean_held_out_accuracy" in c) + " (held-out, mean of 3 seeds)",
+            "weights licence": meta.get("weights licence", ""), "corpus licence": meta.get("licence", ""),
+            "source": meta.get("source", "")}
