@@ -13,6 +13,7 @@ PAGES = {
     "Labs": [
         st.Page("pages/image_lab.py", title="Image Lab", icon="🖼️", url_path="image_lab"),
         st.Page("pages/audio_lab.py", title="Audio Lab", icon="🎧", url_path="audio_lab"),
+        st.Page("pages/text_lab.py", title="Text Lab", icon="📝", url_path="text_lab"),
     ],
     "Train": [
         st.Page("pages/train.py", title="Train a model", icon="🏋️", url_path="train"),

@@ -24,6 +24,12 @@ def doors_ui():
                     "network spot command words (and show where it listened), transcribe speech "
                     "offline, and teach it your own sounds.")
         st.page_link("pages/audio_lab.py", label="Open the Audio Lab", icon="➡️")
+    with st.container(border=True):
+        st.subheader("📝 Text Lab")
+        st.markdown("Paste a review or an email: see its sentiment word by word, its topic with the "
+                    "words that decided it and a Transformer's attention map, translate with the "
+                    "alignment on screen, score a whole CSV, and teach it your own labels.")
+        st.page_link("pages/text_lab.py", label="Open the Text Lab", icon="➡️")
     left, right = st.columns(2)
     with left.container(border=True):
         st.subheader("🏋️ Train a model")

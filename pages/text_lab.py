@@ -1,0 +1,396 @@
+"""Text Lab: sentiment with its words, topics with their reasons and attention, batch scoring,
+translation with its alignment, and a classifier taught on the user's own labels."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import streamlit as st
+
+from core import paths
+from core.data import DataError, TEXT_PARAMS, uploads
+from core.text.io import MAX_TEXT_CHARS, TextInputError, check_text, decode_text_file
+from pages.common import (get_store, import_examples, import_outcome_ui, model_card_ui, page_setup,
+                          param_widget, taught_run_ui, use_new_file_ui)
+
+SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
+MAX_TXT_MB, MAX_CSV_MB = 5, 200
+EXAMPLES = {
+    "😀 A happy review": "I absolutely love this phone! The camera is superb and the battery lasts all day.",
+    "😠 An angry review": "Terrible service. The delivery was late, the box was damaged and nobody answered my emails.",
+    "🤔 Good, but…": "The hotel room was lovely and clean, but the staff were rude and the breakfast was awful.",
+    "💻 Computers": "I love this laptop, but the software keeps crashing with a terrible bug in the program.",
+    "⚖️ The law": "The judge told the jury that the lawyer for the defendant had broken the law in court.",
+    "🖖 Star Trek": "Captain Kirk ordered Spock to beam down to the planet.",
+    "🍝 Food": "I baked a chocolate cake and cooked pasta with garlic for dinner.",
+    "⚾ Sports": "The team won the game with a home run in the ninth inning.",
+    "🌏 Emoji and Chinese": "这个手机很好用 👍 Great value, would buy again!",
+}
+TRANSLATION_EXAMPLES = ["forty two", "seven hundred and sixteen", "twenty-one thousand",
+                        "nine hundred ninety-nine thousand nine hundred ninety-nine"]
+TEACH_ARCHITECTURES = {
+    "mlp": ("Bag of words (MLP)", {}),
+    "cnn": ("Conv1D (word patterns)", {"conv_blocks": 1, "filters": 64}),
+    "rnn": ("LSTM (reads in order)", {"cell": "lstm", "bidirectional": False}),
+    "bilstm": ("BiLSTM (both directions)", {"cell": "lstm", "bidirectional": True}),
+    "transformer": ("Transformer encoder (self-attention)", {"blocks": 1, "heads": 4}),
+}
+
+
+def intro_ui():
+    st.title("📝 Text Lab")
+    st.markdown("Give it some text: **VADER** scores its sentiment word by word, a **Keras network** "
+                "trained here names its topic and shows which words decided (and, for the "
+                "Transformer, which words look at which), a **sequence-to-sequence** model translates "
+                "with its alignment on screen, a whole **CSV** is scored in one go, and you can "
+                "**teach it your own labels**.")
+
+
+# -- heavy objects, loaded once per process -------------------------------------------------------
+
+@st.cache_resource(show_spinner="Loading the text model…", max_entries=6)
+def load_classifier(key: str):
+    from core.text.classify import load_text_model
+    return load_text_model(key)
+
+
+@st.cache_resource(show_spinner="Loading the translator…")
+def load_translator():
+    from core.text.translate import load_translator as load
+    return load()
+
+
+def model_choices() -> dict:
+    from core.text.classify import list_text_models
+    return {info.key: info for info in list_text_models(get_store())}
+
+
+# -- 1. the text ----------------------------------------------------------------------------------
+
+def text_ui():
+    st.subheader("1 · A text")
+    examples, typed, upload = st.tabs(["📚 Examples", "⌨️ Type or paste", "⬆️ Upload a .txt"])
+    with examples:
+        cols = st.columns(3)
+        for i, (title, text) in enumerate(EXAMPLES.items()):
+            if cols[i % 3].button(title, key=f"example-{i}", width="stretch"):
+                _use_text(title, text)
+    with typed:
+        with st.form("typed_form", border=False):
+            pasted = st.text_area("Your text", height=120, key="typed_text",
+                                  placeholder="Type or paste anything: a review, an email, a tweet…")
+            if st.form_submit_button("Analyse", type="primary", key="analyse"):
+                _use_text("Your text", pasted, show_error=True)
+    with upload:
+        file = st.file_uploader(f"A plain-text file (any common encoding; up to {MAX_TXT_MB} MB, the "
+                                f"first {MAX_TEXT_CHARS:,} characters are analysed)", type=["txt"],
+                                key="txt_upload")
+        use_new_file_ui(file, "txt", _use_file)
+    return st.session_state.get("text")
+
+
+def _use_text(title: str, text: str, show_error: bool = False) -> str | None:
+    try:
+        st.session_state["text"] = (title, check_text(text))
+        return None
+    except TextInputError as err:
+        if show_error:
+            st.error(str(err))
+        return str(err)
+
+
+def _use_file(name: str, data: bytes) -> str | None:
+    try:
+        st.session_state["text"] = (name, decode_text_file(data))
+        return None
+    except TextInputError as err:
+        return f"**{name}** cannot be used: {err}"
+
+
+def shown_text_ui(title: str, text_input) -> None:
+    text = text_input.text
+    st.markdown(f"**{title}** · {len(text):,} characters")
+    for note in text_input.notes:
+        st.info(note)
+
+
+# -- 2. sentiment ---------------------------------------------------------------------------------
+
+def sentiment_ui(text: str) -> None:
+    from core import charts
+    from core.text.sentiment import score
+    st.subheader("2 · Sentiment (VADER)")
+    result = score(text)
+    cols = st.columns(4)
+    cols[0].metric("Verdict", {"positive": "😀 positive", "negative": "😠 negative"}.get(result.label, "😐 neutral"))
+    cols[1].metric("Compound score", f"{result.compound:+.2f}", help="-1 most negative … +1 most positive")
+    cols[2].metric("Positive share", f"{result.positive:.0%}")
+    cols[3].metric("Negative share", f"{result.negative:.0%}")
+    st.html(charts.highlighted_text_html(text, [(w.start, w.end, w.valence) for w in result.words]))
+    if result.words:
+        st.plotly_chart(charts.token_bars_figure([w.text for w in result.words],
+                                                 [w.valence for w in result.words],
+                                                 "What each word added to the score"), key="vader_words")
+    else:
+        st.caption("No word of this text is in VADER's English sentiment lexicon, so it scores neutral.")
+    st.caption("VADER is a hand-built lexicon of 7,500 English words and emoticons with rules for "
+               "'not', 'very', CAPITALS and 'but'. It adds up the words' values (green +, red −) and "
+               "squashes the sum into [-1, 1]. It needs no training and no GPU, and knows no other language.")
+
+
+# -- 3. a Keras text model ------------------------------------------------------------------------
+
+def model_ui(text: str) -> None:
+    from core import charts
+    st.subheader("3 · Topic, by a Keras network")
+    choices = model_choices()
+    if not choices:
+        st.warning("No text model found: the bundled one is missing. Run "
+                   "`python assets/make_topic_model.py`, or teach one below.")
+        return
+    keys = list(choices)
+    wanted = st.session_state.pop("pick_text_model", None)
+    if wanted in keys:
+        st.session_state["text_model"] = wanted
+    key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key="text_model")
+    model_card_ui(choices[key].card)
+    classifier = load_classifier(key)
+    prediction = classifier.predict(text)
+    left, right = st.columns([2, 3])
+    with left:
+        best, p = prediction.top[0]
+        st.markdown(f"### It reads: **{best}** ({p:.0%})")
+        st.plotly_chart(charts.top_k_figure(prediction.top), key="text_topk")
+        st.caption(f"Answered in {prediction.seconds * 1000:.0f} ms on this computer's CPU.")
+        if prediction.cut:
+            st.info(f"The model reads the first {len(prediction.tokens)} tokens; the other "
+                    f"{prediction.cut:,} were not read.")
+        if prediction.unknown:
+            st.caption(f"Words it never saw in training (read as 'unknown'): {', '.join(prediction.unknown[:12])}"
+                       + (" …" if len(prediction.unknown) > 12 else ""))
+    with right:
+        target = st.selectbox("Explain the class", [label for label, _ in prediction.top], key="text_explain")
+        weights = classifier.importance(text, classifier.class_names.index(target))
+        if weights:
+            st.html(charts.highlighted_text_html(text, [(t.start, t.end, w) for t, w in weights]))
+            st.plotly_chart(charts.token_bars_figure([t.text for t, _ in weights], [w for _, w in weights],
+                                                     f"How much each word pushed towards “{target}”"),
+                            key="text_importance")
+            st.caption("Occlusion: the studio deletes one word at a time and measures how much the "
+                       f"probability of “{target}” drops (green: the word argued for it; red: against).")
+        else:
+            st.info("None of these characters are tokens this model reads.")
+    if classifier.has_attention:
+        attention_ui(classifier, text)
+
+
+def attention_ui(classifier, text: str) -> None:
+    from core import charts
+    maps = classifier.attention(text)
+    if not maps.tokens:
+        return
+    blocks, heads = maps.weights.shape[:2]
+    st.markdown("**Self-attention**: inside the Transformer every word looks at every other word "
+                "and takes a weighted mix of them. Row = the word looking; bright = where it looks.")
+    cols = st.columns(2)
+    block = cols[0].selectbox("Encoder block", range(1, blocks + 1), key="att_block") - 1
+    head = cols[1].selectbox("Head", ["average of all heads"] + [f"head {h + 1}" for h in range(heads)],
+                             key="att_head")
+    weights = maps.weights[block].mean(axis=0) if head.startswith("average") else maps.weights[block, int(head.split()[1]) - 1]
+    words = [t.text for t in maps.tokens]
+    st.plotly_chart(charts.attention_figure(weights, words, words, f"Block {block + 1}, {head}"),
+                    key="attention_map", theme=None)
+
+
+# -- 4. score a CSV -------------------------------------------------------------------------------
+
+def batch_ui() -> None:
+    from core import charts
+    from core.text.io import guess_text_column, open_csv
+    st.subheader("4 · Score a whole CSV")
+    st.markdown("One text per row: every row is scored in batches and you get a table to download.")
+    file = st.file_uploader(f"A CSV with a header row (any common encoding, up to {MAX_CSV_MB} MB)",
+                            type=["csv"], key="batch_csv")
+    if st.button("Use the sample: 150 short product reviews", key="batch_sample"):
+        st.session_state["batch_file"] = ("sample", "reviews.csv", (SAMPLES / "reviews.csv").read_bytes())
+    elif file is not None and st.session_state.get("batch_seen") != file.file_id:
+        st.session_state["batch_seen"] = file.file_id
+        st.session_state["batch_file"] = (file.file_id, file.name, file.getvalue())
+    if "batch_file" not in st.session_state:
+        return
+    file_id, name, data = st.session_state["batch_file"]
+    try:
+        table = open_csv(data)
+    except TextInputError as err:
+        st.error(f"**{name}** cannot be scored: {err}")
+        return
+    st.caption(f"**{name}**: about {table.approximate_rows:,} rows · columns {', '.join(table.columns)}"
+               + ("" if table.encoding.startswith("utf-8") else f" · read as {table.encoding}"))
+    cols = st.columns(2)
+    column = cols[0].selectbox("Text column", table.columns, key=f"batch_col-{file_id}",
+                               index=table.columns.index(guess_text_column(table.columns, table.preview)))
+    choices = {"vader": "Sentiment (VADER)"} | {k: i.title for k, i in model_choices().items()}
+    scorer_key = cols[1].selectbox("Score with", list(choices), format_func=choices.get, key="batch_scorer")
+    if st.button("▶ Score every row", key="batch_run", type="primary"):
+        _score(table, column, scorer_key, name)
+    result = st.session_state.get("batch_result")
+    if result and result[0] == file_id:
+        batch_result_ui(result[1], result[2])
+
+
+def _score(table, column: str, scorer_key: str, name: str) -> None:
+    from core.text.batch import classifier_scores, score_csv, vader_scores
+    scorer = vader_scores if scorer_key == "vader" else classifier_scores(load_classifier(scorer_key))
+    bar = st.progress(0.0, text="Scoring…")
+    out = paths.data_dir() / "exports" / f"scores-{secrets.token_hex(4)}.csv"
+    try:
+        result = score_csv(table, column, scorer, out, progress=lambda f, msg: bar.progress(f, text=msg))
+    except TextInputError as err:
+        st.error(str(err))
+        return
+    finally:
+        bar.empty()
+    st.session_state["batch_result"] = (st.session_state["batch_file"][0], result, name)
+
+
+def batch_result_ui(result, name: str) -> None:
+    from core import charts
+    cols = st.columns(4)
+    cols[0].metric("Rows scored", f"{result.rows:,}")
+    cols[1].metric("Time", f"{result.seconds:.1f} s")
+    cols[2].metric("Speed", f"{result.rows_per_second:,.0f} rows/s")
+    cols[3].metric("Empty rows", f"{result.empty_rows:,}")
+    if result.cut_rows:
+        st.info(f"{result.cut_rows:,} rows were longer than {MAX_TEXT_CHARS:,} characters; their start was scored.")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.label_counts_figure(result.counts, "Rows per label"), key="batch_counts")
+    numeric = "compound" if "compound" in result.preview else "confidence"
+    right.plotly_chart(charts.score_histogram_figure(result.preview[numeric], f"{numeric} (first "
+                                                     f"{len(result.preview):,} rows)", numeric), key="batch_hist")
+    st.dataframe(result.preview, hide_index=True, height=260)
+    st.download_button("⬇️ Download all scores (CSV)", result.path.read_bytes(),
+                       file_name=f"{Path(name).stem}-scored.csv", mime="text/csv", key="batch_download")
+
+
+# -- 5. translation -------------------------------------------------------------------------------
+
+def translate_ui() -> None:
+    from core import charts
+    st.subheader("5 · Translation: English number words → Spanish")
+    try:
+        translator = load_translator()
+    except FileNotFoundError:
+        st.warning("The translation model is missing. Run `python assets/make_translation_model.py`.")
+        return
+    st.markdown(f"A sequence-to-sequence network (LSTM encoder–decoder with attention) trained here: "
+                f"{translator.card['trained on']} It writes the Spanish one word at a time, each time "
+                "looking back at the English words; the heatmap shows where it looked.")
+    cols = st.columns(len(TRANSLATION_EXAMPLES))
+    for col, example in zip(cols, TRANSLATION_EXAMPLES):
+        if col.button(example, key=f"tr-{example}", width="stretch"):
+            st.session_state["translate_text"] = example
+    source = st.text_input("English number words", key="translate_text", placeholder="e.g. three hundred and five")
+    if not source:
+        return
+    from core.text.translate import TranslationError
+    try:
+        result = translator.translate(source)
+    except TranslationError as err:
+        st.error(str(err))
+        return
+    st.markdown(f"### {' '.join(result.target_tokens)}")
+    card = translator.card
+    st.caption(f"Translated in {result.seconds * 1000:.0f} ms. Held-out test: "
+               f"**{card['held_out_exact_match']:.1%} exact match** ({card['held_out_description']}); "
+               f"{card['held_out_token_accuracy']:.1%} of words right. Trained on "
+               f"{card['training_pairs']:,} pairs, {card['parameters']:,} parameters.")
+    if result.unknown_words:
+        st.warning(f"Left out, words it was not trained on: {', '.join(result.unknown_words)}. It "
+                   "knows English number words from zero to nine hundred and ninety-nine thousand only.")
+    st.plotly_chart(charts.attention_figure(result.attention, result.target_tokens, result.source_tokens,
+                                            "Where it looked for each Spanish word", "Spanish (written)",
+                                            "English (read)"), key="translation_attention", theme=None)
+
+
+# -- 6. teach it your labels ----------------------------------------------------------------------
+
+def teach_ui() -> None:
+    st.divider()
+    st.subheader("6 · Teach it your own labels")
+    st.markdown("A CSV with a text column and a label column (at least 2 rows per label, more is "
+                "better). The studio builds a vocabulary from your texts, trains the network you pick "
+                "with live curves, and shows what it got wrong. Any language works.")
+    file = st.file_uploader("CSV of texts and labels", type=["csv"], key="teach_csv")
+    if st.button("Use the sample: 150 product reviews (positive / negative)", key="teach_sample"):
+        st.session_state["teach_file"] = ("sample", "Sample reviews", (SAMPLES / "reviews.csv").read_bytes())
+    elif file is not None and st.session_state.get("teach_seen") != file.file_id:
+        st.session_state["teach_seen"] = file.file_id
+        st.session_state["teach_file"] = (file.file_id, file.name.rsplit(".", 1)[0], file.getvalue())
+    if "teach_file" in st.session_state:
+        teach_columns_ui(*st.session_state["teach_file"])
+    report = import_outcome_ui("text_import", "texts")
+    if report:
+        teach_settings_ui(report)
+    taught_run_ui(st.session_state.get("text_run"), "🔍 Use it on the text above", "pick_text_model")
+
+
+def teach_columns_ui(file_id: str, title: str, data: bytes) -> None:
+    try:
+        frame = uploads.read_csv_upload(data)
+    except DataError as err:
+        st.error(f"**{title}** cannot be used: {err}")
+        return
+    text_guess, label_guess = uploads.guess_columns(frame)
+    columns = list(frame.columns)
+    cols = st.columns([2, 2, 1])
+    text_col = cols[0].selectbox("Text column", columns, index=columns.index(text_guess), key=f"ttc-{file_id}")
+    label_col = cols[1].selectbox("Label column", columns, index=columns.index(label_guess), key=f"tlc-{file_id}")
+    if frame.attrs.get("encoding", "utf-8").startswith("utf-8") is False:
+        st.caption(f"The file is not UTF-8; it was read as {frame.attrs['encoding']}.")
+    if cols[2].button("Use these columns", key=f"teach_import-{file_id}", type="primary"):
+        import_examples("text_import", lambda: uploads.import_text_csv(frame, text_col, label_col, title=title),
+                        "Reading the texts…")
+
+
+def teach_settings_ui(report) -> None:
+    from core.params import ConfigError
+    from core.training import RunConfig, launch
+    cols = st.columns(4)
+    choice = cols[0].selectbox("Network", list(TEACH_ARCHITECTURES), key="text_arch",
+                               format_func=lambda k: TEACH_ARCHITECTURES[k][0])
+    with cols[1]:
+        split = param_widget("split", TEXT_PARAMS["split"], key="text_split")
+    epochs = cols[2].number_input("Epochs", 1, 200, 15, key="text_epochs")
+    learning_rate = cols[3].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 3e-3, key="text_lr")
+    if st.button("🚀 Train my text classifier", key="text_launch", type="primary"):
+        architecture = "rnn" if choice == "bilstm" else choice
+        config = RunConfig(dataset=report.dataset_key, dataset_params={"split": split},
+                           architecture=architecture, arch_params=dict(TEACH_ARCHITECTURES[choice][1]),
+                           optimizer="adam", learning_rate=learning_rate, epochs=int(epochs),
+                           batch_size=16, validation_split=0.2,
+                           name=f"Texts: {report.title} ({TEACH_ARCHITECTURES[choice][0]})")
+        try:
+            st.session_state["text_run"] = launch(config)
+        except ConfigError as err:
+            st.error("Cannot train yet:\n" + "\n".join(f"- {p}" for p in err.problems))
+        except DataError as err:
+            st.error(str(err))
+
+
+def main():
+    page_setup()
+    intro_ui()
+    chosen = text_ui()
+    if chosen is None:
+        st.info("Pick an example above (one click), type some text, or upload a .txt file.")
+    else:
+        title, text_input = chosen
+        shown_text_ui(title, text_input)
+        sentiment_ui(text_input.text)
+        model_ui(text_input.text)
+    batch_ui()
+    translate_ui()
+    teach_ui()
+
+
+main()

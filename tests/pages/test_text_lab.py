@@ -1,0 +1,144 @@
+"""The Text Lab through AppTest: examples, typed and uploaded text (good and bad), batch scoring,
+translation, teaching a classifier."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core import paths
+from tests.pages.conftest import open_page, texts, wait_for_run
+
+SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
+needs_topic_model = pytest.mark.skipif(not (paths.ASSETS_DIR / "models" / "topic_classifier.keras").exists(),
+                                       reason="bundled topic model not built")
+
+
+@pytest.fixture
+def at():
+    return open_page("pages/text_lab.py")
+
+
+def html(at) -> str:
+    return "\n".join(str(e.proto.body) for e in at.get("html"))
+
+
+def metric(at, label) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_opens_with_examples_one_click_away(at):
+    assert not at.exception
+    assert "Text Lab" in at.title[0].value
+    assert at.button(key="example-0") and "Pick an example" in texts(at.info)
+
+
+@needs_topic_model
+def test_an_example_gets_sentiment_words_topic_and_attention(at):
+    at.button(key="example-3").click().run()  # love the laptop, but a terrible bug in the program
+    assert not at.exception
+    assert "negative" in metric(at, "Verdict")                       # "but" shifts the weight
+    assert "terrible" in html(at) and "rgba(220,38,38" in html(at)   # red highlight on a word
+    assert any("**computers**" in m.value for m in at.markdown if "It reads" in m.value)
+    charts = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "What each word added" in charts and "pushed towards" in charts
+    if at.selectbox(key="att_head") is not None:  # the bundled model is a Transformer
+        assert "Block 1" in charts
+        at.selectbox(key="att_head").set_value("head 2").run()
+        assert "Block 1, head 2" in "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+
+
+@pytest.mark.parametrize("typed, message", [("", "There is no text to analyse"),
+                                            ("   \n\t ", "There is no text to analyse")])
+def test_empty_text_is_refused_and_the_page_keeps_working(at, typed, message):
+    at.text_area(key="typed_text").input(typed)
+    at.button(key="analyse").click().run()
+    assert not at.exception and message in texts(at.error)
+    at.button(key="example-0").click().run()
+    assert "positive" in metric(at, "Verdict")
+
+
+def test_a_huge_paste_is_cut_with_a_notice_and_emoji_cjk_work(at):
+    at.text_area(key="typed_text").input("great " * 200_000)
+    at.button(key="analyse").click().run()
+    assert not at.exception and "1,200,000 characters long; only the first" in texts(at.info)
+    at.text_area(key="typed_text").input("这个手机很好用 👍 I love it")
+    at.button(key="analyse").click().run()
+    assert not at.exception and "positive" in metric(at, "Verdict")
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.txt", b"", "The file is empty"),
+    ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary data"),
+])
+def test_bad_text_files_get_a_clear_message(at, name, data, message):
+    at.file_uploader(key="txt_upload").set_value((name, data, "text/plain")).run()
+    assert not at.exception and message in texts(at.error)
+    at.button(key="example-1").click().run()
+    assert "negative" in metric(at, "Verdict")
+
+
+def test_a_windows_1252_text_file_is_read_and_says_so(at):
+    data = "Très bon produit, j'adore ! Excellent.".encode("cp1252")
+    at.file_uploader(key="txt_upload").set_value(("avis.txt", data, "text/plain")).run()
+    assert not at.exception and "read as cp1252" in texts(at.info)
+    assert "Très" in html(at)
+
+
+def test_batch_scoring_of_the_sample_with_a_download(at):
+    at.button(key="batch_sample").click().run()
+    at.button(key="batch_run").click().run()
+    assert not at.exception
+    assert metric(at, "Rows scored") == "150"
+    assert at.get("download_button") and "Rows per label" in "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_bad_csvs_for_scoring(at):
+    at.file_uploader(key="batch_csv").set_value(("x.csv", b"\x00\x01binary", "text/csv")).run()
+    assert not at.exception and "binary data" in texts(at.error)
+    at.file_uploader(key="batch_csv").set_value(("x.csv", b"text\n", "text/csv")).run()
+    assert "has a header but no rows" in texts(at.error)
+
+
+def test_translation_with_its_attention_and_bad_inputs(at):
+    at.button(key="tr-forty two").click().run()
+    assert not at.exception
+    assert any(m.value == "### cuarenta y dos" for m in at.markdown)
+    assert "Where it looked" in "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    at.text_input(key="translate_text").input("forty banana").run()
+    assert "banana" in texts(at.warning)
+    at.text_input(key="translate_text").input("42").run()
+    assert "not digits" in texts(at.error)
+
+
+def test_teach_labels_from_a_csv_then_use_the_model(at):
+    at.button(key="teach_sample").click().run()
+    at.button(key="teach_import-sample").click().run()
+    assert "Ready: **Sample reviews**" in texts(at.success)
+    at.selectbox(key="text_arch").set_value("mlp")
+    at.number_input(key="text_epochs").set_value(8)
+    at.button(key="text_launch").click().run()
+    assert not at.exception
+    run = wait_for_run(at.session_state["text_run"])
+    assert run.status == "completed" and run.results["test_accuracy"] >= 0.8
+    at.run()
+    at.button(key="use_taught").click().run()
+    at.button(key="example-0").click().run()
+    assert not at.exception
+    assert at.selectbox(key="text_model").value == f"run:{run.id}"
+    assert any("**positive**" in m.value for m in at.markdown if "It reads" in m.value)
+
+
+@pytest.mark.parametrize("frame, message", [
+    (pd.DataFrame({"text": ["good", "bad", "fine"], "label": ["pos", "neg", "neg"]}),
+     "Every class needs at least 2 rows; these have fewer: 'pos' (1)"),
+    (pd.DataFrame({"text": ["good", "bad"], "label": ["pos", "pos"]}), "Only one class"),
+])
+def test_teach_with_too_few_examples_says_what_to_add(at, frame, message):
+    at.file_uploader(key="teach_csv").set_value(("mine.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
+    at.button(key=f"teach_import-{at.session_state['teach_file'][0]}").click().run()
+    assert not at.exception and message in texts(at.error)
+
+
+def test_teach_csv_without_enough_columns(at):
+    at.file_uploader(key="teach_csv").set_value(("one.csv", b"text\nhello\n", "text/csv")).run()
+    assert not at.exception and "at least two columns" in texts(at.error)
