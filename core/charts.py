@@ -209,12 +209,18 @@ def attention_figure(weights: np.ndarray, rows: list[str], columns: list[str], t
     """Heatmap of attention weights: row i shows where token i looks (each row sums to 1)."""
     fig = go.Figure(go.Heatmap(z=weights, x=[f"{t} ·{i + 1}" for i, t in enumerate(columns)],
                                y=[f"{t} ·{i + 1}" for i, t in enumerate(rows)], colorscale="Viridis",
-                               zmin=0, zmax=float(np.max(weights)) if np.size(weights) else 1,
+                               # Colours span the weights' own range, so small differences show.
+                               zmin=float(np.min(weights)) if np.size(weights) else 0,
+                               zmax=float(np.max(weights)) if np.size(weights) else 1,
                                colorbar=dict(title="weight"),
                                hovertemplate="%{y} → %{x}: %{z:.2f}<extra></extra>"))
-    fig.update_xaxes(title=column_title, type="category", tickangle=-45)
-    fig.update_yaxes(title=row_title, type="category", autorange="reversed")
-    return _layout(fig, title, height=max(320, 140 + 22 * len(rows)))
+    fig.update_xaxes(title=column_title, type="category", tickangle=-45, automargin=True)
+    fig.update_yaxes(title=row_title, type="category", autorange="reversed", automargin=True)
+    fig = _layout(fig, title, height=max(320, 160 + 22 * len(rows)))
+    # Room for the word labels: the shared layout's 10 px margins would clip them.
+    longest = max((len(t) for t in list(rows) + list(columns)), default=4) + 3
+    fig.update_layout(margin=dict(l=40 + 7 * longest, b=40 + 6 * longest))
+    return fig
 
 
 def label_counts_figure(counts: dict[str, int], title: str) -> go.Figure:

@@ -57,7 +57,9 @@ def load_classifier(key: str):
 @st.cache_resource(show_spinner="Loading the translator…")
 def load_translator():
     from core.text.translate import load_translator as load
-    return load()
+    translator = load()
+    translator.translate("one")  # compile the decoding step now, not on the user's first number
+    return translator
 
 
 def model_choices() -> dict:
@@ -200,6 +202,12 @@ def attention_ui(classifier, text: str) -> None:
     words = [t.text for t in maps.tokens]
     st.plotly_chart(charts.attention_figure(weights, words, words, f"Block {block + 1}, {head}"),
                     key="attention_map", theme=None)
+    even = 1 / len(words)
+    st.caption(f"The strongest link here is {weights.max():.2f}; looking at all {len(words)} words "
+               f"evenly would give {even:.2f} each. "
+               + ("This model spreads its attention almost evenly: it mostly adds up its words, like a "
+                  "bag of words. Attention sharpens when word order and context matter for the task."
+                  if weights.max() < 2 * even else "Bright cells are the words it leans on."))
 
 
 # -- 4. score a CSV -------------------------------------------------------------------------------
