@@ -142,3 +142,15 @@ def test_teach_with_too_few_examples_says_what_to_add(at, frame, message):
 def test_teach_csv_without_enough_columns(at):
     at.file_uploader(key="teach_csv").set_value(("one.csv", b"text\nhello\n", "text/csv")).run()
     assert not at.exception and "at least two columns" in texts(at.error)
+
+
+def test_a_100000_row_csv_is_scored_through_the_page(at):
+    rows = "".join(f"{i},\"review {i}: {'great value, love it' if i % 3 else 'broken and awful'}\"\n"
+                   for i in range(100_000))
+    at.file_uploader(key="batch_csv").set_value(("big.csv", ("id,review\n" + rows).encode(), "text/csv")).run()
+    assert at.selectbox(key=next(k for k in at.session_state if str(k).startswith("batch_col-"))).value == "review"
+    at.button(key="batch_run").click().run(timeout=300)
+    assert not at.exception
+    assert metric(at, "Rows scored") == "100,000"
+    result = at.session_state["batch_result"][1]
+    assert result.counts == {"positive": 66_666, "negative": 33_334} and len(result.preview) == 500
