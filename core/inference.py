@@ -24,10 +24,11 @@ EFFICIENTNET_LITE0_TOP1 = "75.1 % top-1 on the ImageNet validation set (publishe
 
 
 @dataclass
-class ImageModelInfo:
+class ModelInfo:
+    """A model a lab can offer: its key for loading, a title, where it comes from, its card."""
     key: str
     title: str
-    source: str  # 'pretrained' or 'run'
+    source: str  # 'pretrained', 'bundled' or 'run'
     card: dict = field(default_factory=dict)
 
 
@@ -85,14 +86,17 @@ class ImageClassifier:
         return Prediction(p, [(self.class_names[i], float(p[i])) for i in best], seconds)
 
 
-def list_image_models(store: RunStore | None = None) -> list[ImageModelInfo]:
+def list_image_models(store: RunStore | None = None) -> list[ModelInfo]:
     """The pretrained image models, then every finished image run, newest first."""
     from core.models.pretrained import PRETRAINED
-    infos = [ImageModelInfo(key, entry.title, "pretrained", _pretrained_card(key))
-             for key, entry in PRETRAINED.items() if entry.task == "image"]
-    infos += [ImageModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", run_card(run))
-              for run in finished_runs("image", store)]
-    return infos
+    return [ModelInfo(key, entry.title, "pretrained", _pretrained_card(key))
+            for key, entry in PRETRAINED.items() if entry.task == "image"] + run_models("image", store)
+
+
+def run_models(kind: str, store: RunStore | None = None) -> list[ModelInfo]:
+    """Every finished run trained on `kind` data, as a model a lab can offer, newest first."""
+    return [ModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", run_card(run))
+            for run in finished_runs(kind, store)]
 
 
 def finished_runs(kind: str, store: RunStore | None = None) -> list:

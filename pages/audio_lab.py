@@ -7,9 +7,9 @@ import numpy as np
 import streamlit as st
 
 from core.audio.io import AUDIO_SUFFIXES, MAX_SECONDS, SAMPLE_RATE, AudioError, decode_audio, to_wav_bytes
-from core.data import DataError, uploads
+from core.data import uploads
 from pages.common import (get_store, import_examples, import_outcome_ui, model_card_ui, page_setup,
-                          taught_run_ui, use_new_file_ui)
+                          launch_ui, taught_run_ui, use_new_file_ui)
 
 MAX_UPLOAD_MB = 25
 AUDIO_TYPES = sorted(s.lstrip(".") for s in AUDIO_SUFFIXES)
@@ -255,8 +255,7 @@ def _import(do_import) -> None:
 
 
 def teach_settings_ui(report) -> None:
-    from core.params import ConfigError
-    from core.training import RunConfig, launch
+    from core.training import RunConfig
     cols = st.columns(3)
     architecture = cols[0].selectbox("Network", ["cnn", "speech"], key="sound_arch",
                                      format_func={"cnn": "Small CNN (fast)", "speech": "CNN + BiLSTM"}.get)
@@ -266,12 +265,7 @@ def teach_settings_ui(report) -> None:
         config = RunConfig(dataset=report.dataset_key, architecture=architecture, optimizer="adam",
                            learning_rate=learning_rate, epochs=int(epochs), batch_size=16,
                            validation_split=0.2, name=f"Sounds: {report.title}")
-        try:
-            st.session_state["sound_run"] = launch(config)
-        except ConfigError as err:
-            st.error("Cannot train yet:\n" + "\n".join(f"- {p}" for p in err.problems))
-        except DataError as err:
-            st.error(str(err))
+        launch_ui(config, "sound_run")
 
 
 def main():

@@ -241,6 +241,19 @@ def import_outcome_ui(state_key: str, unit: str):
     return report
 
 
+def launch_ui(config, state_key: str) -> None:
+    """Launch a run from a lab; keep its id under `state_key`, or say why it cannot start."""
+    from core.data import DataError
+    from core.params import ConfigError
+    from core.training import launch
+    try:
+        st.session_state[state_key] = launch(config)
+    except ConfigError as err:
+        st.error("Cannot train yet:\n" + "\n".join(f"- {p}" for p in err.problems))
+    except DataError as err:
+        st.error(str(err))
+
+
 def taught_run_ui(run_id: str | None, button: str, pick_key: str) -> None:
     """The live panel of a run launched from a lab, then a button that selects its model above."""
     if not run_id:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.data import DataError, uploads
 from pages.common import (get_store, import_examples, import_outcome_ui, model_card_ui, page_setup,
-                          taught_run_ui, use_new_file_ui)
+                          launch_ui, taught_run_ui, use_new_file_ui)
 
 MAX_UPLOAD_MB = 25
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
@@ -43,7 +43,7 @@ def load_classifier(key: str):
         bar.empty()
 
 
-def model_choices() -> dict[str, "ImageModelInfo"]:  # noqa: F821 - typing only
+def model_choices() -> dict[str, "ModelInfo"]:  # noqa: F821 - typing only
     from core.inference import list_image_models
     return {info.key: info for info in list_image_models(get_store())}
 
@@ -206,8 +206,7 @@ def _import_for_teaching(do_import) -> None:
 
 def teach_settings_ui(report) -> None:
     from core.models import ARCHITECTURES
-    from core.params import ConfigError
-    from core.training import RunConfig, launch
+    from core.training import RunConfig
     from pages.common import param_widget
     spec = ARCHITECTURES["efficientnet_transfer"]
     cols = st.columns(len(spec.params) + 1)
@@ -220,12 +219,7 @@ def teach_settings_ui(report) -> None:
         config = RunConfig(dataset=report.dataset_key, architecture="efficientnet_transfer",
                            arch_params=params, optimizer="adam", learning_rate=1e-3, epochs=epochs,
                            batch_size=16, validation_split=0.25, name=f"Image classes: {report.title}")
-        try:
-            st.session_state["teach_run"] = launch(config)
-        except ConfigError as err:
-            st.error("Cannot train yet:\n" + "\n".join(f"- {p}" for p in err.problems))
-        except DataError as err:
-            st.error(str(err))
+        launch_ui(config, "teach_run")
 
 
 def main():

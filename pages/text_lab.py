@@ -11,7 +11,7 @@ from core import paths
 from core.data import DataError, TEXT_PARAMS, uploads
 from core.text.io import MAX_TEXT_CHARS, TextInputError, check_text, decode_text_file
 from pages.common import (get_store, import_examples, import_outcome_ui, model_card_ui, page_setup,
-                          param_widget, taught_run_ui, use_new_file_ui)
+                          launch_ui, param_widget, taught_run_ui, use_new_file_ui)
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 MAX_TXT_MB, MAX_CSV_MB = 5, 200
@@ -213,7 +213,6 @@ def attention_ui(classifier, text: str) -> None:
 # -- 4. score a CSV -------------------------------------------------------------------------------
 
 def batch_ui() -> None:
-    from core import charts
     from core.text.io import guess_text_column, open_csv
     st.subheader("4 · Score a whole CSV")
     st.markdown("One text per row: every row is scored in batches and you get a table to download.")
@@ -361,8 +360,7 @@ def teach_columns_ui(file_id: str, title: str, data: bytes) -> None:
 
 
 def teach_settings_ui(report) -> None:
-    from core.params import ConfigError
-    from core.training import RunConfig, launch
+    from core.training import RunConfig
     cols = st.columns(4)
     choice = cols[0].selectbox("Network", list(TEACH_ARCHITECTURES), key="text_arch",
                                format_func=lambda k: TEACH_ARCHITECTURES[k][0])
@@ -377,12 +375,7 @@ def teach_settings_ui(report) -> None:
                            optimizer="adam", learning_rate=learning_rate, epochs=int(epochs),
                            batch_size=16, validation_split=0.2,
                            name=f"Texts: {report.title} ({TEACH_ARCHITECTURES[choice][0]})")
-        try:
-            st.session_state["text_run"] = launch(config)
-        except ConfigError as err:
-            st.error("Cannot train yet:\n" + "\n".join(f"- {p}" for p in err.problems))
-        except DataError as err:
-            st.error(str(err))
+        launch_ui(config, "text_run")
 
 
 def main():

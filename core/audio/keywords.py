@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +28,6 @@ KEYWORD_MODEL_CARD = ASSETS / "keyword_spotter.json"
 KEYWORD_MODEL_TFLITE = ASSETS / "keyword_spotter.tflite"
 BUNDLED_KEY = "keyword_spotter"
 RUN_PREFIX = "run:"
-
-
-@dataclass
-class AudioModelInfo:
-    key: str
-    title: str
-    source: str  # 'bundled' or 'run'
-    card: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -109,16 +101,12 @@ class AudioClassifier:
         return heat / heat.max() if heat.max() > 0 else heat
 
 
-def list_audio_models(store=None) -> list[AudioModelInfo]:
+def list_audio_models(store=None) -> list["ModelInfo"]:  # noqa: F821 - core.inference.ModelInfo
     """The bundled keyword spotter, then every finished audio run, newest first."""
-    from core.inference import finished_runs, run_card
-    infos = []
-    if KEYWORD_MODEL_PATH.exists():
-        infos.append(AudioModelInfo(BUNDLED_KEY, "Keyword spotter (yes, no, up, down, left, right, "
-                                    "on, off, stop, go)", "bundled", bundled_card()))
-    infos += [AudioModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", run_card(run))
-              for run in finished_runs("audio", store)]
-    return infos
+    from core.inference import ModelInfo, run_models
+    bundled = [ModelInfo(BUNDLED_KEY, "Keyword spotter (yes, no, up, down, left, right, on, off, stop, go)",
+                         "bundled", bundled_card())] if KEYWORD_MODEL_PATH.exists() else []
+    return bundled + run_models("audio", store)
 
 
 def load_audio_model(key: str, prefer_litert: bool = True) -> AudioClassifier:

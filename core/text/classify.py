@@ -12,24 +12,16 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from core import paths
 from core.data.text import Encoder, Token
-from core.inference import RUN_PREFIX, finished_runs, load_run_model, run_card
+from core.inference import RUN_PREFIX, ModelInfo, load_run_model, run_card, run_models
 
 BUNDLED = {"topic_classifier": "Topics of short texts (Transformer, trained here on Debian's fortunes)"}
 BATCH = 256  # rows per model call when scoring many texts
-
-
-@dataclass
-class TextModelInfo:
-    key: str
-    title: str
-    source: str  # 'bundled' or 'run'
-    card: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -136,13 +128,10 @@ class TextClassifier:
         return AttentionMap(tokens, weights, np.asarray(probabilities, dtype=np.float64)[0])
 
 
-def list_text_models(store=None) -> list[TextModelInfo]:
+def list_text_models(store=None) -> list[ModelInfo]:
     """The bundled text models, then every finished text run, newest first."""
-    infos = [TextModelInfo(key, title, "bundled", bundled_card(key)) for key, title in BUNDLED.items()
-             if (paths.ASSETS_DIR / "models" / f"{key}.keras").exists()]
-    infos += [TextModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", run_card(run))
-              for run in finished_runs("text", store)]
-    return infos
+    return [ModelInfo(key, title, "bundled", bundled_card(key)) for key, title in BUNDLED.items()
+            if (paths.ASSETS_DIR / "models" / f"{key}.keras").exists()] + run_models("text", store)
 
 
 def load_text_model(key: str) -> TextClassifier:

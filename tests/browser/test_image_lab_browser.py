@@ -1,5 +1,4 @@
 """In a real browser: upload a photo to the Image Lab and read the recognised class."""
-import io
 
 import pytest
 from PIL import Image

@@ -4,7 +4,6 @@ import os
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from core.data import uploads
 from core.runs import RunStore
