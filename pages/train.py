@@ -123,6 +123,10 @@ def stored_upload_ui() -> tuple[str, dict] | None:
     if st.session_state.get("upload_select") not in keys:
         st.session_state.pop("upload_select", None)  # e.g. an upload deleted meanwhile
     key = st.selectbox("Train on", keys, format_func=titles.get, key="upload_select")
+    kind = next(m["kind"] for m in stored if uploads.UPLOAD_PREFIX + m["id"] == key)
+    if kind == TEXT:  # the one setting of uploaded texts: words or characters as tokens
+        from core.data import TEXT_PARAMS
+        return key, {"split": param_widget("split", TEXT_PARAMS["split"], key="upload_split")}
     return key, {}
 
 

@@ -128,6 +128,7 @@ def test_csv_upload_and_bad_csvs(at):
     reviews = at.selectbox(key="upload_select").value
     from core.data.uploads import upload_meta
     assert upload_meta(reviews.split(":", 1)[1])["title"] == "Sample reviews"  # the import is selected
+    assert at.selectbox(key="upload_split").value == "whitespace"  # words, or characters for any language
     at.button(key="sample_zip").click().run()  # another import becomes the selected dataset
     assert at.selectbox(key="upload_select").value != reviews
     at.button(key="import-sample").click().run()  # and importing the CSV again selects it again
