@@ -62,6 +62,12 @@ def load_translator():
     return translator
 
 
+@st.cache_data(show_spinner=False)
+def translator_card(path: str) -> dict:
+    import json
+    return json.loads(Path(path).read_text())
+
+
 def model_choices() -> dict:
     from core.text.classify import list_text_models
     return {info.key: info for info in list_text_models(get_store())}
@@ -222,6 +228,7 @@ def batch_ui() -> None:
         st.session_state["batch_file"] = ("sample", "reviews.csv", (SAMPLES / "reviews.csv").read_bytes())
     elif file is not None and st.session_state.get("batch_seen") != file.file_id:
         st.session_state["batch_seen"] = file.file_id
+        # getvalue() hands back the uploaded bytes themselves (no copy); scoring streams over them.
         st.session_state["batch_file"] = (file.file_id, file.name, file.getvalue())
     if "batch_file" not in st.session_state:
         return
@@ -284,13 +291,13 @@ def batch_result_ui(result, name: str) -> None:
 def translate_ui() -> None:
     from core import charts
     st.subheader("5 · Translation: English number words → Spanish")
-    try:
-        translator = load_translator()
-    except FileNotFoundError:
+    from core.text.translate import TRANSLATOR_CARD, TRANSLATOR_MODEL_PATH
+    if not TRANSLATOR_MODEL_PATH.exists():
         st.warning("The translation model is missing. Run `python assets/make_translation_model.py`.")
         return
+    card = translator_card(str(TRANSLATOR_CARD))  # the model itself loads on the first number
     st.markdown(f"A sequence-to-sequence network (LSTM encoder–decoder with attention) trained here: "
-                f"{translator.card['trained on']} It writes the Spanish one word at a time, each time "
+                f"{card['trained on']} It writes the Spanish one word at a time, each time "
                 "looking back at the English words; the heatmap shows where it looked.")
     cols = st.columns(len(TRANSLATION_EXAMPLES))
     for col, example in zip(cols, TRANSLATION_EXAMPLES):
@@ -299,6 +306,7 @@ def translate_ui() -> None:
     source = st.text_input("English number words", key="translate_text", placeholder="e.g. three hundred and five")
     if not source:
         return
+    translator = load_translator()
     from core.text.translate import TranslationError
     try:
         result = translator.translate(source)
@@ -306,7 +314,6 @@ def translate_ui() -> None:
         st.error(str(err))
         return
     st.markdown(f"### {' '.join(result.target_tokens)}")
-    card = translator.card
     st.caption(f"Translated in {result.seconds * 1000:.0f} ms. Held-out test: "
                f"**{card['held_out_exact_match']:.1%} exact match** ({card['held_out_description']}); "
                f"{card['held_out_token_accuracy']:.1%} of words right. Trained on "
@@ -383,7 +390,8 @@ def main():
     intro_ui()
     chosen = text_ui()
     if chosen is None:
-        st.info("Pick an example above (one click), type some text, or upload a .txt file.")
+        st.info("Pick an example above (one click), type some text, or upload a .txt file: "
+                "**2 · its sentiment** and **3 · its topic** appear here.")
     else:
         title, text_input = chosen
         shown_text_ui(title, text_input)
