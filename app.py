@@ -15,6 +15,9 @@ PAGES = {
         st.Page("pages/audio_lab.py", title="Audio Lab", icon="🎧", url_path="audio_lab"),
         st.Page("pages/text_lab.py", title="Text Lab", icon="📝", url_path="text_lab"),
     ],
+    "Principles": [
+        st.Page("pages/optimizers.py", title="Optimizer playground", icon="🧭", url_path="optimizers"),
+    ],
     "Train": [
         st.Page("pages/train.py", title="Train a model", icon="🏋️", url_path="train"),
         st.Page("pages/runs.py", title="Runs", icon="📈", url_path="runs"),

@@ -236,3 +236,64 @@ def label_counts_figure(counts: dict[str, int], title: str) -> go.Figure:
 def score_histogram_figure(values, title: str, x_title: str) -> go.Figure:
     fig = px.histogram(x=values, nbins=40, labels=dict(x=x_title, y="rows"))
     return _layout(fig, title, height=300)
+
+
+# -- principles -----------------------------------------------------------------------------------
+
+OPTIMIZER_COLORS = {"gd": "#e11d48", "sgd": "#f97316", "momentum": "#2563eb", "nesterov": "#7c3aed",
+                    "rmsprop": "#059669", "adagrad": "#ca8a04", "adam": "#0f172a", "adamw": "#db2777"}
+
+
+def optimizer_paths_figure(surface, paths: dict, titles: dict, max_frames: int = 80) -> go.Figure:
+    """Contour of the surface with each optimizer's path, animated step by step (play button)."""
+    xs, ys, z = surface.grid()
+    shown = np.log10(z - z.min() + 1e-3) if surface.log_colors else z
+    steps = max(len(p.points) for p in paths.values()) - 1 if paths else 0
+    stops = np.unique(np.linspace(0, steps, min(max_frames, steps + 1)).round().astype(int))
+    # A plain heatmap: Plotly drops contour traces and smoothed heatmaps while animating.
+    contour = go.Heatmap(x=xs, y=ys, z=shown, colorscale="Blues_r", showscale=False, zsmooth=False,
+                         hoverinfo="skip")
+    minima = go.Scatter(x=[m[0] for m in surface.minima], y=[m[1] for m in surface.minima], mode="markers",
+                        marker=dict(symbol="star", size=16, color="gold", line=dict(color="black", width=1)),
+                        name="minimum")
+
+    def traces(upto: int):
+        out = []
+        for key, path in paths.items():
+            pts = path.points[:upto + 1]
+            out.append(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="lines+markers", name=titles[key],
+                                  line=dict(color=OPTIMIZER_COLORS.get(key), width=2.5),
+                                  marker=dict(size=[4] * (len(pts) - 1) + [11]),
+                                  hovertemplate=f"{titles[key]}<br>x=%{{x:.3f}}, y=%{{y:.3f}}<extra></extra>"))
+        return out
+
+    fig = go.Figure(data=[contour, minima] + traces(int(stops[-1]) if len(stops) else 0),
+                    frames=[go.Frame(data=traces(int(k)), traces=list(range(2, 2 + len(paths))), name=str(k))
+                            for k in stops])
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.08, xanchor="left", yanchor="top",
+                          buttons=[dict(label="▶ Play", method="animate",
+                                        # redraw: without it Plotly drops the contour mid-animation
+                                        args=[None, dict(frame=dict(duration=60, redraw=True),
+                                                         transition=dict(duration=0), fromcurrent=False)]),
+                                   dict(label="⏸ Pause", method="animate",
+                                        args=[[None], dict(mode="immediate", frame=dict(duration=0))])])],
+        sliders=[dict(active=len(stops) - 1, x=0.12, len=0.88, y=-0.05, currentvalue=dict(prefix="step "),
+                      steps=[dict(label=str(k), method="animate",
+                                  args=[[str(k)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
+                             for k in stops])])
+    fig.update_xaxes(range=list(surface.x_range), title="x")
+    fig.update_yaxes(range=list(surface.y_range), title="y")
+    fig = _layout(fig, f"{surface.title}: {surface.formula}", height=620)
+    fig.update_layout(margin=dict(l=50, r=10, t=60, b=90))  # room for the y labels and the player
+    return fig
+
+
+def loss_per_step_figure(paths: dict, titles: dict, minimum: float) -> go.Figure:
+    fig = go.Figure()
+    for key, path in paths.items():
+        gap = np.maximum(path.losses - minimum, 1e-12)
+        fig.add_trace(go.Scatter(y=gap, mode="lines", name=titles[key], line=dict(color=OPTIMIZER_COLORS.get(key))))
+    fig.update_yaxes(type="log", title="J − J(minimum)")
+    fig.update_xaxes(title="step")
+    return _layout(fig, "Distance from the minimum's loss, step by step (log scale)", height=340)

@@ -30,6 +30,12 @@ def doors_ui():
                     "words that decided it and a Transformer's attention map, translate with the "
                     "alignment on screen, score a whole CSV, and teach it your own labels.")
         st.page_link("pages/text_lab.py", label="Open the Text Lab", icon="➡️")
+    with st.container(border=True):
+        st.subheader("🧭 Optimizer playground")
+        st.markdown("Watch gradient descent, momentum, RMSprop, Adam and friends walk downhill on a "
+                    "loss surface you can see, with their update rules beside them: why some zig-zag, "
+                    "some overshoot, and some blow up.")
+        st.page_link("pages/optimizers.py", label="Open the optimizer playground", icon="➡️")
     left, right = st.columns(2)
     with left.container(border=True):
         st.subheader("🏋️ Train a model")

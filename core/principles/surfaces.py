@@ -56,8 +56,10 @@ SURFACES: dict[str, Surface] = {
         (-4.0, 3.0), ((0.0, 0.0),), (-5.0, 5.0), (-5.0, 5.0)),
     "valley": Surface(
         "Ill-conditioned valley", "J = ½ (x² + 25 y²)",
-        "25 times steeper across than along: plain gradient descent zig-zags across the walls and "
-        "crawls along the floor; momentum and Adam go straight.",
+        "25 times steeper across than along. A step size safe across the walls is tiny along the "
+        "floor, so gradient descent crawls (and zig-zags once α > 1/25); momentum builds up speed "
+        "along the floor while swinging across it; Adam scales each direction by its own slope, so "
+        "it heads straight down at about α per step.",
         lambda x, y: 0.5 * (x * x + 25 * y * y), lambda x, y: (x, 25 * y),
         (-4.5, 1.5), ((0.0, 0.0),), (-5.0, 5.0), (-2.5, 2.5)),
     "rosenbrock": Surface(
