@@ -36,6 +36,7 @@ def doors_ui():
                     "loss surface you can see, with their update rules beside them: why some zig-zag, "
                     "some overshoot, and some blow up.")
         st.page_link("pages/optimizers.py", label="Open the optimizer playground", icon="➡️")
+        st.page_link("pages/race.py", label="Race optimizers on real training runs", icon="🏁")
     left, right = st.columns(2)
     with left.container(border=True):
         st.subheader("🏋️ Train a model")

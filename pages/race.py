@@ -1,0 +1,101 @@
+"""Optimizer race: the same data and network trained with several optimizers, curves overlaid live."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.data import DATASETS
+from core.principles.race import ENTRANTS, Entrant
+from pages.common import get_store, page_setup
+
+RACE_DATASETS = ["digits", "moons", "spirals", "mnist"]
+DEFAULT_ENTRANTS = ["gd", "sgd", "sgd_1", "momentum", "adam"]
+
+
+def intro_ui():
+    st.title("🏁 Optimizer race")
+    st.markdown("The same data, the same network, the same starting weights: only the optimizer "
+                "differs. Each entrant is a real training run; their validation loss is drawn on top "
+                "of each other against **epochs** (how many passes over the data) and against "
+                "**seconds** (what you actually wait). Full-batch gradient descent takes one careful "
+                "step per epoch; SGD with batch size 1 takes one noisy step per example.")
+
+
+def settings_ui():
+    cols = st.columns(4)
+    dataset = cols[0].selectbox("Dataset", RACE_DATASETS, format_func=lambda k: DATASETS[k].title, key="race_data")
+    architecture = cols[1].selectbox("Network", ["mlp", "cnn"], key="race_arch",
+                                     format_func={"mlp": "MLP", "cnn": "CNN (images only)"}.get)
+    epochs = cols[2].number_input("Epochs", 1, 100, 10, key="race_epochs")
+    target = cols[3].number_input("Target validation loss", 0.001, 10.0, 0.3, step=0.05, key="race_target",
+                                  help="The table says when each entrant first got there.")
+    chosen = st.multiselect("Entrants", list(ENTRANTS), DEFAULT_ENTRANTS, key="race_entrants",
+                            format_func=lambda k: ENTRANTS[k].label)
+    table = pd.DataFrame([{"entrant": ENTRANTS[k].label, "learning rate": ENTRANTS[k].learning_rate,
+                           "batch size": ENTRANTS[k].batch_size} for k in chosen])
+    edited = st.data_editor(table, hide_index=True, disabled=["entrant"], key="race_table",
+                            column_config={"learning rate": st.column_config.NumberColumn(format="%g", min_value=1e-6, max_value=10.0),
+                                           "batch size": st.column_config.NumberColumn(min_value=1, max_value=100000, step=1)})
+    st.caption("Full-batch gradient descent always steps on the whole training set: its batch size is ignored.")
+    entrants = [Entrant(ENTRANTS[k].label, ENTRANTS[k].optimizer, float(row["learning rate"]),
+                        int(row["batch size"]), ENTRANTS[k].params) for k, (_, row) in zip(chosen, edited.iterrows())]
+    return dataset, architecture, int(epochs), float(target), entrants
+
+
+def launch_ui(dataset, architecture, epochs, entrants):
+    from core.params import ConfigError
+    from core.principles.race import race_configs
+    from core.training import launch
+    if st.button("🏁 Start the race", key="race_start", type="primary", disabled=not entrants):
+        try:
+            configs = race_configs(entrants, dataset, architecture, epochs)
+        except ConfigError as err:
+            st.error("Cannot start the race:\n" + "\n".join(f"- {p}" for p in err.problems))
+            return
+        st.session_state["race"] = [launch(config) for config in configs]
+        st.rerun()
+
+
+def race_ui(target: float):
+    run_ids = st.session_state.get("race")
+    if not run_ids:
+        st.info("Pick the entrants and press **Start the race**. Digits and an MLP finish in about a "
+                "minute on this computer.")
+        return
+    store = get_store()
+    every = 1.0 if any(run.is_active for run in map(store.get_run, run_ids) if run) else None
+
+    @st.fragment(run_every=every)
+    def live():
+        from core import charts
+        from core.principles.race import race_table
+        runs = [run for run in (store.get_run(i) for i in run_ids) if run is not None]
+        active = [run for run in runs if run.is_active]
+        head = st.columns([4, 1])
+        head[0].markdown(f"**{len(runs) - len(active)} of {len(runs)} finished**"
+                         + (" · runs take turns in the runner's queue" if len(active) > 1 else ""))
+        if active and head[1].button("⏹ Stop the race", key="race_stop"):
+            for run in active:
+                store.request_stop(run.id)
+        curves = {run.name.split(" · ", 1)[-1]: store.metrics(run.id) for run in runs}
+        left, right = st.columns(2)
+        left.plotly_chart(charts.overlay_figure(curves, "val_loss", "epoch"), key="race_epochs_chart")
+        right.plotly_chart(charts.overlay_figure(curves, "val_loss", "time"), key="race_time_chart")
+        st.dataframe(pd.DataFrame(race_table(runs, store, target)), hide_index=True)
+        if not active:
+            st.caption("Finished. Every entrant is also on the Runs page, with its model.")
+            if every:
+                st.rerun()  # the race just ended: draw once more, then stop polling
+
+    live()
+
+
+def main():
+    page_setup()
+    intro_ui()
+    dataset, architecture, epochs, target, entrants = settings_ui()
+    launch_ui(dataset, architecture, epochs, entrants)
+    race_ui(target)
+
+
+main()

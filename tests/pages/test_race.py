@@ -1,0 +1,45 @@
+"""The optimizer race through AppTest: entrants launched as real runs, overlaid, timed to a target."""
+import pytest
+
+from tests.pages.conftest import open_page, wait_for_run
+
+
+@pytest.fixture
+def at():
+    return open_page("pages/race.py")
+
+
+def test_opens_with_entrants_ready(at):
+    assert not at.exception
+    assert "Optimizer race" in at.title[0].value
+    assert at.multiselect(key="race_entrants").value == ["gd", "sgd", "sgd_1", "momentum", "adam"]
+    assert "Start the race" in at.info[0].value
+
+
+def test_a_race_runs_every_entrant_and_times_them(at):
+    at.selectbox(key="race_data").set_value("moons").run()
+    at.multiselect(key="race_entrants").set_value(["gd", "adam"]).run()
+    at.number_input(key="race_epochs").set_value(3)
+    at.number_input(key="race_target").set_value(5.0)  # every entrant gets there at epoch 1
+    at.button(key="race_start").click().run()
+    assert not at.exception
+    run_ids = at.session_state["race"]
+    assert len(run_ids) == 2
+    runs = [wait_for_run(i, timeout=180) for i in run_ids]
+    assert [r.status for r in runs] == ["completed", "completed"]
+    assert [r.config["optimizer"] for r in runs] == ["gd", "adam"]
+    at.run()
+    table = at.dataframe[-1].value
+    assert list(table["entrant"]) == ["Full-batch gradient descent", "Adam"]
+    assert list(table["epochs done"]) == [3, 3] and list(table["epochs to target"]) == [1, 1]
+    assert list(table["batch size"]) == ["all", "32"]
+    specs = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "val_loss by epoch" in specs and "val_loss by time" in specs
+
+
+def test_an_impossible_setting_is_refused_with_the_reason(at):
+    at.selectbox(key="race_arch").set_value("cnn").run()
+    at.selectbox(key="race_data").set_value("moons").run()
+    at.multiselect(key="race_entrants").set_value(["adam"]).run()
+    at.button(key="race_start").click().run()
+    assert not at.exception and "cannot read tabular data" in at.error[0].value
