@@ -18,6 +18,7 @@ PAGES = {
     "Principles": [
         st.Page("pages/optimizers.py", title="Optimizer playground", icon="🧭", url_path="optimizers"),
         st.Page("pages/race.py", title="Optimizer race", icon="🏁", url_path="race"),
+        st.Page("pages/anatomy.py", title="Network anatomy", icon="🫀", url_path="anatomy"),
     ],
     "Train": [
         st.Page("pages/train.py", title="Train a model", icon="🏋️", url_path="train"),

@@ -297,3 +297,29 @@ def loss_per_step_figure(paths: dict, titles: dict, minimum: float) -> go.Figure
     fig.update_yaxes(type="log", title="J − J(minimum)")
     fig.update_xaxes(title="step")
     return _layout(fig, "Distance from the minimum's loss, step by step (log scale)", height=340)
+
+
+def activations_figure(curves: dict) -> go.Figure:
+    """Each activation function (solid) and its slope (dotted): the factor backprop multiplies by."""
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("f(z)", "slope f′(z)"))
+    palette = px.colors.qualitative.D3
+    for i, (name, (x, y, dy)) in enumerate(curves.items()):
+        color = palette[i % len(palette)]
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, line=dict(color=color)), row=1, col=1)
+        fig.add_trace(go.Scatter(x=x, y=dy, name=f"{name}′", line=dict(color=color, dash="dot"),
+                                 showlegend=False), row=1, col=2)
+    fig.update_xaxes(title="z (a neuron's weighted input)")
+    return _layout(fig, "Activation functions and their slopes", height=340)
+
+
+def gradient_norms_figure(norms: dict) -> go.Figure:
+    """Grouped bars of ‖∂loss/∂W‖ per layer (input side left), one colour per activation, log scale."""
+    fig = go.Figure()
+    for name, rows in norms.items():
+        fig.add_trace(go.Bar(x=[layer for layer, _ in rows], y=[n for _, n in rows], name=name,
+                             text=[f"{n:.0e}" for _, n in rows], textposition="outside"))
+    fig.update_yaxes(type="log", title="gradient norm ‖∂loss/∂W‖")
+    fig.update_xaxes(title="layer (input → output)", type="category")
+    fig.update_layout(barmode="group")
+    return _layout(fig, "How much each layer would learn from one batch", height=380)

@@ -37,6 +37,8 @@ def doors_ui():
                     "some overshoot, and some blow up.")
         st.page_link("pages/optimizers.py", label="Open the optimizer playground", icon="➡️")
         st.page_link("pages/race.py", label="Race optimizers on real training runs", icon="🏁")
+        st.page_link("pages/anatomy.py", label="Look inside a network: slopes, vanishing gradients, feature maps",
+                     icon="🫀")
     left, right = st.columns(2)
     with left.container(border=True):
         st.subheader("🏋️ Train a model")
