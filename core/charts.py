@@ -323,3 +323,30 @@ def gradient_norms_figure(norms: dict) -> go.Figure:
     fig.update_xaxes(title="layer (input → output)", type="category")
     fig.update_layout(barmode="group")
     return _layout(fig, "How much each layer would learn from one batch", height=380)
+
+
+def scaling_figure(rows: list[dict], x: str, fit: tuple[float, float] | None) -> go.Figure:
+    """Validation loss against parameters or compute, log-log, with the fitted power law."""
+    xs = np.array([row[x] for row in rows], float)
+    ys = np.array([row["best val loss"] for row in rows], float)
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="markers+text", name="runs", marker=dict(size=11),
+                               text=[f"width {row['width']}" for row in rows], textposition="top center"))
+    if fit and x == "parameters":
+        line = np.geomspace(xs.min(), xs.max(), 50)
+        fig.add_trace(go.Scatter(x=line, y=fit[0] * line ** fit[1], mode="lines", name=f"L ≈ {fit[0]:.2g}·N^{fit[1]:.2f}",
+                                 line=dict(dash="dash")))
+    fig.update_xaxes(type="log", title="parameters N" if x == "parameters" else "training compute (FLOPs ≈ 6·N·D)")
+    fig.update_yaxes(type="log", title="best validation loss")
+    return _layout(fig, "Validation loss against " + ("model size" if x == "parameters" else "training compute"),
+                   height=400)
+
+
+def cost_figure(rows: list[dict]) -> go.Figure:
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("training time (s)", "peak memory (MB)", "model file (KB)"))
+    labels = [f"{row['parameters']:,}" for row in rows]
+    for col, key in enumerate(["seconds", "peak memory (MB)", "model file (KB)"], start=1):
+        fig.add_trace(go.Bar(x=labels, y=[row[key] for row in rows], showlegend=False,
+                             text=[f"{row[key]:,.1f}" for row in rows]), row=1, col=col)
+    fig.update_xaxes(type="category", title="parameters")
+    return _layout(fig, "What the size costs", height=340)

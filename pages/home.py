@@ -39,6 +39,7 @@ def doors_ui():
         st.page_link("pages/race.py", label="Race optimizers on real training runs", icon="🏁")
         st.page_link("pages/anatomy.py", label="Look inside a network: slopes, vanishing gradients, feature maps",
                      icon="🫀")
+        st.page_link("pages/scale.py", label="Why large models win: loss against size", icon="📈")
     left, right = st.columns(2)
     with left.container(border=True):
         st.subheader("🏋️ Train a model")

@@ -169,12 +169,20 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
         steps_completed=studio.step,
         train_examples=n_train,
         batch_size=batch_size,
+        model_file_bytes=(run_dir / "model.keras").stat().st_size,
+        peak_memory_mb=_peak_memory_mb(),
     )
     store.set_results(run_id, results)
     status = STOPPED if studio.stopped else COMPLETED
     store.set_progress(run_id, {**_last_progress(store, run_id), "state": status})
     store.finish(run_id, status)
     return status
+
+
+def _peak_memory_mb() -> float:
+    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _loss_and_metric(loss_name: str, num_classes: int):

@@ -1,0 +1,30 @@
+"""The scale lab through AppTest: a sweep of sizes queued through the runner, the power law drawn."""
+import pytest
+
+from tests.pages.conftest import open_page, wait_for_run
+
+
+@pytest.fixture
+def at():
+    return open_page("pages/scale.py")
+
+
+def test_a_small_sweep_draws_loss_against_size(at):
+    assert not at.exception and "Why large models win" in at.title[0].value
+    at.selectbox(key="scale_data").set_value("digits").run()
+    at.multiselect(key="scale_widths").set_value([4, 16, 64]).run()
+    at.number_input(key="scale_epochs").set_value(3)
+    at.button(key="scale_start").click().run()
+    runs = [wait_for_run(i, timeout=180) for i in at.session_state["scale"]]
+    assert [r.status for r in runs] == ["completed"] * 3
+    at.run()
+    assert not at.exception
+    specs = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Validation loss against model size" in specs and "What the size costs" in specs
+    assert any("Fitted power law" in m.value for m in at.markdown)
+    assert list(at.dataframe[0].value["width"]) == [4, 16, 64]
+
+
+def test_fewer_than_two_widths_says_what_to_do(at):
+    at.multiselect(key="scale_widths").set_value([8]).run()
+    assert "Pick at least two widths" in at.info[0].value
