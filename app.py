@@ -20,6 +20,7 @@ PAGES = {
         st.Page("pages/race.py", title="Optimizer race", icon="🏁", url_path="race"),
         st.Page("pages/anatomy.py", title="Network anatomy", icon="🫀", url_path="anatomy"),
         st.Page("pages/scale.py", title="Why large models win", icon="📈", url_path="scale"),
+        st.Page("pages/gan.py", title="GAN studio", icon="🎨", url_path="gan"),
     ],
     "Train": [
         st.Page("pages/train.py", title="Train a model", icon="🏋️", url_path="train"),

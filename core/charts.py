@@ -350,3 +350,16 @@ def cost_figure(rows: list[dict]) -> go.Figure:
                              text=[f"{row[key]:,.1f}" for row in rows]), row=1, col=col)
     fig.update_xaxes(type="category", title="parameters")
     return _layout(fig, "What the size costs", height=340)
+
+
+def gan_losses_figure(metrics: pd.DataFrame) -> go.Figure:
+    """Generator and discriminator loss per epoch: a tug of war, not a curve that should reach 0."""
+    fig = go.Figure()
+    rows = metrics[metrics.kind == "epoch"]
+    for name, label, color in [("d_loss", "discriminator", VAL_COLOR), ("g_loss", "generator", TRAIN_COLOR)]:
+        part = rows[rows.name == name]
+        fig.add_trace(go.Scatter(x=part.epoch, y=part.value, mode="lines+markers", name=label,
+                                 line=dict(color=color)))
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(title="loss")
+    return _layout(fig, "Generator vs discriminator loss", height=320)

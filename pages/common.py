@@ -106,7 +106,7 @@ def curves_ui(run: Run, store: RunStore) -> None:
 def results_ui(run: Run) -> None:
     from core import charts  # Plotly loads on first chart, not with the home page
     r = run.results
-    if not r:
+    if not r or "test_accuracy" not in r:  # e.g. a GAN run: no test set, nothing to score
         return
     cols = st.columns(4)
     cols[0].metric("Test accuracy", f"{r['test_accuracy']:.1%}", help=f"on {r['test_examples']:,} held-out examples")

@@ -40,6 +40,7 @@ def doors_ui():
         st.page_link("pages/anatomy.py", label="Look inside a network: slopes, vanishing gradients, feature maps",
                      icon="🫀")
         st.page_link("pages/scale.py", label="Why large models win: loss against size", icon="📈")
+        st.page_link("pages/gan.py", label="GAN studio: a network that learns to draw", icon="🎨")
     left, right = st.columns(2)
     with left.container(border=True):
         st.subheader("🏋️ Train a model")

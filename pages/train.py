@@ -164,7 +164,7 @@ def preview_ui(key: str, params: dict):
 
 def architecture_ui(kind: str) -> tuple[str, dict]:
     st.subheader("2 · Network")
-    fitting = [k for k, a in ARCHITECTURES.items() if kind in a.supports]
+    fitting = [k for k, a in ARCHITECTURES.items() if kind in a.supports and a.task == "classification"]
     key = st.selectbox("Architecture", fitting, format_func=lambda k: ARCHITECTURES[k].title, key="arch")
     st.caption(ARCHITECTURES[key].description)
     params = {}

@@ -28,6 +28,7 @@ class Architecture:
     # for fine_tune_epochs(config) extra epochs.
     fine_tune: Callable | None = None
     fine_tune_epochs: Callable = lambda config: 0
+    task: str = "classification"  # 'gan': trained by core/training/gan.py, not as a classifier
 
 
 _DROPOUT = Param(0.0, "Dropout", 0.0, 0.9, help="Fraction of units switched off at random while training.")
@@ -99,6 +100,13 @@ ARCHITECTURES: dict[str, Architecture] = {
         fine_tune=transfer.fine_tune,
         fine_tune_epochs=lambda config: config.arch_params.get("fine_tune_epochs", 3)
         if config.arch_params.get("fine_tune_blocks", 0) else 0),
+    "dcgan": Architecture(
+        "DCGAN (generator + discriminator)", lambda spec, **params: None, frozenset({"image"}),
+        "Two networks trained against each other: one draws images from noise, the other tells them "
+        "from real ones. Trained in the GAN studio.",
+        {"latent_dim": Param(32, "Noise dimensions", 2, 256),
+         "filters": Param(64, "Filters", 8, 256)},
+        task="gan"),
 }
 
 

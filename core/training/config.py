@@ -11,7 +11,7 @@ from pathlib import Path
 from core.params import ConfigError
 
 LOSSES = {"cross_entropy": "Cross-entropy", "mse": "Mean squared error"}
-TASKS = ("classification",)
+TASKS = ("classification", "gan")
 
 
 @dataclass
@@ -92,6 +92,9 @@ class RunConfig:
             except DataError as err:
                 problems.append(str(err))
             else:
+                if ARCHITECTURES[self.architecture].task != self.task:
+                    problems.append(f"{ARCHITECTURES[self.architecture].title} is for the "
+                                    f"'{ARCHITECTURES[self.architecture].task}' task, not '{self.task}'.")
                 if data.kind not in ARCHITECTURES[self.architecture].supports:
                     problems.append(
                         f"{ARCHITECTURES[self.architecture].title} cannot read {data.kind} data "

@@ -107,6 +107,9 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     from core.training.evaluate import classification_report
     from core.training.prepare import prepare
 
+    if config.task == "gan":  # its own loop: two networks, no labels, no test set
+        from core.training.gan import train_gan
+        return train_gan(config, run_id, store)
     run_dir = paths.run_dir(run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     store.set_progress(run_id, {"state": "loading data"})
