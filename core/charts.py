@@ -363,3 +363,29 @@ def gan_losses_figure(metrics: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(title="loss")
     return _layout(fig, "Generator vs discriminator loss", height=320)
+
+
+def gradient_norms_over_training_figure(records: list[dict], title: str) -> go.Figure:
+    """One line per layer: its gradient norm on the probe batch after each epoch (log scale)."""
+    fig = go.Figure()
+    names = [layer["name"] for layer in records[0]["layers"]] if records else []
+    for i, name in enumerate(names):
+        fig.add_trace(go.Scatter(x=[r["epoch"] for r in records], y=[r["layers"][i]["grad_norm"] for r in records],
+                                 mode="lines+markers", name=name))
+    fig.update_yaxes(type="log", title="gradient norm")
+    fig.update_xaxes(title="epoch")
+    return _layout(fig, title, height=340)
+
+
+def weight_histograms_figure(records: list[dict], layer: str) -> go.Figure:
+    """The layer's weight distribution at the first, middle and last recorded epochs."""
+    fig = go.Figure()
+    picks = sorted({0, len(records) // 2, len(records) - 1}) if records else []
+    for k in picks:
+        entry = next(item for item in records[k]["layers"] if item["name"] == layer)
+        edges = np.asarray(entry["edges"])
+        fig.add_trace(go.Scatter(x=(edges[:-1] + edges[1:]) / 2, y=entry["counts"], mode="lines",
+                                 line=dict(shape="hvh"), name=f"epoch {records[k]['epoch']}"))
+    fig.update_xaxes(title="weight value")
+    fig.update_yaxes(title="weights")
+    return _layout(fig, f"Weights of {layer} as training goes on", height=320)

@@ -109,6 +109,58 @@ def trained_model_ui():
             st.bar_chart(out, height=140, x_label=f"{name}: {out.size} outputs", y_label="")
     st.caption("Early filters respond to strokes and edges; later ones to larger parts of the digit. "
                "Bright = strongly active.")
+    across_training_ui(run)
+
+
+def across_training_ui(run):
+    from core import charts
+    from core.training.callbacks import read_layer_stats
+    records = read_layer_stats(run.dir / "layer_stats.jsonl")
+    if not records:
+        st.caption("This run was trained before the studio recorded layer statistics.")
+        return
+    st.markdown("**Across training**: after every epoch the runner measured each layer's gradient on "
+                "the same 128 training examples and took a histogram of its weights.")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.gradient_norms_over_training_figure(records, "Gradient norm per layer, epoch by epoch"),
+                      key="grad_over_training")
+    layer = right.selectbox("Layer", [item["name"] for item in records[0]["layers"]], key="hist_layer")
+    right.plotly_chart(charts.weight_histograms_figure(records, layer), key="weight_histograms")
+
+
+def deep_pair_ui():
+    from core.training import RunConfig, launch
+    st.subheader("4 · Vanishing gradients during training")
+    st.markdown("The same 8-layer MLP on the digits, once with sigmoid and once with ReLU, trained for "
+                "real: compare how much their first layers learn, epoch after epoch.")
+    if st.button("Train both (about a minute)", key="deep_pair"):
+        base = dict(dataset="digits", architecture="mlp", optimizer="adam", epochs=10, batch_size=32)
+        st.session_state["deep_pair_runs"] = [
+            launch(RunConfig(**base, arch_params={"hidden_layers": 8, "units": 32, "activation": act,
+                                                  "initializer": "glorot"}, name=f"Deep {act} MLP (anatomy)"))
+            for act in ("sigmoid", "relu")]
+    ids = st.session_state.get("deep_pair_runs")
+    if not ids:
+        return
+    from core import charts
+    from core.training.callbacks import read_layer_stats
+    store = get_store()
+    every = 1.0 if any(r.is_active for r in map(store.get_run, ids) if r) else None
+
+    @st.fragment(run_every=every)
+    def live():
+        runs = [r for r in map(store.get_run, ids) if r]
+        cols = st.columns(len(runs))
+        for col, run in zip(cols, runs):
+            records = read_layer_stats(run.dir / "layer_stats.jsonl")
+            col.markdown(f"**{run.name}** · {run.status}")
+            if records:
+                col.plotly_chart(charts.gradient_norms_over_training_figure(records, run.name.split(" (")[0]),
+                                 key=f"pair-{run.id}")
+        if every and not any(r.is_active for r in runs):
+            st.rerun()
+
+    live()
 
 
 def main():
@@ -117,6 +169,7 @@ def main():
     activations_ui()
     vanishing_ui()
     trained_model_ui()
+    deep_pair_ui()
 
 
 main()

@@ -103,3 +103,48 @@ class Checkpoint(keras.callbacks.Callback):
         self.model.save(partial)
         os.replace(partial, self.path)  # a reader never sees half a file
         self.last_save, self.unsaved = time.perf_counter(), False
+
+
+class LayerStats(keras.callbacks.Callback):
+    """Per epoch, for every layer with a kernel: a histogram of its weights and the norm of its
+    gradient on a fixed probe batch. One JSON line per epoch in `path` (the anatomy page reads it).
+
+    The probe batch is the same few training examples every epoch, so the numbers compare across
+    epochs; one extra forward and backward pass per epoch costs milliseconds.
+    """
+
+    def __init__(self, path: Path, x_probe, y_probe, loss, bins: int = 30):
+        super().__init__()
+        self.path, self.x_probe, self.y_probe, self.loss, self.bins = Path(path), x_probe, y_probe, loss, bins
+
+    def on_epoch_end(self, epoch, logs=None):
+        import json
+
+        import numpy as np
+        import tensorflow as tf
+        layers = [layer for layer in self.model.layers if getattr(layer, "kernel", None) is not None
+                  and layer.trainable]
+        with tf.GradientTape() as tape:
+            loss = self.loss(self.y_probe, self.model(self.x_probe, training=False))
+        grads = tape.gradient(loss, [layer.kernel for layer in layers])
+        record = {"epoch": epoch + 1, "layers": []}
+        for layer, grad in zip(layers, grads):
+            weights = np.asarray(layer.kernel).ravel()
+            counts, edges = np.histogram(weights, bins=self.bins)
+            record["layers"].append({"name": layer.name, "counts": counts.tolist(), "edges": edges.tolist(),
+                                     "grad_norm": float(tf.norm(grad)) if grad is not None else None})
+        with open(self.path, "a") as out:
+            out.write(json.dumps(record) + "\n")
+
+
+def read_layer_stats(path: Path) -> list[dict]:
+    """The records LayerStats wrote (a half-written last line is skipped)."""
+    import json
+    records = []
+    if Path(path).exists():
+        for line in Path(path).read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+    return records

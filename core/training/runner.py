@@ -103,7 +103,7 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     from core.data import load_dataset
     from core.models import ARCHITECTURES, build_model
     from core.optim import OPTIMIZERS, build_optimizer
-    from core.training.callbacks import Checkpoint, StudioCallback
+    from core.training.callbacks import Checkpoint, LayerStats, StudioCallback
     from core.training.evaluate import classification_report
     from core.training.prepare import prepare
 
@@ -131,9 +131,11 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
 
     studio = StudioCallback(store, run_id, run_dir / "STOP", config.epochs + fine_tune_epochs, steps_per_epoch)
+    probe = slice(0, min(128, n_train))  # the same examples every epoch, for comparable statistics
     callbacks = [
         studio,
         Checkpoint(run_dir / "checkpoint.keras"),
+        LayerStats(run_dir / "layer_stats.jsonl", data.x_train[probe], encode(data.y_train[probe]), loss),
         keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, profile_batch=0),
     ]
     if on_progress:

@@ -29,6 +29,21 @@ def test_train_a_cnn_then_look_inside(at):
     at.run()
     assert not at.exception
     assert "feature maps of" in specs(at)
+    assert "Gradient norm per layer, epoch by epoch" in specs(at) and "Weights of conv_1" in specs(at)
     assert at.metric[0].label == "Model says"
     at.slider(key="anatomy_image").set_value(5).run()
     assert not at.exception
+
+
+def test_deep_sigmoid_and_relu_trained_side_by_side(at):
+    at.button(key="deep_pair").click().run()
+    runs = [wait_for_run(i, timeout=240) for i in at.session_state["deep_pair_runs"]]
+    assert [r.status for r in runs] == ["completed", "completed"]
+    at.run()
+    assert not at.exception
+    from core.training.callbacks import read_layer_stats
+    sigmoid, relu = (read_layer_stats(r.dir / "layer_stats.jsonl") for r in runs)
+    assert len(sigmoid) == len(relu) == 10
+    first = lambda records: records[-1]["layers"][0]["grad_norm"]  # noqa: E731
+    last_hidden = lambda records: records[-1]["layers"][-2]["grad_norm"]  # noqa: E731
+    assert first(sigmoid) / last_hidden(sigmoid) < first(relu) / last_hidden(relu)
