@@ -38,3 +38,22 @@ def test_tasks_and_architectures_must_match():
         RunConfig(dataset="digits", architecture="mlp", task="gan").validated()
     with pytest.raises(ConfigError, match="cannot read tabular data"):
         RunConfig(dataset="moons", architecture="dcgan", task="gan").validated()
+
+
+def test_stop_halts_a_gan_run_and_keeps_its_samples():
+    import time
+
+    from core.training import launch, stop
+    run_id = launch(RunConfig(dataset="digits", architecture="dcgan", task="gan", epochs=500, batch_size=64,
+                              learning_rate=2e-4, arch_params={"latent_dim": 8, "filters": 16}))
+    store = RunStore()
+    deadline = time.time() + 120
+    while time.time() < deadline and len(sample_paths(run_id)) < 2:
+        time.sleep(0.3)
+    assert len(sample_paths(run_id)) >= 2, "the GAN never finished two epochs"
+    stop(run_id)
+    while time.time() < deadline and store.get_run(run_id).is_active:
+        time.sleep(0.3)
+    run = store.get_run(run_id)
+    assert run.status == "stopped" and 2 <= run.results["epochs_completed"] < 500
+    assert run.model_path.exists()
