@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from pages.common import get_store, launch_ui, page_setup, run_panel_ui
+from pages.common import get_store, launch_ui, live_runs_ui, page_setup, run_panel_ui
 
 QUICK_CNN = dict(dataset="digits", architecture="cnn", optimizer="adam", epochs=8, batch_size=32,
                  name="Digits CNN (for the anatomy page)")
@@ -144,12 +144,8 @@ def deep_pair_ui():
         return
     from core import charts
     from core.training.callbacks import read_layer_stats
-    store = get_store()
-    every = 1.0 if any(r.is_active for r in map(store.get_run, ids) if r) else None
 
-    @st.fragment(run_every=every)
-    def live():
-        runs = [r for r in map(store.get_run, ids) if r]
+    def draw(runs):
         cols = st.columns(len(runs))
         for col, run in zip(cols, runs):
             records = read_layer_stats(run.dir / "layer_stats.jsonl")
@@ -157,10 +153,8 @@ def deep_pair_ui():
             if records:
                 col.plotly_chart(charts.gradient_norms_over_training_figure(records, run.name.split(" (")[0]),
                                  key=f"pair-{run.id}")
-        if every and not any(r.is_active for r in runs):
-            st.rerun()
 
-    live()
+    live_runs_ui(ids, draw)
 
 
 def main():

@@ -241,6 +241,22 @@ def import_outcome_ui(state_key: str, unit: str):
     return report
 
 
+def live_runs_ui(run_ids: list[str], draw) -> None:
+    """`draw(runs)` in a fragment that re-reads the runs every second while any is active, and
+    redraws the whole page once when the last one ends (then stops polling)."""
+    store = get_store()
+    every = 1.0 if any(run.is_active for run in map(store.get_run, run_ids) if run) else None
+
+    @st.fragment(run_every=every)
+    def live():
+        runs = [run for run in map(store.get_run, run_ids) if run]
+        draw(runs)
+        if every and not any(run.is_active for run in runs):
+            st.rerun()
+
+    live()
+
+
 def launch_ui(config, state_key: str) -> None:
     """Launch a run from a lab; keep its id under `state_key`, or say why it cannot start."""
     from core.data import DataError

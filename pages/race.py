@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.data import DATASETS
 from core.principles.race import ENTRANTS, Entrant
-from pages.common import get_store, page_setup
+from pages.common import get_store, live_runs_ui, page_setup
 
 RACE_DATASETS = ["digits", "moons", "spirals", "mnist"]
 DEFAULT_ENTRANTS = ["gd", "sgd", "sgd_1", "momentum", "adam"]
@@ -63,13 +63,10 @@ def race_ui(target: float):
                 "minute on this computer.")
         return
     store = get_store()
-    every = 1.0 if any(run.is_active for run in map(store.get_run, run_ids) if run) else None
 
-    @st.fragment(run_every=every)
-    def live():
+    def draw(runs):
         from core import charts
         from core.principles.race import race_table
-        runs = [run for run in (store.get_run(i) for i in run_ids) if run is not None]
         active = [run for run in runs if run.is_active]
         head = st.columns([4, 1])
         head[0].markdown(f"**{len(runs) - len(active)} of {len(runs)} finished**"
@@ -84,11 +81,8 @@ def race_ui(target: float):
         st.dataframe(pd.DataFrame(race_table(runs, store, target)), hide_index=True)
         if not active:
             st.caption("Finished. Every entrant is also on the Runs page, with its model.")
-            if every:
-                st.rerun()  # the race just ended: draw once more, then stop polling
 
-    live()
-
+    live_runs_ui(run_ids, draw)
 
 def main():
     page_setup()

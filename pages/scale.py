@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.data import DATASETS
 from core.principles.scale import WIDTHS
-from pages.common import get_store, page_setup
+from pages.common import get_store, live_runs_ui, page_setup
 
 SCALE_DATASETS = ["mnist", "digits", "fashion_mnist"]
 
@@ -51,13 +51,10 @@ def results_ui():
     if not run_ids:
         return
     store = get_store()
-    every = 1.0 if any(run.is_active for run in map(store.get_run, run_ids) if run) else None
 
-    @st.fragment(run_every=every)
-    def live():
+    def draw(runs):
         from core import charts
         from core.principles.scale import power_law, scale_table
-        runs = [run for run in map(store.get_run, run_ids) if run]
         active = [run for run in runs if run.is_active]
         done = len(runs) - len(active)
         st.progress(done / len(runs), text=f"{done} of {len(runs)} sizes trained"
@@ -82,11 +79,8 @@ def results_ui():
                        "sizes training time hardly grows (each step's fixed overhead dominates on this CPU) "
                        "and memory is the runner process's peak, mostly TensorFlow itself; the file size "
                        "grows with the parameters.")
-        if every and not active:
-            st.rerun()
 
-    live()
-
+    live_runs_ui(run_ids, draw)
 
 def main():
     page_setup()
