@@ -101,13 +101,19 @@ ARCHITECTURES: dict[str, Architecture] = {
         fine_tune_epochs=lambda config: config.arch_params.get("fine_tune_epochs", 3)
         if config.arch_params.get("fine_tune_blocks", 0) else 0),
     "dcgan": Architecture(
-        "DCGAN (generator + discriminator)", lambda spec, **params: None, frozenset({"image"}),
+        "DCGAN (generator + discriminator)", lambda spec, **params: _dcgan(spec, **params), frozenset({"image"}),
         "Two networks trained against each other: one draws images from noise, the other tells them "
         "from real ones. Trained in the GAN studio.",
         {"latent_dim": Param(32, "Noise dimensions", 2, 256),
          "filters": Param(64, "Filters", 8, 256)},
         task="gan"),
 }
+
+
+def _dcgan(spec: InputSpec, latent_dim: int = 32, filters: int = 64):
+    from core.models.gan import DCGAN, build_discriminator, build_generator
+    return DCGAN(build_generator(latent_dim, spec.shape, filters), build_discriminator(spec.shape, filters),
+                 latent_dim)
 
 
 def resolve_arch_params(key: str, params: dict | None) -> tuple[dict, list[str]]:

@@ -35,8 +35,8 @@ def sample_paths(run_id: str) -> list:
 def train_gan(config: RunConfig, run_id: str, store: RunStore) -> str:
     import keras
 
-    from core.data import load_dataset
-    from core.models.gan import DCGAN, build_discriminator, build_generator
+    from core.data import IMAGE, load_dataset
+    from core.models import InputSpec, build_model
     from core.training.callbacks import StudioCallback
 
     run_dir = paths.run_dir(run_id)
@@ -46,10 +46,8 @@ def train_gan(config: RunConfig, run_id: str, store: RunStore) -> str:
     data = load_dataset(config.dataset, config.dataset_params)
     images = data.x.astype("float32")
     images = images / (images.max() / 2 or 1) - 1  # pixels to [-1, 1], whatever their range (digits: 0-16)
-    latent_dim = int(config.arch_params.get("latent_dim", 32))
-    generator = build_generator(latent_dim, images.shape[1:], config.arch_params.get("filters", 64))
-    gan = DCGAN(generator, build_discriminator(images.shape[1:], config.arch_params.get("filters", 64)),
-                latent_dim)
+    gan = build_model("dcgan", InputSpec(IMAGE, images.shape[1:], 0), config.arch_params)
+    generator, latent_dim = gan.generator, gan.latent_dim
     gan.compile(d_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5))
     noise = fixed_noise(latent_dim)

@@ -154,7 +154,9 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
             saved, (x_train, x_val, x_test) = architecture.fine_tune(saved, raw, config)
             validation = (x_val, encode(raw.y_val)) if x_val is not None and len(x_val) else None
             saved.fit(x_train, encode(raw.y_train), batch_size=batch_size, epochs=config.epochs + fine_tune_epochs,
-                      initial_epoch=config.epochs, validation_data=validation, callbacks=callbacks,
+                      initial_epoch=config.epochs, validation_data=validation,
+                      # the layer statistics' probe batch holds features, not the images fed now
+                      callbacks=[c for c in callbacks if not isinstance(c, LayerStats)],
                       verbose=0, shuffle=True)
             evaluated = saved
     fit_seconds = time.perf_counter() - started

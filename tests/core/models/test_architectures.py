@@ -47,12 +47,13 @@ def _kinds(key):
     return [FEATURES] if ARCHITECTURES[key].featurizer else sorted(ARCHITECTURES[key].supports)
 
 
-CASES = [(key, kind) for key in ARCHITECTURES for kind in _kinds(key)]
+CLASSIFIERS = [key for key, spec in ARCHITECTURES.items() if spec.task == "classification"]
+CASES = [(key, kind) for key in CLASSIFIERS for kind in _kinds(key)]  # the GAN: core/training/test_gan.py
 UNSUPPORTED = [(key, kind) for key, spec in ARCHITECTURES.items() for kind in KINDS if kind not in spec.supports]
 
 
 def test_every_registered_architecture_is_covered():
-    assert {key for key, _ in CASES} == set(ARCHITECTURES)
+    assert {key for key, _ in CASES} == set(CLASSIFIERS) and set(ARCHITECTURES) - set(CLASSIFIERS) == {"dcgan"}
     assert {"mlp", "cnn", "rnn", "transformer"} <= set(ARCHITECTURES)
     for key, spec in ARCHITECTURES.items():
         values, problems = resolve_arch_params(key, {})
