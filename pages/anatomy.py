@@ -33,6 +33,13 @@ def _norms(activations: tuple, depth: int):
     return vanishing_gradients(activations, depth)
 
 
+@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+def _run_model(run_id: str):
+    from core.inference import load_run_model
+    model, labels, _, _ = load_run_model(run_id)
+    return model, labels
+
+
 def activations_ui():
     from core import charts
     st.subheader("1 · Activation functions and their slopes")
@@ -66,7 +73,7 @@ def vanishing_ui():
 def trained_model_ui():
     from core import charts
     from core.data import load_dataset
-    from core.inference import finished_runs, load_run_model
+    from core.inference import finished_runs
     from core.models import layer_table
     st.subheader("3 · Inside a trained model")
     runs = [r for r in finished_runs("image", get_store()) if r.config.get("architecture") in ("cnn", "mlp")]
@@ -80,7 +87,7 @@ def trained_model_ui():
         return
     run = st.selectbox("Model", runs, format_func=lambda r: f"{r.name} ({r.config['architecture']}, "
                                                              f"{r.config['dataset']})", key="anatomy_model")
-    model, labels, _, _ = load_run_model(run.id)
+    model, labels = _run_model(run.id)
     data = load_dataset(run.config["dataset"], run.config.get("dataset_params"))
     index = st.slider("Test image", 0, len(data.x_test) - 1, 0, key="anatomy_image")
     image = data.x_test[index]

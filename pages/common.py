@@ -257,6 +257,16 @@ def live_runs_ui(run_ids: list[str], draw) -> None:
     live()
 
 
+def text_label_columns_ui(frame, key: str, cols=None) -> tuple[str, str]:
+    """Two pickers for a CSV's text and label columns, starting from the best guess."""
+    from core.data import uploads
+    text_guess, label_guess = uploads.guess_columns(frame)
+    columns = list(frame.columns)
+    left, right = cols or st.columns(2)
+    return (left.selectbox("Text column", columns, index=columns.index(text_guess), key=f"t{key}"),
+            right.selectbox("Label column", columns, index=columns.index(label_guess), key=f"l{key}"))
+
+
 def launch_ui(config, state_key: str) -> None:
     """Launch a run from a lab; keep its id under `state_key`, or say why it cannot start."""
     from core.data import DataError

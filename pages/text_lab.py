@@ -11,7 +11,8 @@ from core import paths
 from core.data import DataError, TEXT_PARAMS, uploads
 from core.text.io import MAX_TEXT_CHARS, TextInputError, check_text, decode_text_file
 from pages.common import (get_store, import_examples, import_outcome_ui, model_card_ui, page_setup,
-                          launch_ui, param_widget, taught_run_ui, use_new_file_ui)
+                          launch_ui, param_widget, taught_run_ui, text_label_columns_ui,
+                          use_new_file_ui)
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 MAX_TXT_MB, MAX_CSV_MB = 5, 200
@@ -354,11 +355,8 @@ def teach_columns_ui(file_id: str, title: str, data: bytes) -> None:
     except DataError as err:
         st.error(f"**{title}** cannot be used: {err}")
         return
-    text_guess, label_guess = uploads.guess_columns(frame)
-    columns = list(frame.columns)
     cols = st.columns([2, 2, 1])
-    text_col = cols[0].selectbox("Text column", columns, index=columns.index(text_guess), key=f"ttc-{file_id}")
-    label_col = cols[1].selectbox("Label column", columns, index=columns.index(label_guess), key=f"tlc-{file_id}")
+    text_col, label_col = text_label_columns_ui(frame, f"tc-{file_id}", cols[:2])
     if frame.attrs.get("encoding", "utf-8").startswith("utf-8") is False:
         st.caption(f"The file is not UTF-8; it was read as {frame.attrs['encoding']}.")
     if cols[2].button("Use these columns", key=f"teach_import-{file_id}", type="primary"):

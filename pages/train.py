@@ -14,7 +14,8 @@ from core.models import ARCHITECTURES
 from core.optim import OPTIMIZERS, SCHEDULES
 from core.params import ConfigError
 from core.training.config import LOSSES, RunConfig
-from pages.common import page_setup, get_store, latest_run_id, param_widget, run_panel_ui
+from pages.common import (get_store, latest_run_id, page_setup, param_widget, run_panel_ui,
+                          text_label_columns_ui)
 
 SAMPLES = paths.ASSETS_DIR / "samples"
 
@@ -81,11 +82,7 @@ def csv_columns_ui(file_id: str, title: str, data: bytes) -> None:
     except DataError as err:
         st.error(f"**{title}**: {err}")
         return
-    text_guess, label_guess = uploads.guess_columns(frame)
-    columns = list(frame.columns)
-    left, right = st.columns(2)
-    text_col = left.selectbox("Text column", columns, index=columns.index(text_guess), key=f"tc-{file_id}")
-    label_col = right.selectbox("Label column", columns, index=columns.index(label_guess), key=f"lc-{file_id}")
+    text_col, label_col = text_label_columns_ui(frame, f"c-{file_id}")
     st.dataframe(frame.head(5), hide_index=True)
     if st.button(f"Import {len(frame):,} rows", key=f"import-{file_id}", type="primary"):
         _import_once(f"{file_id}-{text_col}-{label_col}",
