@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core import archive as archive_lib
 from core import paths
 from core.data.dataset import AUDIO, IMAGE, TEXT, DataError, Dataset, holdout_split
 
-MAX_ZIP_UNCOMPRESSED = 1 << 30          # 1 GiB expanded
-MAX_ZIP_ENTRIES = 20000
-MAX_COMPRESSION_RATIO = 200             # per entry: a real photo never compresses 200x
+MAX_ZIP_UNCOMPRESSED = archive_lib.MAX_TOTAL
+MAX_ZIP_ENTRIES = archive_lib.MAX_ENTRIES
+MAX_COMPRESSION_RATIO = archive_lib.MAX_RATIO
 MAX_IMAGE_PIXELS = 150_000_000          # a decompression bomb is refused above this (a 10000x10000 photo passes)
 MAX_IMAGE_SIDE = 4096                   # larger photos are scaled down right after decoding
 MIN_EXAMPLES_PER_CLASS = 2
@@ -144,53 +145,30 @@ def _store_arrays(kind: str, file_name: str, x, y, title: str, class_names: list
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
-    if not data:
-        raise DataError("The file is empty (0 bytes). Upload a .zip with one folder per class.")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        if data.startswith(b"PK\x03\x04"):
-            raise DataError("The zip file is corrupt or truncated (its table of contents is missing); "
-                            "the upload may have been cut short. Create it again and re-upload.")
-        raise DataError("This is not a zip file. Upload a .zip with one folder per class, "
-                        "for example cats/1.jpg, cats/2.jpg, dogs/1.jpg ...")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as err:
-        raise DataError(f"The zip file is corrupt ({err}). Create it again and re-upload.") from err
-    return archive
+        return archive_lib.open_zip(data)
+    except archive_lib.ArchiveError as err:
+        hint = {"This is not a zip file.": " Upload a .zip with one folder per class, "
+                                           "for example cats/1.jpg, cats/2.jpg, dogs/1.jpg ...",
+                "The file is empty (0 bytes).": " Upload a .zip with one folder per class."}.get(str(err), "")
+        raise DataError(f"{err}{hint}") from err
 
 
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
-        return archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
-        raise DataError(f"corrupt zip entry: {err}") from err
+        return archive_lib.read_entry(archive, info)
+    except archive_lib.ArchiveError as err:
+        raise DataError(str(err)) from err
 
 
 def _safe_entries(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     """Refuse path traversal and zip bombs before reading a single byte of content."""
-    infos = archive.infolist()
-    if len(infos) > MAX_ZIP_ENTRIES:
-        raise DataError(f"The zip holds {len(infos):,} entries; the limit is {MAX_ZIP_ENTRIES:,}.")
-    total = 0
-    files = []
-    for info in infos:
-        name = info.filename.replace("\\", "/")
-        parts = name.split("/")
-        if name.startswith("/") or ".." in parts or (len(parts[0]) == 2 and parts[0][1] == ":"):
-            raise DataError(f"Refused: the zip entry '{info.filename}' points outside its folder "
-                            "(absolute path or '..'). Zip the class folders themselves.")
-        if info.is_dir():
-            continue
-        total += info.file_size
-        if total > MAX_ZIP_UNCOMPRESSED:
-            raise DataError(f"Refused: the zip expands to more than {MAX_ZIP_UNCOMPRESSED >> 20:,} MB. "
-                            "Upload fewer or smaller images.")
-        if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO \
-                and info.file_size > 1 << 20:
-            raise DataError(f"Refused: '{info.filename}' expands {info.file_size // info.compress_size}x "
-                            "when unzipped, which looks like a zip bomb.")
-        files.append(info)
+    try:
+        files = archive_lib.safe_entries(archive, MAX_ZIP_UNCOMPRESSED, MAX_ZIP_ENTRIES, MAX_COMPRESSION_RATIO)
+    except archive_lib.ArchiveError as err:
+        hint = " Zip the class folders themselves." if "outside its folder" in str(err) else \
+            " Upload fewer or smaller files." if "expands to more" in str(err) else ""
+        raise DataError(f"{err}{hint}") from err
     if not files:
         raise DataError("The zip is empty. Put one folder per class inside, each with images.")
     return files
