@@ -235,6 +235,48 @@ class RunStore:
         conn.execute("COMMIT")
         shutil.rmtree(paths.run_dir(run_id), ignore_errors=True)
 
+    # -- moving runs between studios (project bundles) -----------------------------------------
+    def export_record(self, run_id: str) -> dict:
+        """The run's row as plain JSON-ready data, without what only means something on this
+        machine (the process id)."""
+        run = self.get_run(run_id)
+        if run is None:
+            raise KeyError(f"No run with id {run_id}.")
+        return {"id": run.id, "name": run.name, "status": run.status, "config": run.config,
+                "created_at": run.created_at, "started_at": run.started_at, "ended_at": run.ended_at,
+                "stop_requested": run.stop_requested, "progress": run.progress, "results": run.results,
+                "error": run.error}
+
+    def import_records(self, records: list[tuple[dict, "pd.DataFrame"]]) -> None:
+        """Insert runs (as `export_record` gives them) with their metrics, all or none.
+
+        One transaction for everything: an id that already exists, or any other failure, leaves the
+        store as it was. Never overwrites a run.
+        """
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for record, metrics in records:
+                if conn.execute("SELECT 1 FROM runs WHERE id = ?", (record["id"],)).fetchone():
+                    raise ValueError(f"Run {record['id']} already exists in this studio.")
+                conn.execute(
+                    "INSERT INTO runs (id, name, created_at, started_at, ended_at, status, config, "
+                    "stop_requested, progress, results, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record["id"], record["name"], record["created_at"], record["started_at"],
+                     record["ended_at"], record["status"], json.dumps(record["config"]),
+                     int(record["stop_requested"]), json.dumps(record["progress"]) if record["progress"] else None,
+                     json.dumps(record["results"]) if record["results"] else None, record["error"]))
+                conn.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                    (record["id"], kind, int(epoch), int(step), float(time_), name,
+                     None if value is None or value != value else float(value))  # NaN is stored as NULL
+                    for kind, epoch, step, time_, name, value in zip(
+                        metrics["kind"], metrics["epoch"], metrics["step"], metrics["time"],
+                        metrics["name"], metrics["value"])])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
     # -- metrics --------------------------------------------------------------------------------
     def log_metrics(self, run_id: str, kind: str, epoch: int, step: int, elapsed: float,
                     values: dict[str, float]) -> None:
