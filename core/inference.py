@@ -1,6 +1,6 @@
 """Image classifiers for live inference: the pretrained registry and every trained image run.
 
-    classifier = load_image_model("efficientnet_lite0_imagenet")   # or "run:<run id>"
+    classifier = load_image_model("efficientnet_lite0_imagenet")   # or "run:<run id>", "imported:<id>"
     prediction = classifier.predict(rgb_uint8_photo)               # top 5, probabilities, seconds
 
 A photo of any size is cropped to the model's aspect ratio around its centre and resized, the way
@@ -28,7 +28,7 @@ class ModelInfo:
     """A model a lab can offer: its key for loading, a title, where it comes from, its card."""
     key: str
     title: str
-    source: str  # 'pretrained', 'bundled' or 'run'
+    source: str  # 'pretrained', 'bundled', 'run' or 'imported'
     card: dict = field(default_factory=dict)
 
 
@@ -87,10 +87,12 @@ class ImageClassifier:
 
 
 def list_image_models(store: RunStore | None = None) -> list[ModelInfo]:
-    """The pretrained image models, then every finished image run, newest first."""
+    """The pretrained image models, then every finished image run, then imported models, newest first."""
+    from core.model_import import list_imported_models
     from core.models.pretrained import PRETRAINED
     return [ModelInfo(key, entry.title, "pretrained", _pretrained_card(key))
-            for key, entry in PRETRAINED.items() if entry.task == "image"] + run_models("image", store)
+            for key, entry in PRETRAINED.items() if entry.task == "image"] + run_models("image", store) \
+        + list_imported_models("image")
 
 
 def run_models(kind: str, store: RunStore | None = None) -> list[ModelInfo]:
@@ -129,8 +131,12 @@ def load_run_model(run_id: str):
 
 def load_image_model(key: str, progress=None) -> ImageClassifier:
     """Load a classifier by key; the pretrained one is converted on first use (progress reported)."""
+    from core.model_import import IMPORTED_PREFIX, image_normalizer, load_imported
     if key.startswith(RUN_PREFIX):
         classifier = _load_run_model(key[len(RUN_PREFIX):])
+    elif key.startswith(IMPORTED_PREFIX):
+        model, labels, preprocessing, card = load_imported(key)  # outputs probabilities, also for logits
+        classifier = ImageClassifier(model, labels, card, normalize=image_normalizer(preprocessing))
     else:
         from core.models.pretrained import PRETRAINED, load_pretrained
         model, labels = load_pretrained(key, paths.data_dir() / "models", progress)

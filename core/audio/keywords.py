@@ -1,6 +1,6 @@
 """Audio classifiers for live inference: the bundled keyword spotter and every trained audio run.
 
-    classifier = load_audio_model("keyword_spotter")       # or "run:<run id>"
+    classifier = load_audio_model("keyword_spotter")       # or "run:<run id>", "imported:<id>"
     prediction = classifier.predict(clip.samples)           # on the loudest second
     times, probabilities = classifier.over_time(clip.samples)   # one-second windows, 0.25 s apart
     heat = classifier.occlusion(features, class_index)      # which time-frequency regions mattered
@@ -102,19 +102,24 @@ class AudioClassifier:
 
 
 def list_audio_models(store=None) -> list["ModelInfo"]:  # noqa: F821 - core.inference.ModelInfo
-    """The bundled keyword spotter, then every finished audio run, newest first."""
+    """The bundled keyword spotter, then every finished audio run, then imported models, newest first."""
     from core.inference import ModelInfo, run_models
+    from core.model_import import list_imported_models
     bundled = [ModelInfo(BUNDLED_KEY, "Keyword spotter (yes, no, up, down, left, right, on, off, stop, go)",
                          "bundled", bundled_card())] if KEYWORD_MODEL_PATH.exists() else []
-    return bundled + run_models("audio", store)
+    return bundled + run_models("audio", store) + list_imported_models("audio")
 
 
 def load_audio_model(key: str, prefer_litert: bool = True) -> AudioClassifier:
     """Load by key (safe_mode: no code in the file is ever run) and compile the predict step now."""
+    from core.model_import import IMPORTED_PREFIX, load_imported
     if key.startswith(RUN_PREFIX):
         from core.inference import load_run_model, run_card
         model, labels, _, run = load_run_model(key[len(RUN_PREFIX):])
         classifier = AudioClassifier(model, labels, run_card(run))
+    elif key.startswith(IMPORTED_PREFIX):
+        model, labels, _, card = load_imported(key)
+        classifier = AudioClassifier(model, labels, card)
     elif key == BUNDLED_KEY:
         if not KEYWORD_MODEL_PATH.exists():
             raise FileNotFoundError(f"The bundled keyword model is missing ({KEYWORD_MODEL_PATH}); "

@@ -1,6 +1,6 @@
 """Keras text classifiers for live inference: the bundled topic model and every trained text run.
 
-    classifier = load_text_model("topic_classifier")      # or "run:<run id>"
+    classifier = load_text_model("topic_classifier")      # or "run:<run id>", "imported:<id>"
     prediction = classifier.predict("The compiler found a bug in my program")
     words = classifier.importance(text, prediction.best)  # (token, how much it mattered) pairs
     maps = classifier.attention(text)                     # Transformers: who looks at whom
@@ -129,9 +129,11 @@ class TextClassifier:
 
 
 def list_text_models(store=None) -> list[ModelInfo]:
-    """The bundled text models, then every finished text run, newest first."""
+    """The bundled text models, then every finished text run, then imported models, newest first."""
+    from core.model_import import list_imported_models
     return [ModelInfo(key, title, "bundled", bundled_card(key)) for key, title in BUNDLED.items()
-            if (paths.ASSETS_DIR / "models" / f"{key}.keras").exists()] + run_models("text", store)
+            if (paths.ASSETS_DIR / "models" / f"{key}.keras").exists()] + run_models("text", store) \
+        + list_imported_models("text")
 
 
 def load_text_model(key: str) -> TextClassifier:
@@ -139,10 +141,15 @@ def load_text_model(key: str) -> TextClassifier:
     import keras
 
     import core.models.layers  # noqa: F401 - registers the studio's custom layers for loading
+    from core.model_import import IMPORTED_PREFIX, load_imported
     if key.startswith(RUN_PREFIX):
         model, labels, preprocessing, run = load_run_model(key[len(RUN_PREFIX):])
         classifier = TextClassifier(model, labels, preprocessing["vocabulary"], preprocessing["split"],
                                     preprocessing["sequence_length"], run_card(run))
+    elif key.startswith(IMPORTED_PREFIX):
+        model, labels, preprocessing, card = load_imported(key)
+        classifier = TextClassifier(model, labels, preprocessing["vocabulary"], preprocessing["split"],
+                                    preprocessing["sequence_length"], card)
     elif key in BUNDLED:
         meta = _bundled_meta(key)
         model = keras.models.load_model(paths.ASSETS_DIR / "models" / f"{key}.keras", safe_mode=True)
