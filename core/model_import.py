@@ -90,7 +90,7 @@ def import_model(data: bytes, filename: str, lab: str, labels: bytes | None = No
     if lab not in LABS:
         raise ModelImportError(f"Unknown lab '{lab}'; use one of {', '.join(LABS)}.")
     name = display_name(filename)
-    _check_file(data, name)
+    _check_file(data, str(filename or ""), name)
     entries = _read_archive(data, name)
     check_config(entries["config.json"])
     metadata = _json(entries["metadata.json"], "metadata.json", name)
@@ -173,7 +173,8 @@ def imported_dir() -> Path:
 def display_name(filename: str) -> str:
     """The uploaded file's name, for display only: no folders, no markup, at most 80 characters."""
     base = re.split(r"[\\/]", str(filename or ""))[-1]
-    cleaned = re.sub(r"\s+", " ", re.sub(r"[^\w .()+-]", " ", base)).strip()[:80]
+    cleaned = re.sub(r"\s+", " ", re.sub(r"[^\w .()+-]", " ", base))
+    cleaned = re.sub(r" (?=\.)", "", cleaned).strip()[:80]
     return cleaned or "model"
 
 
@@ -301,7 +302,6 @@ def _is_studio_object(name) -> bool:
         and keras.saving.get_registered_object(name) is not None
 
 
-@functools.lru_cache(maxsize=1)
 def _studio_modules() -> frozenset:
     """Python modules of the studio's registered layers (Keras writes them as `module`)."""
     import keras
@@ -328,8 +328,8 @@ def _no_duplicate_keys(pairs):
 
 # -- file and archive ------------------------------------------------------------------------------
 
-def _check_file(data: bytes, name: str) -> None:
-    suffix = Path(name).suffix.lower()
+def _check_file(data: bytes, filename: str, name: str) -> None:
+    suffix = Path(filename).suffix.lower()
     if suffix in (".h5", ".hdf5"):
         raise ModelImportError(
             f"Refused: '{name}' is a legacy HDF5 model. That format can carry code that runs when it is "
@@ -561,7 +561,7 @@ def _side_json(content: bytes, what: str):
 def _card(name: str, lab: str, model, input_shape, output_shape, prep: dict, labels: list[str],
           size: int, metadata: dict) -> dict:
     """A model card like a run's; every value is a display string or list (the pages print it)."""
-    title = Path(name).stem.replace("_", " ").strip() or "model"
+    title = re.sub(r"\.keras$", "", name, flags=re.IGNORECASE).replace("_", " ").strip() or "model"
     if lab == "image":
         height, width = prep["input_shape"][:2]
         preparation = (f"photo centre-cropped and resized to {height} x {width}, "

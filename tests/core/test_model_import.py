@@ -87,9 +87,19 @@ def test_a_lambda_layer_is_refused_and_its_code_never_runs(tmp_path, tmp_path_fa
     message = _refused(data)
     assert "Lambda layer 'innocent'" in message and "never runs code" in message
     assert not marker.exists()
-    # The payload is live: the same file loaded without safe mode would have run it.
     path = tmp_path / "unsafe.keras"
     path.write_bytes(data)
+    # Second line of defence: the loader itself stays in safe mode even if something in the process
+    # switched unsafe deserialization on globally.
+    from keras.src.backend.common import global_state
+    keras.config.enable_unsafe_deserialization()
+    try:
+        with pytest.raises(ModelImportError, match="Keras could not load the model safely"):
+            model_import._load(path)
+    finally:
+        global_state.set_global_attribute("safe_mode_saving", None)
+    assert not marker.exists()
+    # The payload is live: the same file loaded without safe mode would have run it.
     keras.models.load_model(path, safe_mode=False)
     assert marker.exists()
 
@@ -179,6 +189,14 @@ def test_zip_entries_escaping_their_folder_are_refused(cnn):
             target.writestr(name, source.read(name))
         target.writestr("../evil.txt", b"x")
     assert "'../evil.txt' points outside its folder" in _refused(out.getvalue())
+    # Two config.json entries: which one a reader takes is up to the reader, so none is taken.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target, zipfile.ZipFile(io.BytesIO(cnn[1])) as source:
+        for name in source.namelist():
+            target.writestr(name, source.read(name))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            target.writestr("config.json", b"{}")
+    assert "two entries with the same name" in _refused(out.getvalue())
 
 
 # -- files that are not what they claim ---------------------------------------------------------------
@@ -235,7 +253,7 @@ def test_an_imported_cnn_predicts_in_the_image_lab_like_the_original(cnn):
     assert sorted(p.name for p in folder.iterdir()) == ["card.json", "labels.json", "model.keras",
                                                          "preprocessing.json"]
     card = imported.card
-    assert card["title"] == "My CNN v2" and card["source"].startswith("imported from My CNN v2 .keras")
+    assert card["title"] == "My CNN v2" and card["source"].startswith("imported from My CNN v2.keras")
     assert card["input shape"] == "(None, 16, 16, 3)" and card["output shape"] == "(None, 3)"
     assert card["parameters"] == f"{model.count_params():,}" and imported.preprocessing["pixels"] == "0-255"
     assert imported.preprocessing["outputs"] == "probabilities"
