@@ -31,6 +31,8 @@ class RunConfig:
     seed: int = 0
     name: str = ""
     task: str = "classification"
+    distribution: str = "auto"      # see core.training.distributed.DISTRIBUTIONS
+    mixed_precision: bool = False   # float16 compute; acts only where a GPU is visible
 
     # -- (de)serialisation ------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -65,6 +67,7 @@ class RunConfig:
         from core.data import DataError, load_dataset, resolve_dataset_params
         from core.models import ARCHITECTURES, resolve_arch_params
         from core.optim import OPTIMIZERS, SCHEDULES, resolve_optimizer_params
+        from core.training.distributed import DISTRIBUTIONS
 
         problems: list[str] = []
         dataset_params, p = resolve_dataset_params(self.dataset, self.dataset_params)
@@ -75,6 +78,13 @@ class RunConfig:
         problems += p
         if self.task not in TASKS:
             problems.append(f"Unknown task '{self.task}'.")
+        if self.distribution not in DISTRIBUTIONS:
+            problems.append(f"Unknown distribution '{self.distribution}'. Choose one of: "
+                            f"{', '.join(DISTRIBUTIONS)}.")
+        if not isinstance(self.mixed_precision, bool):
+            problems.append(f"Mixed precision must be true or false (got {self.mixed_precision!r}).")
+        if self.task == "gan" and self.distribution in ("mirrored", "multi_worker"):
+            problems.append("GAN runs train on one device; set distribution to 'auto' or 'single'.")
         if self.loss not in LOSSES:
             problems.append(f"Unknown loss '{self.loss}'. Choose one of: {', '.join(LOSSES)}.")
         if self.schedule not in SCHEDULES:

@@ -95,8 +95,18 @@ def _wait_for_slot(store: RunStore, run_id: str) -> bool:
     return True
 
 
-def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> str:
-    """Train `config` in this process, writing everything for `run_id`. Returns the final status."""
+def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_progress=None) -> str:
+    """Train `config` in this process, writing everything for `run_id`. Returns the final status.
+
+    In a multi-worker cluster every worker calls this; only the chief (rank 0) has a run id and a
+    store and writes anything. The others train in lockstep and return "completed" or "stopped".
+    """
+    if config.task == "gan":  # its own loop: two networks, no labels, no test set
+        from core.training.gan import train_gan
+        return train_gan(config, run_id, store)
+    from core.training.distributed import float32_output, start_distribution
+    setup = start_distribution(config.distribution, config.mixed_precision)  # before any other TF op
+
     import keras
     import numpy as np
 
@@ -104,18 +114,22 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     from core.models import ARCHITECTURES, build_model
     from core.optim import OPTIMIZERS, build_optimizer
     from core.training.callbacks import Checkpoint, LayerStats, StudioCallback
+    from core.training.distributed import DistributionError, fit_across_workers, weights_fingerprint
     from core.training.evaluate import classification_report
     from core.training.prepare import prepare
 
-    if config.task == "gan":  # its own loop: two networks, no labels, no test set
-        from core.training.gan import train_gan
-        return train_gan(config, run_id, store)
-    run_dir = paths.run_dir(run_id)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    store.set_progress(run_id, {"state": "loading data"})
+    chief = setup.is_chief and store is not None
+    run_dir = paths.run_dir(run_id) if chief else None
+    if chief:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        store.set_progress(run_id, {"state": "loading data", "distribution": setup.describe()})
     keras.utils.set_random_seed(config.seed)
     data = raw = prepare(load_dataset(config.dataset, config.dataset_params), config)
     architecture = ARCHITECTURES[config.architecture]
+    across_workers = setup.kind == "multi_worker"
+    if across_workers and (architecture.featurizer or architecture.fine_tune):
+        raise DistributionError(f"{architecture.title} (transfer learning) trains on one machine; "
+                                "run it without TF_CONFIG or with distribution 'single'.")
     fine_tune_epochs = architecture.fine_tune_epochs(config) if architecture.fine_tune else 0
     if architecture.featurizer:  # transfer learning: features once, then train a small head
         data = architecture.featurizer(data, config, lambda done, total: store.set_progress(
@@ -123,28 +137,45 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
 
     n_train = len(data.x_train)
     batch_size = n_train if OPTIMIZERS[config.optimizer].full_batch else min(config.batch_size, n_train)
-    steps_per_epoch = math.ceil(n_train / batch_size)
-    model = build_model(config.architecture, data.spec, config.arch_params)
-    optimizer = build_optimizer(config.optimizer, config.learning_rate, config.optimizer_params,
-                                config.schedule, steps_per_epoch, config.epochs)
+    steps_per_epoch = n_train // batch_size if across_workers else math.ceil(n_train / batch_size)
     loss, accuracy, encode = _loss_and_metric(config.loss, data.spec.num_classes)
-    model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
+    with setup.strategy.scope():  # variables made here are mirrored on every replica
+        model = build_model(config.architecture, data.spec, config.arch_params)
+        if setup.mixed_precision:
+            model = float32_output(model)
+        optimizer = build_optimizer(config.optimizer, config.learning_rate, config.optimizer_params,
+                                    config.schedule, steps_per_epoch, config.epochs)
+        model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
 
-    studio = StudioCallback(store, run_id, run_dir / "STOP", config.epochs + fine_tune_epochs, steps_per_epoch)
-    probe = slice(0, min(128, n_train))  # the same examples every epoch, for comparable statistics
-    callbacks = [
-        studio,
-        Checkpoint(run_dir / "checkpoint.keras"),
-        LayerStats(run_dir / "layer_stats.jsonl", data.x_train[probe], encode(data.y_train[probe]), loss),
-        keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, profile_batch=0),
-    ]
-    if on_progress:
-        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_progress(e, logs)))
+    callbacks = []
+    if chief:
+        studio = StudioCallback(store, run_id, run_dir / "STOP", config.epochs + fine_tune_epochs, steps_per_epoch)
+        probe = slice(0, min(128, n_train))  # the same examples every epoch, for comparable statistics
+        callbacks = [studio, Checkpoint(run_dir / "checkpoint.keras")]
+        if not across_workers:  # its probe gradient is a plain eager pass, outside the strategy
+            callbacks.append(LayerStats(run_dir / "layer_stats.jsonl", data.x_train[probe],
+                                        encode(data.y_train[probe]), loss))
+        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False,
+                                                     profile_batch=0))
     validation = (data.x_val, encode(data.y_val)) if data.x_val is not None and len(data.x_val) else None
 
     started = time.perf_counter()
-    model.fit(data.x_train, encode(data.y_train), batch_size=batch_size, epochs=config.epochs,
-              validation_data=validation, callbacks=callbacks, verbose=0, shuffle=True)
+    if across_workers:
+        outcome = fit_across_workers(setup, model, config.loss, data.x_train, encode(data.y_train),
+                                     *(validation or (None, None)), batch_size, config.epochs, config.seed,
+                                     callbacks, on_progress)
+        if not chief:
+            print(f"worker {setup.cluster.index} of {setup.cluster.workers}: {outcome['steps']} steps, "
+                  f"final loss {outcome['history'][-1]['loss']:.4f}, weights {weights_fingerprint(model)}",
+                  flush=True)
+            return STOPPED if outcome["stopped"] else COMPLETED
+    else:
+        if on_progress:
+            callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_progress(e, logs)))
+        model.fit(data.x_train, encode(data.y_train), batch_size=batch_size, epochs=config.epochs,
+                  validation_data=validation, callbacks=callbacks, verbose=0, shuffle=True)
+        if not chief:
+            return COMPLETED
     evaluated, saved, x_test = model, model, data.x_test
     if architecture.assemble:  # transfer learning: save backbone + head as one model
         saved = architecture.assemble(model)
@@ -165,7 +196,11 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
     _save_atomically(saved, run_dir / "model.keras")
     (run_dir / "labels.json").write_text(json.dumps(data.class_names))
     (run_dir / "preprocessing.json").write_text(json.dumps(data.preprocessing))
-    probabilities = evaluated.predict(x_test, batch_size=64, verbose=0)
+    if across_workers:  # predict() is fit()'s sibling and fails under the multi-worker strategy too
+        probabilities = np.concatenate([np.asarray(evaluated(x_test[i:i + 512], training=False))
+                                        for i in range(0, len(x_test), 512)])
+    else:
+        probabilities = evaluated.predict(x_test, batch_size=64, verbose=0)
     results = classification_report(data.y_test, probabilities, data.class_names)
     results.update(
         test_loss=float(loss(encode(data.y_test), probabilities)),
@@ -178,6 +213,8 @@ def train(config: RunConfig, run_id: str, store: RunStore, on_progress=None) -> 
         batch_size=batch_size,
         model_file_bytes=(run_dir / "model.keras").stat().st_size,
         peak_memory_mb=_peak_memory_mb(),
+        distribution=setup.describe(),
+        weights_fingerprint=weights_fingerprint(saved),
     )
     store.set_results(run_id, results)
     status = STOPPED if studio.stopped else COMPLETED
