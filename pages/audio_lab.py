@@ -8,7 +8,8 @@ import streamlit as st
 
 from core.audio.io import AUDIO_SUFFIXES, MAX_SECONDS, SAMPLE_RATE, AudioError, decode_audio, to_wav_bytes
 from core.data import uploads
-from pages.common import (get_store, import_examples, import_outcome_ui, model_card_ui, page_setup,
+from pages.common import (get_store, import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
+                          model_card_ui, page_setup,
                           launch_ui, taught_run_ui, use_new_file_ui)
 
 MAX_UPLOAD_MB = 25
@@ -119,6 +120,8 @@ def keywords_ui(name: str, clip) -> None:
         st.session_state["audio_model"] = wanted
     key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key="audio_model")
     card_ui(choices[key].card)
+    imported_notice_ui()
+    import_model_ui("audio", "pick_audio_model")
     classifier = load_classifier(key)
     prediction = classifier.predict(clip.samples)
     left, right = st.columns([3, 2])

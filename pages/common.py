@@ -114,6 +114,11 @@ def results_ui(run: Run) -> None:
     cols[2].metric("Parameters", f"{r['parameters']:,}")
     cols[3].metric("Training time", format_seconds(r.get("fit_seconds")),
                    help=f"{r.get('samples_per_second') or 0:,.0f} examples per second")
+    where = r.get("distribution")
+    if where and (where.get("replicas", 1) > 1 or where.get("gpus") or where.get("mixed_precision")):
+        st.caption(f"Trained with {where['strategy']}: {where['workers']} machine(s), {where['replicas']} "
+                   f"model copies, {where['gpus']} GPU(s) here" + (", mixed precision" if where["mixed_precision"] else "")
+                   + f". Final weights {r.get('weights_fingerprint', '')}.")
     left, right = st.columns(2)
     left.plotly_chart(charts.per_class_figure(r["per_class_accuracy"], r["class_names"]),
                       key=f"per-class-{run.id}")
@@ -306,3 +311,43 @@ def model_card_ui(card: dict, skip=()):
                 value = f"{value:,}"
             st.markdown(f"**{field.replace('_', ' ').capitalize()}**: {value}")
     return box
+
+
+def import_model_ui(lab: str, pick_key: str) -> None:
+    """Bring your own `.keras` model into a lab: checked, loaded safely, then selected above."""
+    from core.model_import import MAX_MODEL_BYTES, ModelImportError, import_model
+    with st.expander("📦 Use your own Keras model (.keras)"):
+        st.caption("A model saved with `model.save('model.keras')` (Keras 3), up to "
+                   f"{MAX_MODEL_BYTES >> 20} MB. It is checked before it is opened: no Lambda layers or "
+                   "other code, only Keras's own layers, its input and output must fit this lab. "
+                   ".h5 files are refused (they can carry code).")
+        with st.form(f"import-{lab}", clear_on_submit=True):
+            model_file = st.file_uploader("Model file", type=["keras", "h5", "hdf5"], key=f"import-model-{lab}")
+            labels_file = st.file_uploader("Class names (optional: labels.txt, one per line, or a JSON list)",
+                                           type=["txt", "json"], key=f"import-labels-{lab}")
+            prep_file = st.file_uploader("preprocessing.json (" + ("required: the vocabulary" if lab == "text"
+                                         else "optional") + ")", type=["json"], key=f"import-prep-{lab}")
+            submitted = st.form_submit_button("Import and use it")
+        if not submitted:
+            return
+        if model_file is None:
+            st.error("Choose a .keras file first.")
+            return
+        try:
+            with st.spinner("Checking and loading the model…"):
+                imported = import_model(model_file.getvalue(), model_file.name, lab,
+                                        labels=labels_file.getvalue() if labels_file else None,
+                                        labels_filename=labels_file.name if labels_file else None,
+                                        preprocessing=prep_file.getvalue() if prep_file else None)
+        except ModelImportError as err:
+            st.error(str(err))
+            return
+        st.session_state[pick_key] = imported.key
+        st.session_state["imported_notice"] = f"Imported **{imported.title}**: {len(imported.labels)} classes."
+        st.rerun()
+
+
+def imported_notice_ui() -> None:
+    notice = st.session_state.pop("imported_notice", None)
+    if notice:
+        st.success(notice)

@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 
 from core.data import DataError, uploads
-from pages.common import (get_store, import_examples, import_outcome_ui, model_card_ui, page_setup,
+from pages.common import (get_store, import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
+                          model_card_ui, page_setup,
                           launch_ui, taught_run_ui, use_new_file_ui)
 
 MAX_UPLOAD_MB = 25
@@ -93,6 +94,8 @@ def model_picker_ui() -> str:
     key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key="image_model",
                        index=keys.index(DEFAULT_MODEL) if DEFAULT_MODEL in keys else 0)
     model_card_ui(choices[key].card)
+    imported_notice_ui()
+    import_model_ui("image", "pick_model")
     return key
 
 

@@ -10,7 +10,8 @@ import streamlit as st
 from core import paths
 from core.data import DataError, TEXT_PARAMS, uploads
 from core.text.io import MAX_TEXT_CHARS, TextInputError, check_text, decode_text_file
-from pages.common import (get_store, import_examples, import_outcome_ui, model_card_ui, page_setup,
+from pages.common import (get_store, import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
+                          model_card_ui, page_setup,
                           launch_ui, param_widget, taught_run_ui, text_label_columns_ui,
                           use_new_file_ui)
 
@@ -163,6 +164,8 @@ def model_ui(text: str) -> None:
         st.session_state["text_model"] = wanted
     key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key="text_model")
     model_card_ui(choices[key].card)
+    imported_notice_ui()
+    import_model_ui("text", "pick_text_model")
     classifier = load_classifier(key)
     prediction = classifier.predict(text)
     left, right = st.columns([2, 3])

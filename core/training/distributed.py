@@ -99,6 +99,26 @@ def cluster_from_env(environ=os.environ) -> Cluster | None:
     return Cluster(workers=len(chiefs) + len(workers), index=rank, task=kind)
 
 
+def visible_gpus() -> list[str]:
+    """Names of the GPUs TensorFlow can use here (empty on a CPU-only machine)."""
+    import tensorflow as tf
+    return [gpu.name for gpu in tf.config.list_physical_devices("GPU")]
+
+
+def describe_choice(requested: str, gpus: int, cluster: Cluster | None) -> str:
+    """One sentence: where a run with `requested` distribution would train on this machine."""
+    try:
+        kind = resolve_kind(requested, gpus, cluster)
+    except DistributionError as err:
+        return str(err)
+    if kind == "multi_worker":
+        return (f"On {cluster.workers} machines (TF_CONFIG), in lockstep; this one is "
+                + ("the chief and writes the run." if cluster.is_chief else f"worker {cluster.index}."))
+    if kind == "mirrored":
+        return f"On this machine's {max(gpus, 1)} {'GPUs' if gpus > 1 else 'device'}, one model copy each, gradients averaged."
+    return "On this machine's GPU." if gpus else "On this machine's CPU (no GPU is visible)."
+
+
 def resolve_kind(requested: str, gpus: int, cluster: Cluster | None) -> str:
     """The strategy a run gets, from its config and what this process sees."""
     if requested == "auto":

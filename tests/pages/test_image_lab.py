@@ -108,3 +108,43 @@ def test_class_by_class_needs_two_photos_per_class(at):
     at.button(key="use_classes").click().run()
     assert not at.exception
     assert "'mugs' (1)" in texts(at.error)
+
+
+def _keras_file(tmp_path, lambda_layer: bool = False) -> bytes:
+    import keras
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    if lambda_layer:
+        x = keras.layers.Lambda(lambda t: t * 2)(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3, activation="relu")(x))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+    path = tmp_path / ("lambda.keras" if lambda_layer else "shapes.keras")
+    model.save(path)
+    return path.read_bytes()
+
+
+def test_import_your_own_keras_model_and_use_it(at, tmp_path):
+    at.button(key="example-Chelsea the cat").click().run()
+    at.file_uploader(key="import-model-image").set_value(("shapes.keras", _keras_file(tmp_path), "application/octet-stream"))
+    at.file_uploader(key="import-labels-image").set_value(("labels.txt", b"circle\nsquare\ntriangle\n", "text/plain"))
+    at.button[[b.label for b in at.button].index("Import and use it")].click().run()
+    assert not at.exception
+    assert "Imported **shapes**: 3 classes" in texts(at.success)
+    assert at.selectbox(key="image_model").value.startswith("imported:")
+    assert {label for label, _ in at.session_state["prediction"].top} == {"circle", "square", "triangle"}
+
+
+@pytest.mark.parametrize("name, message", [
+    ("lambda.keras", "has a Lambda layer"),
+    ("model.h5", "legacy HDF5 model"),
+    ("broken.keras", "not a usable Keras model file"),
+])
+def test_a_dangerous_or_broken_model_is_refused_and_the_lab_keeps_working(at, tmp_path, name, message):
+    data = {"lambda.keras": lambda: _keras_file(tmp_path, lambda_layer=True), "model.h5": lambda: b"\x89HDF\r\n\x1a\n" + bytes(100),
+            "broken.keras": lambda: b"PK\x03\x04 cut short"}[name]()
+    at.file_uploader(key="import-model-image").set_value((name, data, "application/octet-stream"))
+    at.button[[b.label for b in at.button].index("Import and use it")].click().run()
+    assert not at.exception
+    assert message in texts(at.error)
+    at.button(key="example-Chelsea the cat").click().run()
+    assert not at.exception and at.session_state["prediction"].top
