@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from core.audio import features as F  # noqa: E402
 from core.audio import synth  # noqa: E402
 from core.audio.io import SAMPLE_RATE  # noqa: E402
-from core.audio.keywords import (KEYWORD_MODEL_CARD, KEYWORD_MODEL_PATH,  # noqa: E402
-                                 KEYWORD_MODEL_TFLITE, to_tflite)
+from core.audio.keywords import KEYWORD_MODEL_CARD, KEYWORD_MODEL_PATH, KEYWORD_MODEL_TFLITE  # noqa: E402
+from core.export import to_tflite  # noqa: E402
 
 KEYWORDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 UNKNOWN_WORDS = ["bed", "bird", "cat", "dog", "happy", "house", "tree", "wow", "zero", "one", "two",

@@ -56,7 +56,7 @@ class AudioClassifier:
         return np.asarray(self.model.predict_on_batch(batch), dtype=np.float64)
 
     def _invoke(self, x: np.ndarray) -> np.ndarray:
-        """One window through the TFLite graph (exported with a batch of one: see to_tflite)."""
+        """One window through the TFLite graph (exported with a batch of one: see core.export.to_tflite)."""
         with self._lock:
             self.interpreter.set_tensor(self.interpreter.get_input_details()[0]["index"], x)
             self.interpreter.invoke()
@@ -149,23 +149,6 @@ def _litert_interpreter(path: Path):
     interpreter = Interpreter(model_path=str(path))
     interpreter.allocate_tensors()
     return interpreter
-
-
-def to_tflite(model) -> bytes:
-    """The Keras model as a TFLite flatbuffer with a batch of one.
-
-    Keras 3's LSTM becomes a while-loop over a TensorList whose element shape must be static for
-    TFLite, so the input's batch dimension is fixed to 1 (a sliding window is a loop of calls).
-    """
-    import keras
-    import tensorflow as tf
-    config = model.get_config()
-    for layer in config["layers"]:
-        if layer["class_name"] == "InputLayer":
-            layer["config"]["batch_shape"] = [1, *layer["config"]["batch_shape"][1:]]
-    single = keras.Model.from_config(config)
-    single.set_weights(model.get_weights())
-    return tf.lite.TFLiteConverter.from_keras_model(single).convert()
 
 
 def bundled_card() -> dict:
