@@ -72,6 +72,10 @@ def detect_encoding(data: bytes) -> str:
             return "cp1252"
     except UnicodeDecodeError:
         pass
+    if _kana_share(data[:1 << 20]) > 0.2:
+        # Japanese is full of kana; statistics alone can take a short Shift-JIS CSV for Korean
+        # (the same bytes as Hangul), which reads as a jumble of syllables.
+        return "cp932"
     from charset_normalizer import from_bytes
     best = from_bytes(data[:1 << 20]).best()
     if best is None:
@@ -101,6 +105,15 @@ def decode_text_file(data: bytes, limit: int = MAX_TEXT_CHARS) -> TextInput:
     if encoding not in ("utf-8", "utf-8-sig"):
         result.notes.insert(0, f"The file is not UTF-8; it was read as {encoding}.")
     return result
+
+
+def _kana_share(data: bytes) -> float:
+    """Share of hiragana and katakana among the letters of `data` read as Shift-JIS (0 if it is not)."""
+    try:
+        letters = [ch for ch in data.decode("cp932") if ch.isalpha()]
+    except UnicodeDecodeError:
+        return 0.0
+    return sum("\u3040" <= ch <= "\u30ff" for ch in letters) / max(len(letters), 1)
 
 
 def _hanja_share(text: str) -> float:

@@ -76,3 +76,12 @@ def test_a_missing_column_names_the_columns_there_are():
 def test_a_non_utf8_csv_is_read_in_its_encoding():
     table = open_csv("text\nTrès bien\nÇa ne marche pas\n".encode("cp1252"))
     assert table.encoding == "cp1252" and table.preview.text.tolist() == ["Très bien", "Ça ne marche pas"]
+
+
+def test_a_short_shift_jis_csv_is_not_taken_for_korean():
+    """Statistics alone read these bytes as Korean (cp949): a jumble of Hangul syllables."""
+    data = "text,label\nこの電話はとても良いです,positive\n電池がすぐに切れました,negative\n".encode("shift_jis")
+    table = open_csv(data)
+    assert table.encoding == "cp932" and table.preview.text.tolist()[0] == "この電話はとても良いです"
+    korean = "안녕하세요 이 전화기는 정말 좋아요 배터리도 오래 갑니다".encode("cp949")
+    assert decode_text_file(korean).text.startswith("안녕하세요")
