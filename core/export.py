@@ -363,7 +363,7 @@ image = Image.open("{{example}}").convert("{{mode}}").resize(({{width}}, {{heigh
 x = np.asarray(image, np.float32).reshape(1, {{height}}, {{width}}, {{channels}})  # {{pixels}}
 """
 
-EFFICIENTNET_NORMALIZE = "x = (x - 127.0) / 128.0  # EfficientNet-Lite0's input scaling (preprocessing.json: normalize)\n"
+EFFICIENTNET_NORMALIZE = "x = (x - 127.0) / 128.0  # EfficientNet-Lite0's scaling (preprocessing.json: normalize)\n"
 
 TEXT_PREPARE = r'''import json
 import re

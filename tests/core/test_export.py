@@ -199,7 +199,8 @@ def test_every_snippet_runs_in_its_folder_and_prints_the_keras_class(mlp_run, ls
             continue
         label = out.split()[0]
         x = inputs_for(run, 1)  # example.png / example.txt hold the first test example
-        expected = json.loads((run.dir / "labels.json").read_text())[int(keras_model(run).predict_on_batch(x)[0].argmax())]
+        best = int(keras_model(run).predict_on_batch(x)[0].argmax())
+        expected = json.loads((run.dir / "labels.json").read_text())[best]
         assert label == expected, f"{run.name} {fmt}: printed {out!r}"
     from PIL import Image
     assert Image.open(gan_run.dir / "export" / "generated.png").size == (8, 8)
@@ -208,7 +209,8 @@ def test_every_snippet_runs_in_its_folder_and_prints_the_keras_class(mlp_run, ls
 @pytest.mark.parametrize("split", ["whitespace", "character"])
 def test_the_text_snippet_tokenizes_exactly_like_the_studio(split, tmp_path, monkeypatch):
     from core.data.text import Encoder, fit_vocabulary
-    texts = ["Don't STOP!! the music", "北京欢迎你 and café", "ﬁne   Ａpples, $5 <b>bold</b>", "   ", "unknown zebra"]
+    texts = ["Don't STOP!! the music", "北京欢迎你 and café", "ﬁne   Ａpples, $5 <b>bold</b>", "   ",
+             "unknown zebra"]
     vocabulary = fit_vocabulary(texts[:3] + ["the the music music café"], split)
     (tmp_path / "preprocessing.json").write_text(json.dumps({"vocabulary": vocabulary, "sequence_length": 12}))
     monkeypatch.chdir(tmp_path)
@@ -250,7 +252,7 @@ def test_a_converter_failure_names_the_format_and_the_others_still_work(mlp_run,
     def unsupported(model):
         raise ValueError("op 'FancyOp' is neither a custom op nor a flex op")
     monkeypatch.setattr(E, "to_tflite", unsupported)
-    (mlp_run.dir / "export" / "export.json").unlink(missing_ok=True)  # forget earlier exports so the TFLite one is really rebuilt
+    (mlp_run.dir / "export" / "export.json").unlink(missing_ok=True)  # forget earlier exports: really rebuild
     with pytest.raises(ExportError, match=r"TFLite .* export of run .* failed: ValueError: op 'FancyOp'"):
         export_run(mlp_run.id, "tflite")
     assert export_run(mlp_run.id, "keras").check["passed"]
