@@ -45,8 +45,11 @@ def table_ui(runs: list[Run]) -> list[Run]:
         column_config={"test accuracy": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
                        "learning rate": st.column_config.NumberColumn(format="%g")})
     by_id = {run.id: run for run in runs}
+    if "selected_runs" not in st.session_state:  # a link like /runs?run=<id> opens that run
+        linked = [i for i in st.query_params.get_all("run") if i in by_id]
+        st.session_state["selected_runs"] = linked
     chosen = st.multiselect("Runs to inspect (one) or compare (several)", list(by_id),
-                            format_func=lambda i: f"{by_id[i].name} · {by_id[i].status} · {i}",
+                            format_func=lambda i: f"{by_id[i].name} · {i}",
                             key="selected_runs")
     return [by_id[i] for i in chosen]
 
@@ -80,6 +83,7 @@ def detail_ui(run: Run) -> None:
     st.subheader(f"Run: {run.name}")
     run_panel_ui(run.id)
     actions_ui(run)
+    export_ui(run)
     with st.expander("Settings (the run's config)"):
         st.json(run.config)
 
@@ -110,6 +114,110 @@ def actions_ui(run: Run) -> None:
             st.rerun()
 
 
+def export_ui(run: Run) -> None:
+    """Export the run's model as .keras, SavedModel and TFLite, each checked against Keras."""
+    if not run.model_path.exists() or run.is_active:
+        return
+    from core.export import EXPORT_FORMATS, ExportError, export_package, export_run
+    with st.expander("📤 Export the model (.keras, SavedModel, TFLite) with labels, model card and code",
+                     expanded=f"exports-{run.id}" in st.session_state):
+        formats = st.multiselect("Formats", list(EXPORT_FORMATS), default=list(EXPORT_FORMATS),
+                                 format_func=lambda f: EXPORT_FORMATS[f].title, key=f"formats-{run.id}")
+        if st.button("Export and check", key=f"export-{run.id}", disabled=not formats):
+            exports, errors = {}, {}
+            bar = st.progress(0.0)
+            for i, fmt in enumerate(formats):
+                bar.progress(i / len(formats), text=f"{EXPORT_FORMATS[fmt].title}: converting, then "
+                                                    "comparing its outputs with Keras…")
+                try:
+                    exports[fmt] = export_run(run.id, fmt)
+                except ExportError as err:
+                    errors[fmt] = str(err)
+            bar.progress(1.0, text="Packing labels, model card and code…")
+            package = export_package(run.id, list(exports)) if exports else None
+            bar.empty()
+            st.session_state[f"exports-{run.id}"] = (exports, errors, package)
+        exports, errors, package = st.session_state.get(f"exports-{run.id}", ({}, {}, None))
+        for fmt, message in errors.items():
+            st.error(f"{EXPORT_FORMATS[fmt].title}: {message}")
+        for fmt, export in exports.items():
+            exported_file_ui(run, EXPORT_FORMATS[fmt].title, export)
+        if package:
+            st.download_button(f"⬇️ Everything in one zip ({package.stat().st_size / 2**20:.1f} MB): models, "
+                               "labels.txt, model_card.json, README with the code", package.read_bytes(),
+                               file_name=package.name, mime="application/zip", key=f"package-{run.id}")
+
+
+def exported_file_ui(run: Run, title: str, export) -> None:
+    check = export.check
+    cols = st.columns([2, 1, 2])
+    cols[0].download_button(f"⬇️ {title} · {export.path.name}", export.path.read_bytes(),
+                            file_name=export.path.name, mime="application/octet-stream",
+                            key=f"dl-{run.id}-{export.format}")
+    cols[1].metric("Size", f"{export.bytes / 2**20:.2f} MB")
+    verdict = "✅ matches Keras" if check.get("passed") else "⚠️ differs from Keras"
+    cols[2].metric("Check", verdict, help=f"{check.get('samples')} examples from {check.get('source')}",
+                   delta=f"max difference {check.get('max_abs_diff', 0):.1e} (tolerance {check.get('tolerance', 0):g})",
+                   delta_color="off")
+    with st.popover(f"Code to run the {title} file"):
+        st.code(export.snippet, language="python")
+
+
+def bundle_ui() -> None:
+    """All runs (configs, curves, models) in one zip, and such a zip brought in from another studio."""
+    from core.bundle import BundleError, export_bundle, import_bundle
+    from pages.common import limited_uploader, over_limit
+    st.divider()
+    st.subheader("📦 Project bundle")
+    st.caption("Every finished run with its settings, curves, results and model in one zip: open it in "
+               "Model Studio on another computer and this Runs page appears there, curves included. "
+               "Importing never replaces a run that is already here.")
+    left, right = st.columns(2)
+    with left:
+        include_models = st.checkbox("Include the trained models", value=True, key="bundle_models")
+        if st.button("Export all runs as one zip", key="bundle_export"):
+            bar = st.progress(0.0, text="Packing…")
+            try:
+                export = export_bundle(include_models=include_models, progress=lambda done, total: bar.progress(
+                    done / max(total, 1), text=f"Packing file {done} of {total}"))
+            except BundleError as err:
+                st.error(str(err))
+            else:
+                st.session_state["bundle"] = (str(export.path), export.summary)
+            bar.empty()
+        if "bundle" in st.session_state:
+            path, summary = st.session_state["bundle"]
+            from pathlib import Path
+            if Path(path).exists():
+                st.success(summary)
+                st.download_button("⬇️ Download the bundle", Path(path).read_bytes(), file_name=Path(path).name,
+                                   mime="application/zip", key="bundle_download")
+    with right:
+        with st.form("bundle_import", clear_on_submit=True):
+            upload = limited_uploader("A bundle exported by Model Studio (.zip)", "bundle", type=["zip"],
+                                      key="bundle_file")
+            submitted = st.form_submit_button("Import the runs")
+        if submitted:
+            if upload is None:
+                st.error("Choose a bundle (.zip) first.")
+            elif too_large := over_limit(upload, "bundle"):
+                st.error(too_large)
+            else:
+                bar = st.progress(0.0, text="Checking the bundle…")
+                try:
+                    report = import_bundle(upload.getvalue(), progress=lambda done, total: bar.progress(
+                        done / max(total, 1), text=f"Checking and unpacking file {done} of {total}"))
+                except BundleError as err:
+                    st.error(str(err))
+                else:
+                    st.session_state["bundle_report"] = report.summary
+                    st.rerun()
+                finally:
+                    bar.empty()
+        if "bundle_report" in st.session_state:
+            st.success(st.session_state.pop("bundle_report"))
+
+
 def main():
     page_setup()
     intro_ui()
@@ -117,6 +225,7 @@ def main():
     if not runs:
         st.info("No runs yet. Open **Train a model** and press Launch: the run appears here at once.")
         st.page_link("pages/train.py", label="Train a model", icon="🏋️")
+        bundle_ui()
         return
     selected = table_ui(runs)
     if not selected:
@@ -125,6 +234,7 @@ def main():
         detail_ui(selected[0])
     else:
         compare_ui(selected)
+    bundle_ui()
 
 
 main()

@@ -62,3 +62,68 @@ def test_interrupted_run_is_shown_with_its_metrics():
     assert "interrupted" in at.dataframe[0].value["status"].tolist()
     assert "ended unexpectedly" in texts(at.warning)
     assert len(at.get("plotly_chart")) == 2  # loss and accuracy curves from the kept metrics
+
+
+def test_bundle_export_then_import_in_a_fresh_studio(two_runs, tmp_path, monkeypatch):
+    at = open_page("pages/runs.py")
+    at.button(key="bundle_export").click().run()
+    assert not at.exception
+    assert "Exported 2 runs" in texts(at.success)
+    path, _ = at.session_state["bundle"]
+    bundle = open(path, "rb").read()
+    before = {r.id: (r.name, r.status, r.config, r.results) for r in RunStore().list_runs()}
+
+    monkeypatch.setenv("MODEL_STUDIO_DATA", str(tmp_path / "other-machine"))
+    at = open_page("pages/runs.py")
+    assert "No runs yet" in texts(at.info)
+    at.file_uploader(key="bundle_file").set_value(("project.zip", bundle, "application/zip"))
+    at.button[[b.label for b in at.button].index("Import the runs")].click().run()
+    assert not at.exception
+    assert "Imported 2 runs" in texts(at.success)
+    assert set(at.dataframe[0].value["name"]) == {"adam run", "sgd run"}
+    after = {r.id: (r.name, r.status, r.config, r.results) for r in RunStore().list_runs()}
+    assert after == before
+
+    # The same bundle again changes nothing; a bundle with a traversal entry is refused, page intact.
+    at.file_uploader(key="bundle_file").set_value(("project.zip", bundle, "application/zip"))
+    at.button[[b.label for b in at.button].index("Import the runs")].click().run()
+    assert "already in this studio" in texts(at.success)
+    import io
+    import zipfile
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("manifest.json", "{}")
+        z.writestr("../../evil.txt", "x")
+    at.file_uploader(key="bundle_file").set_value(("evil.zip", evil.getvalue(), "application/zip"))
+    at.button[[b.label for b in at.button].index("Import the runs")].click().run()
+    assert not at.exception
+    assert "points outside its folder" in texts(at.error)
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "other-machine" / ".." / "evil.txt").exists()
+    assert len(RunStore().list_runs()) == 2
+
+
+def test_export_every_format_checked_with_code_and_one_zip():
+    run_id = _trained_run(name="export me")
+    at = open_page("pages/runs.py")
+    at.multiselect(key="selected_runs").set_value([run_id]).run()
+    at.button(key=f"export-{run_id}").click().run()
+    assert not at.exception
+    assert not at.error
+    checks = [m for m in at.metric if m.label == "Check"]
+    assert len(checks) == 3 and all(m.value == "✅ matches Keras" for m in checks)
+    labels = [b.label for b in at.get("download_button")]
+    assert any("model.tflite" in label for label in labels)
+    assert any("saved_model.zip" in label for label in labels)
+    assert any("Everything in one zip" in label for label in labels)
+    snippets = [c.value for c in at.code if "import" in c.value]
+    assert any("Interpreter" in s for s in snippets) and any("load_model" in s for s in snippets)
+
+
+def test_a_run_is_opened_by_its_link():
+    run_id = _trained_run(name="linked run")
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file("../../app.py", default_timeout=120)
+    at.query_params["run"] = run_id
+    at.switch_page("pages/runs.py").run()
+    assert at.multiselect(key="selected_runs").value == [run_id]
+    assert "Run: linked run" in [h.value for h in at.subheader]
