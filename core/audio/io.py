@@ -81,6 +81,10 @@ def decode_audio(data: bytes, filename: str = "clip.wav", max_seconds: float = M
         raise AudioError(f"The clip is too short: {duration * 1000:.0f} ms. Record or upload at least "
                          f"{MIN_SECONDS * 1000:.0f} ms (a spoken word takes about half a second).")
     notes = []
+    announced = _wav_announced_seconds(data)
+    if announced and announced > duration + 0.01:
+        notes.append(f"The file is cut short: its header announces {announced:.2f} s of sound but it holds "
+                     f"{duration:.2f} s (an interrupted download or copy?). The part that is there is used.")
     if channels > 1:
         notes.append(f"{channels} channels were mixed down to mono.")
     mono = samples.mean(axis=1, dtype=np.float64)
@@ -140,6 +144,20 @@ def _wav_format_tag(data: bytes) -> int | None:
         return None
     at = data.find(b"fmt ", 12, 4096)
     return struct.unpack("<H", data[at + 8:at + 10])[0] if at >= 0 and len(data) >= at + 10 else None
+
+
+def _wav_announced_seconds(data: bytes) -> float | None:
+    """How long a RIFF/WAVE file's header says its sound is (None when it does not say)."""
+    if not (data.startswith(b"RIFF") and data[8:12] == b"WAVE"):
+        return None
+    fmt, chunk = data.find(b"fmt ", 12, 4096), data.find(b"data", 12, 1 << 16)
+    if fmt < 0 or chunk < 0 or len(data) < max(fmt + 20, chunk + 8):
+        return None
+    byte_rate = struct.unpack("<I", data[fmt + 16:fmt + 20])[0]
+    size = struct.unpack("<I", data[chunk + 4:chunk + 8])[0]
+    if not byte_rate or size in (0, 0xFFFFFFFF):  # streaming writers leave the size unset
+        return None
+    return size / byte_rate
 
 
 def _explain_decode_failure(data: bytes, filename: str, detail: str) -> str:
