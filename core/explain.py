@@ -10,13 +10,19 @@ from __future__ import annotations
 import numpy as np
 
 
+NOT_FEATURES = ("InputLayer", "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip",
+                "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness")
+
+
 def last_feature_map_layer(model):
-    """The last layer with a spatial (batch, h, w, channels) output: where Grad-CAM looks."""
+    """The last layer with a spatial (batch, h, w, channels) output computed by the network itself
+    (not the input or its rescaling): where Grad-CAM looks."""
     for layer in reversed(model.layers):
         shape = getattr(layer, "output", None)
-        if shape is not None and len(getattr(shape, "shape", ())) == 4:
+        if shape is not None and len(getattr(shape, "shape", ())) == 4 and type(layer).__name__ not in NOT_FEATURES:
             return layer
-    raise ValueError("This model has no convolutional feature map, so Grad-CAM cannot explain it.")
+    raise ValueError("This model has no convolutional feature map (it flattens the image straight away), "
+                     "so Grad-CAM cannot show where it looked.")
 
 
 def grad_cam(classifier, image: np.ndarray, class_index: int) -> np.ndarray:
@@ -36,6 +42,8 @@ def grad_cam(classifier, image: np.ndarray, class_index: int) -> np.ndarray:
         # which keeps the signal alive when the probability saturates near 1).
         score = output[:, class_index] if classifier.outputs_logits else tf.math.log(output[:, class_index] + 1e-9)
     gradients = tape.gradient(score, feature_map)
+    if gradients is None:
+        raise ValueError("Grad-CAM found no path from this model's last feature map to its answer.")
     weights = tf.reduce_mean(gradients, axis=(1, 2))                      # α_k
     cam = tf.nn.relu(tf.reduce_sum(feature_map * weights[:, None, None, :], axis=-1))[0].numpy()
     cam = cam / cam.max() if cam.max() > 0 else cam

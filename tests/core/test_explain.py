@@ -48,3 +48,13 @@ def test_overlay_and_colour_map():
     assert blended.shape == (10, 10, 3) and blended.dtype == np.uint8
     assert blended[5, 5, 0] > 100 and blended[5, 5, 2] < 50  # hot spot is red
     assert jet(np.array([0.0]))[0, 2] > 100  # cold is blue
+
+
+def test_a_model_without_feature_maps_gets_a_plain_reason():
+    import pytest
+    inputs = keras.Input((8, 8, 1))
+    h = keras.layers.Flatten()(keras.layers.Rescaling(1 / 16)(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(h))
+    classifier = ImageClassifier(model, ["a", "b", "c"], {})
+    with pytest.raises(ValueError, match="no convolutional feature map"):
+        grad_cam(classifier, np.zeros((16, 16, 3), np.uint8), 0)
