@@ -9,10 +9,9 @@ import streamlit as st
 from core.audio.io import AUDIO_SUFFIXES, MAX_SECONDS, SAMPLE_RATE, AudioError, decode_audio, to_wav_bytes
 from core.data import uploads
 from pages.common import (get_store, import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
-                          model_card_ui, page_setup,
+                          limited_uploader, model_card_ui, over_limit, page_setup,
                           launch_ui, taught_run_ui, use_new_file_ui)
 
-MAX_UPLOAD_MB = 25
 AUDIO_TYPES = sorted(s.lstrip(".") for s in AUDIO_SUFFIXES)
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "samples" / "audio"
 EXAMPLE_TITLES = {"yes.wav": "“yes”", "stop.wav": "“stop”", "left.wav": "“left”",
@@ -56,20 +55,17 @@ def clip_ui():
         st.caption("The synthetic voices were held out when the keyword model was trained: it never "
                    "heard them. The last clip is a real person (CMU Sphinx test data).")
     with upload:
-        file = st.file_uploader(f"A clip (WAV, MP3, FLAC, OGG/Opus, M4A with ffmpeg; up to "
-                                f"{MAX_SECONDS:.0f} s and {MAX_UPLOAD_MB} MB)", type=AUDIO_TYPES,
-                                key="clip_upload")
-        use_new_file_ui(file, "upload", _use_clip)
+        file = limited_uploader(f"A clip (WAV, MP3, FLAC, OGG/Opus, M4A with ffmpeg; up to {MAX_SECONDS:.0f} s)",
+                                "clip", type=AUDIO_TYPES, key="clip_upload")
+        use_new_file_ui(file, "upload", _use_clip, limit="clip")
     with record:
         recording = st.audio_input("Record a clip (say “yes”, “stop”, “go left”…)", key="recorder")
-        use_new_file_ui(recording, "recorder", _use_clip)
+        use_new_file_ui(recording, "recorder", _use_clip, limit="clip")
     return st.session_state.get("clip")
 
 
 def _use_clip(name: str, data: bytes) -> str | None:
     """Decode a clip and make it the current one; or say why it cannot be used."""
-    if len(data) > MAX_UPLOAD_MB << 20:
-        return f"**{name}** is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB."
     try:
         clip = decode_audio(data, name)
     except AudioError as err:
@@ -215,10 +211,14 @@ def teach_ui() -> None:
                 "the spectrogram of its loudest second; a small CNN learns from them with live curves.")
     zip_tab, classes_tab = st.tabs(["🗜️ A zip of class folders", "🎙️ Record class by class"])
     with zip_tab:
-        file = st.file_uploader("Zip: one folder per class (claps/…, whistles/…)", type=["zip"], key="teach_zip")
+        file = limited_uploader("Zip: one folder per class (claps/…, whistles/…)", "sounds zip", type=["zip"],
+                                key="teach_zip")
         if file is not None and st.session_state.get("teach_zip_seen") != file.file_id:
             st.session_state["teach_zip_seen"] = file.file_id
-            _import(lambda: uploads.import_audio_zip(file.getvalue(), title=file.name.rsplit(".", 1)[0]))
+            if too_large := over_limit(file, "sounds zip"):
+                st.session_state["sound_import"] = ("error", too_large)
+            else:
+                _import(lambda: uploads.import_audio_zip(file.getvalue(), title=file.name.rsplit(".", 1)[0]))
         if st.button("Use the sample: whistle, knock, hiss (48 clips)", key="teach_sample"):
             _import(lambda: uploads.import_audio_zip(
                 (EXAMPLES_DIR.parent / "sounds.zip").read_bytes(), title="Sample sounds"))
@@ -239,6 +239,8 @@ def record_classes_ui() -> None:
             st.error("Give the class a name first.")
         elif clip is None:
             st.error("Record a clip first.")
+        elif too_large := over_limit(clip, "clip"):
+            st.error(too_large)
         else:
             classes.setdefault(name.strip(), []).append((f"clip{len(classes.get(name.strip(), []))}.wav",
                                                          clip.getvalue()))

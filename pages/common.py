@@ -200,13 +200,55 @@ def latest_run_id(store: RunStore) -> str | None:
     return (active or runs or [None])[0].id if (active or runs) else None
 
 
+# -- uploads: every widget's own size limit ------------------------------------------------------
+
+# In MB, per file. Each upload widget states its limit in its label and its drop zone, the browser
+# refuses a larger file, and the page checks the size again before reading a byte (a client can
+# skip the browser's check; the server itself only enforces `server.maxUploadSize` in
+# .streamlit/config.toml, which is the largest of these).
+UPLOAD_LIMITS_MB = {
+    "photo": 25, "clip": 25, "text file": 5, "images zip": 200, "sounds zip": 200,
+    "csv to score": 200, "csv to learn from": 50, "model": 200, "model side file": 32, "bundle": 500,
+}
+
+
+def upload_limit(kind: str) -> int:
+    return UPLOAD_LIMITS_MB[kind]
+
+
+def limited_uploader(label: str, kind: str, container=None, **kwargs):
+    """`st.file_uploader` with its limit in the label ("… · up to 25 MB") and in the browser's check."""
+    limit = UPLOAD_LIMITS_MB[kind]
+    each = " each" if kwargs.get("accept_multiple_files") else ""
+    return (container or st).file_uploader(f"{label} · up to {limit} MB{each}", max_upload_size=limit, **kwargs)
+
+
+def shown_name(name: str, width: int = 60) -> str:
+    """An uploaded file's name, safe to show: no control characters or markdown marks, long ones cut."""
+    name = "".join(ch for ch in str(name) if ch.isprintable() and ch not in "*`[]<>|\\$~")
+    name = name.strip() or "the file"
+    return name if len(name) <= width else f"{name[:width - 16]}…{name[-15:]}"
+
+
+def over_limit(file, kind: str) -> str | None:
+    """Why an upload is too large for its widget, or None when it is within the limit."""
+    limit = UPLOAD_LIMITS_MB[kind]
+    size = getattr(file, "size", None)
+    size = len(file.getvalue()) if size is None else size
+    if size <= limit << 20:
+        return None
+    return (f"**{shown_name(file.name)}** is {size / 2**20:,.1f} MB; the limit here is {limit} MB. "
+            "Nothing was read from it: upload a smaller file.")
+
+
 # -- pieces the labs share ------------------------------------------------------------------------
 
-def use_new_file_ui(file, source: str, use) -> None:
+def use_new_file_ui(file, source: str, use, limit: str | None = None) -> None:
     """Hand a new upload or recording to `use(name, bytes) -> error message or None` once.
 
     A widget keeps returning the same file on every rerun; it is used only when it changes, and
     its error (if any) stays on screen while it is there. Nothing else on the page is touched.
+    `limit`: the UPLOAD_LIMITS_MB kind whose size limit is checked before `use` sees the file.
     """
     if file is None:
         return
@@ -215,7 +257,7 @@ def use_new_file_ui(file, source: str, use) -> None:
             st.error(st.session_state[f"{source}_error"])
         return
     st.session_state[f"{source}_seen"] = file.file_id
-    error = use(file.name, file.getvalue())
+    error = (limit and over_limit(file, limit)) or use(shown_name(file.name), file.getvalue())
     st.session_state[f"{source}_error"] = error
     if error:
         st.error(error)
@@ -240,10 +282,16 @@ def import_outcome_ui(state_key: str, unit: str):
         st.error(f"Could not use these {unit}. {outcome[1]}")
         return None
     report = outcome[1]
-    skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items())
-    st.success(f"Ready: **{report.title}** · " + ", ".join(f"{k} ({v})" for k, v in report.class_counts.items())
-               + (f" · skipped {skipped}" if skipped else ""))
+    st.success(f"Ready: **{report.title}** · " + ", ".join(f"{k} ({v})" for k, v in report.class_counts.items()))
+    skipped_ui(report.skipped)
     return report
+
+
+def skipped_ui(skipped: dict[str, int]) -> None:
+    """A warning listing the files an import left out, by reason (nothing when none were)."""
+    if skipped:
+        st.warning(f"Left out {sum(skipped.values()):,}: " + ", ".join(f"{n} {why}" for why, n in skipped.items())
+                   + ". Everything else was imported.")
 
 
 def live_runs_ui(run_ids: list[str], draw) -> None:
@@ -315,23 +363,31 @@ def model_card_ui(card: dict, skip=()):
 
 def import_model_ui(lab: str, pick_key: str) -> None:
     """Bring your own `.keras` model into a lab: checked, loaded safely, then selected above."""
-    from core.model_import import MAX_MODEL_BYTES, ModelImportError, import_model
+    from core.model_import import ModelImportError, import_model
     with st.expander("📦 Use your own Keras model (.keras)"):
         st.caption("A model saved with `model.save('model.keras')` (Keras 3), up to "
-                   f"{MAX_MODEL_BYTES >> 20} MB. It is checked before it is opened: no Lambda layers or "
+                   f"{UPLOAD_LIMITS_MB['model']} MB. It is checked before it is opened: no Lambda layers or "
                    "other code, only Keras's own layers, its input and output must fit this lab. "
                    ".h5 files are refused (they can carry code).")
         with st.form(f"import-{lab}", clear_on_submit=True):
-            model_file = st.file_uploader("Model file", type=["keras", "h5", "hdf5"], key=f"import-model-{lab}")
-            labels_file = st.file_uploader("Class names (optional: labels.txt, one per line, or a JSON list)",
-                                           type=["txt", "json"], key=f"import-labels-{lab}")
-            prep_file = st.file_uploader("preprocessing.json (" + ("required: the vocabulary" if lab == "text"
-                                         else "optional") + ")", type=["json"], key=f"import-prep-{lab}")
+            model_file = limited_uploader("Model file", "model", type=["keras", "h5", "hdf5"],
+                                          key=f"import-model-{lab}")
+            labels_file = limited_uploader("Class names (optional: labels.txt, one per line, or a JSON list)",
+                                           "model side file", type=["txt", "json"], key=f"import-labels-{lab}")
+            prep_file = limited_uploader("preprocessing.json (" + ("required: the vocabulary" if lab == "text"
+                                         else "optional") + ")", "model side file", type=["json"],
+                                         key=f"import-prep-{lab}")
             submitted = st.form_submit_button("Import and use it")
         if not submitted:
             return
         if model_file is None:
             st.error("Choose a .keras file first.")
+            return
+        too_large = [error for file, kind in ((model_file, "model"), (labels_file, "model side file"),
+                                              (prep_file, "model side file"))
+                     if file is not None and (error := over_limit(file, kind))]
+        if too_large:
+            st.error(" ".join(too_large))
             return
         try:
             with st.spinner("Checking and loading the model…"):

@@ -7,10 +7,9 @@ import streamlit as st
 
 from core.data import DataError, uploads
 from pages.common import (get_store, import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
-                          model_card_ui, page_setup,
+                          limited_uploader, model_card_ui, over_limit, page_setup,
                           launch_ui, taught_run_ui, use_new_file_ui)
 
-MAX_UPLOAD_MB = 25
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 DEFAULT_MODEL = "efficientnet_lite0_imagenet"
 
@@ -62,20 +61,18 @@ def photo_ui() -> tuple[str, np.ndarray] | None:
             if col.button("Use this", key=f"example-{name}"):
                 st.session_state["photo"] = (name, photo)
     with upload:
-        file = st.file_uploader(f"A photo (PNG, JPEG, WebP, BMP, GIF, TIFF; up to {MAX_UPLOAD_MB} MB)",
+        file = limited_uploader("A photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", "photo",
                                 type=PHOTO_TYPES, key="photo_upload")
-        use_new_file_ui(file, "upload", _use_photo)
+        use_new_file_ui(file, "upload", _use_photo, limit="photo")
     with camera:
         shot = st.camera_input("Take a picture", key="camera")
-        use_new_file_ui(shot, "camera", _use_photo)
+        use_new_file_ui(shot, "camera", _use_photo, limit="photo")
     return st.session_state.get("photo")
 
 
 def _use_photo(name: str, data: bytes) -> str | None:
     """Decode a photo and make it the current one; or say why it cannot be used."""
     try:
-        if len(data) > MAX_UPLOAD_MB << 20:
-            raise DataError(f"the file is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB.")
         photo = uploads.decode_image(data)
     except DataError as err:
         return f"**{name}** cannot be used: {err} Try a PNG or JPEG photo."
@@ -157,11 +154,15 @@ def teach_ui() -> None:
                 "new last layer on your classes: **transfer learning**. Curves appear live.")
     zip_tab, classes_tab = st.tabs(["🗜️ A zip of class folders", "➕ Add photos class by class"])
     with zip_tab:
-        file = st.file_uploader("Zip: one folder per class (cats/…, dogs/…)", type=["zip"], key="teach_zip")
+        file = limited_uploader("Zip: one folder per class (cats/…, dogs/…)", "images zip", type=["zip"],
+                                key="teach_zip")
         if file is not None and st.session_state.get("teach_zip_seen") != file.file_id:
             st.session_state["teach_zip_seen"] = file.file_id
-            _import_for_teaching(lambda: uploads.import_image_zip(
-                file.getvalue(), title=file.name.rsplit(".", 1)[0], image_size=224))
+            if too_large := over_limit(file, "images zip"):
+                st.session_state["teach_import"] = ("error", too_large)
+            else:
+                _import_for_teaching(lambda: uploads.import_image_zip(
+                    file.getvalue(), title=file.name.rsplit(".", 1)[0], image_size=224))
         if st.button("Use the sample: drawn shapes (circle, square, triangle)", key="teach_sample"):
             from core import paths
             _import_for_teaching(lambda: uploads.import_image_zip(
@@ -179,14 +180,17 @@ def class_by_class_ui() -> None:
     classes: dict = st.session_state.setdefault("teach_classes", {})
     cols = st.columns([2, 3])
     name = cols[0].text_input("Class name", key="new_class_name", placeholder="e.g. mug")
-    files = cols[1].file_uploader("Its photos", type=PHOTO_TYPES, accept_multiple_files=True,
-                                  key=f"class_files_{len(classes)}")
+    files = limited_uploader("Its photos", "photo", cols[1], type=PHOTO_TYPES, accept_multiple_files=True,
+                             key=f"class_files_{len(classes)}")
     snap = st.camera_input("…or take snapshots one by one", key=f"class_snap_{len(classes)}")
     if st.button("Add this class", key="add_class"):
-        images = [(f.name, f.getvalue()) for f in files or []]
-        if snap is not None:
+        too_large = [error for f in [*(files or []), snap] if f is not None and (error := over_limit(f, "photo"))]
+        images = [] if too_large else [(f.name, f.getvalue()) for f in files or []]
+        if snap is not None and not too_large:
             images.append(("snapshot.jpg", snap.getvalue()))
-        if not name.strip():
+        if too_large:
+            st.error(" ".join(too_large))
+        elif not name.strip():
             st.error("Give the class a name first.")
         elif not images:
             st.error("Add at least one photo (upload or snapshot) for this class.")

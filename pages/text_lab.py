@@ -11,12 +11,11 @@ from core import paths
 from core.data import DataError, TEXT_PARAMS, uploads
 from core.text.io import MAX_TEXT_CHARS, TextInputError, check_text, decode_text_file
 from pages.common import (get_store, import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
-                          model_card_ui, page_setup,
+                          limited_uploader, model_card_ui, over_limit, page_setup,
                           launch_ui, param_widget, taught_run_ui, text_label_columns_ui,
                           use_new_file_ui)
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
-MAX_TXT_MB, MAX_CSV_MB = 5, 200
 EXAMPLES = {
     "😀 A happy review": "I absolutely love this phone! The camera is superb and the battery lasts all day.",
     "😠 An angry review": "Terrible service. The delivery was late, the box was damaged and nobody answered my emails.",
@@ -92,10 +91,9 @@ def text_ui():
             if st.form_submit_button("Analyse", type="primary", key="analyse"):
                 _use_text("Your text", pasted, show_error=True)
     with upload:
-        file = st.file_uploader(f"A plain-text file (any common encoding; up to {MAX_TXT_MB} MB, the "
-                                f"first {MAX_TEXT_CHARS:,} characters are analysed)", type=["txt"],
-                                key="txt_upload")
-        use_new_file_ui(file, "txt", _use_file)
+        file = limited_uploader(f"A plain-text file (any common encoding; the first {MAX_TEXT_CHARS:,} "
+                                "characters are analysed)", "text file", type=["txt"], key="txt_upload")
+        use_new_file_ui(file, "txt", _use_file, limit="text file")
     return st.session_state.get("text")
 
 
@@ -226,17 +224,22 @@ def batch_ui() -> None:
     from core.text.io import guess_text_column, open_csv
     st.subheader("4 · Score a whole CSV")
     st.markdown("One text per row: every row is scored in batches and you get a table to download.")
-    file = st.file_uploader(f"A CSV with a header row (any common encoding, up to {MAX_CSV_MB} MB)",
+    file = limited_uploader("A CSV with a header row (any common encoding)", "csv to score",
                             type=["csv"], key="batch_csv")
     if st.button("Use the sample: 150 short product reviews", key="batch_sample"):
         st.session_state["batch_file"] = ("sample", "reviews.csv", (SAMPLES / "reviews.csv").read_bytes())
     elif file is not None and st.session_state.get("batch_seen") != file.file_id:
         st.session_state["batch_seen"] = file.file_id
         # getvalue() hands back the uploaded bytes themselves (no copy); scoring streams over them.
-        st.session_state["batch_file"] = (file.file_id, file.name, file.getvalue())
+        # A file over the widget's limit is kept as its error message, never read.
+        st.session_state["batch_file"] = (file.file_id, file.name,
+                                          over_limit(file, "csv to score") or file.getvalue())
     if "batch_file" not in st.session_state:
         return
     file_id, name, data = st.session_state["batch_file"]
+    if isinstance(data, str):
+        st.error(data)
+        return
     try:
         table = open_csv(data)
     except TextInputError as err:
@@ -338,12 +341,13 @@ def teach_ui() -> None:
     st.markdown("A CSV with a text column and a label column (at least 2 rows per label, more is "
                 "better). The studio builds a vocabulary from your texts, trains the network you pick "
                 "with live curves, and shows what it got wrong. Any language works.")
-    file = st.file_uploader("CSV of texts and labels", type=["csv"], key="teach_csv")
+    file = limited_uploader("CSV of texts and labels", "csv to learn from", type=["csv"], key="teach_csv")
     if st.button("Use the sample: 150 product reviews (positive / negative)", key="teach_sample"):
         st.session_state["teach_file"] = ("sample", "Sample reviews", (SAMPLES / "reviews.csv").read_bytes())
     elif file is not None and st.session_state.get("teach_seen") != file.file_id:
         st.session_state["teach_seen"] = file.file_id
-        st.session_state["teach_file"] = (file.file_id, file.name.rsplit(".", 1)[0], file.getvalue())
+        st.session_state["teach_file"] = (file.file_id, file.name.rsplit(".", 1)[0],
+                                          over_limit(file, "csv to learn from") or file.getvalue())
     if "teach_file" in st.session_state:
         teach_columns_ui(*st.session_state["teach_file"])
     report = import_outcome_ui("text_import", "texts")
@@ -352,7 +356,10 @@ def teach_ui() -> None:
     taught_run_ui(st.session_state.get("text_run"), "🔍 Use it on the text above", "pick_text_model")
 
 
-def teach_columns_ui(file_id: str, title: str, data: bytes) -> None:
+def teach_columns_ui(file_id: str, title: str, data: bytes | str) -> None:
+    if isinstance(data, str):  # over the widget's limit: its error message
+        st.error(data)
+        return
     try:
         frame = uploads.read_csv_upload(data)
     except DataError as err:

@@ -14,8 +14,8 @@ from core.models import ARCHITECTURES
 from core.optim import OPTIMIZERS, SCHEDULES
 from core.params import ConfigError
 from core.training.config import LOSSES, RunConfig
-from pages.common import (get_store, latest_run_id, page_setup, param_widget, run_panel_ui,
-                          text_label_columns_ui)
+from pages.common import (get_store, latest_run_id, limited_uploader, over_limit, page_setup, param_widget,
+                          run_panel_ui, skipped_ui, text_label_columns_ui)
 
 SAMPLES = paths.ASSETS_DIR / "samples"
 
@@ -54,34 +54,40 @@ def upload_ui() -> tuple[str, dict] | None:
         st.markdown("A **.zip** with one folder per class: `cats/1.jpg`, `cats/2.jpg`, `dogs/1.jpg` … "
                     "Images are resized to a square; files that are not images are skipped and counted.")
         size = st.select_slider("Image size (pixels)", [16, 24, 32, 48, 64], value=32, key="zip_size")
-        uploaded = st.file_uploader("Zip of class folders", type=["zip"], key="zip_upload")
+        uploaded = limited_uploader("Zip of class folders", "images zip", type=["zip"], key="zip_upload")
         if uploaded is not None:
             _import_once(uploaded.file_id, lambda: uploads.import_image_zip(
-                uploaded.getvalue(), title=uploaded.name.rsplit(".", 1)[0], image_size=size))
+                uploaded.getvalue(), title=uploaded.name.rsplit(".", 1)[0], image_size=size),
+                too_large=over_limit(uploaded, "images zip"))
         if st.button("Use the sample: 120 drawn shapes (circle, square, triangle)", key="sample_zip"):
             _import_once("sample-zip", lambda: uploads.import_image_zip(
                 (SAMPLES / "shapes.zip").read_bytes(), title="Sample shapes", image_size=size), force=True)
     with texts_tab:
-        st.markdown("A **.csv** (UTF-8) with a header row, a text column and a label column.")
-        uploaded = st.file_uploader("CSV of texts and labels", type=["csv"], key="csv_upload")
+        st.markdown("A **.csv** (any common encoding) with a header row, a text column and a label column.")
+        uploaded = limited_uploader("CSV of texts and labels", "csv to learn from", type=["csv"], key="csv_upload")
         if st.button("Use the sample: 150 short product reviews (positive / negative)", key="sample_csv"):
             st.session_state["csv_bytes"] = ("sample", "Sample reviews", (SAMPLES / "reviews.csv").read_bytes())
         elif uploaded is not None and uploaded.file_id != st.session_state.get("csv_seen"):
             # Only a *new* upload replaces the current CSV (not every rerun with the file still there).
             st.session_state["csv_seen"] = uploaded.file_id
             st.session_state["csv_bytes"] = (uploaded.file_id, uploaded.name.rsplit(".", 1)[0],
-                                             uploaded.getvalue())
+                                             over_limit(uploaded, "csv to learn from") or uploaded.getvalue())
         if "csv_bytes" in st.session_state:
             csv_columns_ui(*st.session_state["csv_bytes"])
     return stored_upload_ui()
 
 
-def csv_columns_ui(file_id: str, title: str, data: bytes) -> None:
+def csv_columns_ui(file_id: str, title: str, data: bytes | str) -> None:
+    if isinstance(data, str):  # over the widget's limit: its error message
+        st.error(data)
+        return
     try:
         frame = uploads.read_csv_upload(data)
     except DataError as err:
         st.error(f"**{title}**: {err}")
         return
+    if not frame.attrs.get("encoding", "utf-8").startswith("utf-8"):
+        st.caption(f"The file is not UTF-8; it was read as {frame.attrs['encoding']}.")
     text_col, label_col = text_label_columns_ui(frame, f"c-{file_id}")
     st.dataframe(frame.head(5), hide_index=True)
     if st.button(f"Import {len(frame):,} rows", key=f"import-{file_id}", type="primary"):
@@ -89,10 +95,13 @@ def csv_columns_ui(file_id: str, title: str, data: bytes) -> None:
                      lambda: uploads.import_text_csv(frame, text_col, label_col, title=title), force=True)
 
 
-def _import_once(token: str, do_import, force: bool = False) -> None:
-    """Import an upload once per file (reruns must not import it again), and report the outcome."""
+def _import_once(token: str, do_import, force: bool = False, too_large: str | None = None) -> None:
+    """Import an upload once per file (reruns must not import it again), and report the outcome.
+    `too_large`: why the file is over its widget's limit (then it is not read at all)."""
     done = st.session_state.setdefault("imported", {})
-    if token not in done or force:
+    if too_large:
+        done[token] = ("error", too_large)
+    elif token not in done or force:
         try:
             with st.spinner("Checking and converting your data…"):
                 report = do_import()
@@ -104,9 +113,9 @@ def _import_once(token: str, do_import, force: bool = False) -> None:
     if outcome == "error":
         st.error(f"Could not use this file. {detail}")
     else:
-        skipped = ", ".join(f"{n} {why}" for why, n in detail.skipped.items())
         st.success(f"Imported **{detail.title}**: {sum(detail.class_counts.values()):,} examples in "
-                   f"{len(detail.class_counts)} classes." + (f" Skipped: {skipped}." if skipped else ""))
+                   f"{len(detail.class_counts)} classes.")
+        skipped_ui(detail.skipped)
 
 
 def stored_upload_ui() -> tuple[str, dict] | None:
