@@ -13,7 +13,7 @@ Layout of a bundle (format "model-studio-bundle", version 1):
     runs/<id>/model.keras      and labels.json, preprocessing.json, config.json, layer_stats.jsonl,
                                gan.json, error.txt, samples/epoch_NNN.npy when the run has them
 
-Left out: what only matters while training or on this machine (checkpoint.keras, tensorboard/,
+Left out: what only matters while training or on this machine (checkpoint.keras and its .json, tensorboard/,
 runner.log, STOP), and runs still queued or training.
 
 A bundle comes from outside, so importing it trusts nothing: the zip passes `core.archive`'s

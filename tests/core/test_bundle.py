@@ -93,7 +93,7 @@ def source(tmp_path_factory):
         snapshot = _snapshot(store)
         del snapshot["runs"][active], snapshot["metrics"][active]
         snapshot["files"] = {k: v for k, v in snapshot["files"].items()
-                             if not k.startswith(active) and Path(k).name not in ("checkpoint.keras", "runner.log", "STOP")
+                             if not k.startswith(active) and Path(k).name not in ("checkpoint.keras", "checkpoint.json", "runner.log", "STOP")
                              and "tensorboard" not in k}
         yield dict(export=export, snapshot=snapshot, progress=calls, completed=completed, stopped=stopped,
                    gan=gan, failed=failed, active=active, predictions=_predictions(completed + [stopped]))
