@@ -62,8 +62,10 @@ def param_widget(name: str, spec: Param, key: str):
     if spec.log_scale:
         options = sorted({spec.default, *[round(10 ** e, 10) for e in range(-6, 0)], 0.0})
         return st.select_slider(spec.label, options, value=spec.default, key=key, help=help_text)
+    # As many decimals as the default has (β₂ = 0.999 must not show, or snap to, 1.00).
+    decimals = max(2, len(f"{spec.default:.6f}".rstrip("0").split(".")[1]))
     return st.slider(spec.label, float(spec.min), float(spec.max), float(spec.default), key=key,
-                     help=help_text)
+                     step=10 ** -decimals, format=f"%.{decimals}f", help=help_text)
 
 
 def format_seconds(seconds: float | None) -> str:
