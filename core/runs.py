@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -125,6 +126,19 @@ class RunStore:
             self._local.conn = conn
         return conn
 
+    @contextmanager
+    def _transaction(self, begin: str = "BEGIN IMMEDIATE"):
+        """All or nothing; after a failure (say a full disk) the connection is usable again."""
+        conn = self._conn()
+        conn.execute(begin)
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
     # -- runs -----------------------------------------------------------------------------------
     def create_run(self, config: dict, name: str = "") -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
@@ -158,18 +172,18 @@ class RunStore:
         if run.is_active and not process_alive(row["pid"], row["pid_created"]):
             just_created = row["pid"] is None and time.time() - run.created_at < SPAWN_GRACE_SECONDS
             if not just_created:
-                self.finish(run.id, INTERRUPTED,
-                            error="The training process ended unexpectedly (killed or crashed).",
-                            only_if_active=True)
-                run = _row_to_run(self._conn().execute(
-                    "SELECT * FROM runs WHERE id = ?", (run.id,)).fetchone())
+                error = "The training process ended unexpectedly (killed or crashed)."
+                try:
+                    self.finish(run.id, INTERRUPTED, error=error, only_if_active=True)
+                    run = _row_to_run(self._conn().execute(
+                        "SELECT * FROM runs WHERE id = ?", (run.id,)).fetchone())
+                except sqlite3.OperationalError:  # a full disk or read-only store: still show it as it is
+                    run.status, run.error = INTERRUPTED, error
         return run
 
     def claim_slot(self, run_id: str, max_running: int) -> bool:
         """Atomically move `run_id` from queued to running if it is first in line and a slot is free."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
             for row in conn.execute("SELECT * FROM runs WHERE status = ?", (RUNNING,)).fetchall():
                 if not process_alive(row["pid"], row["pid_created"]):
                     conn.execute("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ?",
@@ -184,11 +198,7 @@ class RunStore:
             if claimed:
                 conn.execute("UPDATE runs SET status = ?, started_at = ? WHERE id = ?",
                              (RUNNING, time.time(), run_id))
-            conn.execute("COMMIT")
-            return claimed
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        return claimed
 
     def finish(self, run_id: str, status: str, error: str | None = None,
                only_if_active: bool = False) -> None:
@@ -197,6 +207,22 @@ class RunStore:
         if only_if_active:
             sql += " AND status IN ('queued', 'running')"
         self._conn().execute(sql, (status, time.time(), error, run_id))
+
+    def requeue(self, run_id: str, holder_pid: int) -> bool:
+        """Queue an interrupted or failed run again, to resume it; its metrics stay. False if it is
+        not interrupted or failed (any more). `holder_pid` (the process resuming it) stands in for the
+        runner until that records itself, so nobody takes the run for dead meanwhile."""
+        try:
+            created = psutil.Process(holder_pid).create_time()
+        except psutil.NoSuchProcess:
+            created = None
+        cursor = self._conn().execute(
+            "UPDATE runs SET status = ?, ended_at = NULL, error = NULL, stop_requested = 0, pid = ?, "
+            "pid_created = ? WHERE id = ? AND status IN (?, ?)",
+            (QUEUED, holder_pid, created, run_id, INTERRUPTED, FAILED))
+        stop_file = paths.run_dir(run_id) / "STOP"
+        stop_file.unlink(missing_ok=True)
+        return cursor.rowcount == 1
 
     def request_stop(self, run_id: str) -> None:
         self._conn().execute("UPDATE runs SET stop_requested = 1 WHERE id = ?", (run_id,))
@@ -228,11 +254,9 @@ class RunStore:
             return
         if run.is_active:
             raise ValueError("This run is still active: stop it before deleting it.")
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
-        conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        conn.execute("COMMIT")
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         shutil.rmtree(paths.run_dir(run_id), ignore_errors=True)
 
     # -- moving runs between studios (project bundles) -----------------------------------------
@@ -282,10 +306,15 @@ class RunStore:
                     values: dict[str, float]) -> None:
         rows = [(run_id, kind, epoch, step, elapsed, name, float(value))
                 for name, value in values.items()]
-        conn = self._conn()
-        conn.execute("BEGIN")
-        conn.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        conn.execute("COMMIT")
+        with self._transaction("BEGIN") as conn:
+            conn.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def drop_metrics_after(self, run_id: str, epoch: int, step: int) -> int:
+        """Delete the metric rows written after `epoch` epochs and `step` steps (a resumed run
+        computes them again, so its curves have no duplicates); returns how many went."""
+        return self._conn().execute(
+            "DELETE FROM metrics WHERE run_id = ? AND (step > ? OR (kind = 'epoch' AND epoch > ?))",
+            (run_id, step, epoch)).rowcount
 
     def metrics(self, run_id: str, kind: str | None = None) -> "pd.DataFrame":
         """Metrics in long form: columns run_id, kind, epoch, step, time, name, value."""

@@ -23,10 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--config", help="path to a run config JSON file")
     source.add_argument("--run-id", help="execute an already recorded run (used by the app)")
+    parser.add_argument("--resume", action="store_true",
+                        help="with --run-id: go on from the run's last checkpoint (used by the app)")
     args = parser.parse_args(argv)
 
+    if args.resume and not args.run_id:
+        parser.error("--resume needs --run-id")
     if args.run_id:
-        return 0 if execute(args.run_id) in ("completed", "stopped") else 1
+        return 0 if execute(args.run_id, resume=args.resume) in ("completed", "stopped") else 1
     try:
         config = RunConfig.from_file(args.config).validated()
     except (ConfigError, OSError) as err:
