@@ -185,6 +185,8 @@ def run_panel_ui(run_id: str) -> None:
             st.error(f"Training failed: {current.error}")
         elif current.status == "interrupted":
             st.warning(f"{current.error} The metrics written before are kept below.")
+        if current.status in ("failed", "interrupted"):
+            resume_ui(current, head[1])
         progress_ui(current)
         curves_ui(current, store)
         if every and not current.is_active:
@@ -194,6 +196,43 @@ def run_panel_ui(run_id: str) -> None:
     if not run.is_active:
         results_ui(run)
         mistakes_ui(run)
+
+
+def resume_ui(run: Run, button_place) -> None:
+    """An interrupted or failed run with a usable checkpoint: a button that resumes it; a damaged
+    checkpoint: why it cannot be. Never raises (the checks read files that may be anything)."""
+    from core.data import DataError
+    from core.training.checkpoints import ResumeError, read_checkpoint
+    from core.training.config import RunConfig
+    from core.training.runner import NO_CHECKPOINT, resume, resume_refusal
+    try:
+        state = read_checkpoint(run.dir)
+        refusal = resume_refusal(RunConfig.from_dict(run.config)) if state else None
+    except ResumeError as err:
+        st.error(str(err))
+        return
+    except Exception as err:  # noqa: BLE001 - an odd config or an unreadable file: say so, go on
+        st.error(f"This run cannot be resumed: {err}")
+        return
+    if state is None or refusal:
+        if run.status == "interrupted":
+            st.caption(refusal or NO_CHECKPOINT)
+        return
+    epochs = run.config.get("epochs", "?")
+    if not button_place.button(f"▶️ Resume from epoch {state.epoch}", key=f"resume-{run.id}",
+                               help=f"Its checkpoint holds {state.epoch} of {epochs} epochs: training goes "
+                                    f"on with epoch {state.epoch + 1}, in this same run."):
+        return
+    try:
+        with st.spinner("Checking the checkpoint and starting the runner…"):
+            resume(run.id)
+    except (ResumeError, DataError) as err:
+        st.error(str(err))
+        return
+    except Exception as err:  # noqa: BLE001
+        st.error(f"Could not resume this run: {type(err).__name__}: {err}")
+        return
+    st.rerun()  # the whole page: the panel polls again while the run trains
 
 
 def latest_run_id(store: RunStore) -> str | None:
