@@ -143,14 +143,14 @@ def truncated(data: bytes) -> bytes:
 # -- the corpus: (file name, bytes) per kind of bad file, in the widget's format -----------------------
 
 FORMATS = {"photo": ".png", "clip": ".wav", "images zip": ".zip", "sounds zip": ".zip", "text": ".txt",
-           "csv": ".csv", "keras": ".keras", "labels": ".txt", "bundle": ".zip"}
+           "csv": ".csv", "keras": ".keras", "labels": ".txt", "prep": ".json", "bundle": ".zip"}
 
 
 def good(fmt: str) -> bytes:
     return {"photo": png, "clip": wav, "images zip": lambda: zipped(photo_folders()),
             "sounds zip": lambda: zipped(sound_folders()), "text": lambda: b"A short note about a phone.",
             "csv": lambda: CSV, "keras": keras_like, "labels": lambda: b"circle\nsquare\ntriangle\n",
-            "bundle": bundle_like}[fmt]()
+            "prep": lambda: b'{"pixels": "0-255"}', "bundle": bundle_like}[fmt]()
 
 
 CASES: dict[str, Callable[[str], tuple[str, bytes]]] = {
@@ -158,7 +158,7 @@ CASES: dict[str, Callable[[str], tuple[str, bytes]]] = {
     "truncated": lambda fmt: ("cut" + FORMATS[fmt], truncated(good(fmt)) if fmt != "csv"
                               else CSV[:CSV.index(b"superb") + 3]),  # a CSV cut inside a quoted text
     "wrong-type": lambda fmt: ("wrong" + FORMATS[fmt], {
-        "photo": wav, "clip": png, "images zip": png, "sounds zip": png, "text": png, "labels": png,
+        "photo": wav, "clip": png, "images zip": png, "sounds zip": png, "text": png, "labels": png, "prep": png,
         "csv": lambda: zipped({"a.csv": CSV}), "keras": lambda: b"this is a note, not a model\n" * 20,
         "bundle": lambda: zipped(photo_folders())}[fmt]()),
     "oversized": lambda fmt: ("big" + FORMATS[fmt], padded(good(fmt)[:64])),
@@ -246,6 +246,11 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
         "oversized": ("error", "the limit here is 1 MB"),
         "cp1252": ("error", "not UTF-8 text"),
     },
+    "prep": {
+        "zero-bytes": ("error", "preprocessing.json is not valid JSON"),
+        "wrong-type": ("error", "preprocessing.json is not valid JSON"),
+        "oversized": ("error", "the limit here is 1 MB"),
+    },
     "bundle": {
         "zero-bytes": ("error", "empty (0 bytes)"),
         "truncated": ("error", "corrupt or truncated"),
@@ -314,16 +319,23 @@ def with_model(key: str, lab: str, model: Callable):
     return feed
 
 
-def photo_class_by_class(at, file):
-    """One class of good photos already added; the next class gets the bad photo among two good ones."""
-    at.session_state["teach_classes"] = {"blue": [("b1.png", png((40, 40, 200))), ("b2.png", png((40, 40, 190)))]}
-    at.run()
-    at.text_input(key="new_class_name").set_value("red")
-    at.file_uploader(key="class_files_1").set_value([file, ("r1.png", png(), "image/png"),
-                                                     ("r2.png", png((190, 40, 40)), "image/png")])
-    at.button(key="add_class").click().run()
-    if at.session_state["teach_classes"].get("red"):
-        at.button(key="use_classes").click().run()
+def photo_class_by_class(snapshot: bool = False):
+    """One class of good photos already added; the next class gets the bad photo (uploaded, or as a
+    camera snapshot) among two good ones."""
+    def feed(at, file):
+        at.session_state["teach_classes"] = {"blue": [("b1.png", png((40, 40, 200))), ("b2.png", png((40, 40, 190)))]}
+        at.run()
+        at.text_input(key="new_class_name").set_value("red")
+        good = [("r1.png", png(), "image/png"), ("r2.png", png((190, 40, 40)), "image/png")]
+        if snapshot:
+            at.file_uploader(key="class_files_1").set_value(good)
+            at.camera_input(key="class_snap_1").set_value(("image.jpg", file[1], "image/jpeg"))
+        else:
+            at.file_uploader(key="class_files_1").set_value([file, *good])
+        at.button(key="add_class").click().run()
+        if at.session_state["teach_classes"].get("red"):
+            at.button(key="use_classes").click().run()
+    return feed
 
 
 def sound_class_by_class(at, file):
@@ -339,6 +351,9 @@ def sound_class_by_class(at, file):
 
 
 def image_lab_works(at):
+    for camera in at.camera_input:  # a refused snapshot stays in its camera until it is retaken
+        if camera.key.startswith("class_snap_"):
+            camera.set_value(None)
     at.text_input(key="new_class_name").set_value("ok")
     key = next(w.key for w in at.file_uploader if w.key.startswith("class_files_"))
     at.file_uploader(key=key).set_value(("fine.png", png(), "image/png"))
@@ -401,16 +416,22 @@ WIDGETS = [
     Widget("image-camera", IMAGE, "photo", "photo", capture("camera", "camera_input", ".jpg"), image_lab_works,
            skip=("decompression-bomb",)),
     # Photos added class by class are checked when the classes are used: a bad one is left out.
-    Widget("image-class-photos", IMAGE, "photo", "photo", photo_class_by_class, image_lab_works, expect={
+    Widget("image-class-photos", IMAGE, "photo", "photo", photo_class_by_class(), image_lab_works, expect={
         "zero-bytes": ("warning", "Left out 1: 1 empty file"),
         "truncated": ("warning", "Left out 1: 1 corrupt or truncated image"),
         "wrong-type": ("warning", "Left out 1: 1 not a readable image"),
         "decompression-bomb": ("warning", "Left out 1: 1 too large")}),
+    Widget("image-class-snapshot", IMAGE, "photo", "photo", photo_class_by_class(snapshot=True), image_lab_works,
+           skip=("truncated", "decompression-bomb"), expect={
+               "zero-bytes": ("warning", "Left out 1: 1 empty file"),
+               "wrong-type": ("warning", "Left out 1: 1 not a readable image")}),
     Widget("image-teach-zip", IMAGE, "images zip", "images zip", upload("teach_zip"), image_lab_works),
     Widget("image-own-model", IMAGE, "keras", "model", form_upload("import-model-image", "Import and use it"),
            image_lab_works),
     Widget("image-own-model-labels", IMAGE, "labels", "model side file",
            with_model("import-labels-image", "image", small_image_model), image_lab_works),
+    Widget("image-own-model-prep", IMAGE, "prep", "model side file",
+           with_model("import-prep-image", "image", small_image_model), image_lab_works),
     Widget("audio-clip", AUDIO, "clip", "clip", upload("clip_upload"), audio_lab_works),
     Widget("audio-recorder", AUDIO, "clip", "clip", capture("recorder", "audio_input", ".wav"), audio_lab_works,
            skip=("truncated",)),
@@ -432,7 +453,7 @@ WIDGETS = [
 ]
 TABLE = [pytest.param(widget, case, id=f"{widget.name}:{case}") for widget in WIDGETS for case in widget.cases]
 MIME = {".png": "image/png", ".wav": "audio/wav", ".zip": "application/zip", ".txt": "text/plain",
-        ".csv": "text/csv", ".keras": "application/octet-stream"}
+        ".csv": "text/csv", ".keras": "application/octet-stream", ".json": "application/json"}
 
 
 @pytest.mark.parametrize("widget, case", TABLE)
