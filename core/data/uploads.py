@@ -12,6 +12,7 @@ import json
 import os
 import posixpath
 import secrets
+import shutil
 import time
 import warnings
 import zipfile
@@ -23,7 +24,7 @@ import pandas as pd
 
 from core import archive as archive_lib
 from core import paths
-from core.data.dataset import AUDIO, IMAGE, TEXT, DataError, Dataset, holdout_split
+from core.data.dataset import AUDIO, IMAGE, TEXT, DataError, Dataset, holdout_indices, holdout_split
 
 MAX_ZIP_UNCOMPRESSED = archive_lib.MAX_TOTAL
 MAX_ZIP_ENTRIES = archive_lib.MAX_ENTRIES
@@ -63,11 +64,46 @@ def import_image_files(files: dict[str, list[tuple[str, bytes]]], title: str = "
 
 
 def _import_images(by_class: dict[str, list], title: str, image_size: int) -> ImportReport:
-    x, y, class_names, class_counts, skipped = _decode_per_class(
-        by_class, IMAGE_SUFFIXES, "not an image file", "images", lambda data, filename: decode_image(data, image_size),
-        skip_reason=lambda err: str(err).split(":")[0])
-    return _store_arrays(IMAGE, "images.npz", x, y, title, class_names, class_counts, skipped,
-                         image_size=image_size)
+    """Each image is decoded, resized and appended to a file at once: the whole set is never in
+    memory. Then the file is rewritten as `images.npy` in split order (training pool, then test
+    set), so `load_upload` can return both parts as read-only memmaps."""
+    upload_id = _new_upload_id()
+    folder = paths.uploads_dir() / upload_id
+    folder.mkdir(parents=True)
+    shape = (image_size, image_size, 3)
+    try:
+        with open(folder / "decoded.tmp", "wb") as decoded:
+            def keep(image):
+                if image.shape != shape:
+                    raise ValueError(f"decoded image of shape {image.shape}, expected {shape}")
+                decoded.write(image.tobytes())
+            y, class_names, class_counts, skipped = _decode_per_class(
+                by_class, IMAGE_SUFFIXES, "not an image file", "images",
+                lambda data, filename: decode_image(data, image_size), keep,
+                skip_reason=lambda err: str(err).split(":")[0])
+        train_idx, test_idx = holdout_indices(y)
+        order = np.concatenate([train_idx, test_idx])
+        _write_rows_in_order(folder / "decoded.tmp", folder / "images.npy", shape, order)
+        (folder / "decoded.tmp").unlink()
+        np.save(folder / "labels.npy", y[order])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # nothing half-imported stays behind
+        raise
+    report = ImportReport(upload_id, title, IMAGE, class_counts, skipped)
+    _write_meta(folder, report, class_names, image_size=image_size, test_examples=len(test_idx))
+    return report
+
+
+def _write_rows_in_order(source: Path, target: Path, shape: tuple, order: np.ndarray) -> None:
+    """Copy the uint8 rows of `shape` in raw file `source` to the .npy file `target` in `order`,
+    one row at a time (plain reads and writes: no memory map grows this process's memory)."""
+    size = int(np.prod(shape))
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        np.lib.format.write_array_header_1_0(
+            dst, {"descr": "|u1", "fortran_order": False, "shape": (len(order), *shape)})
+        for row in order:
+            src.seek(int(row) * size)
+            dst.write(src.read(size))
 
 
 # -- zip of sound folders, or clips given class by class ---------------------------------------
@@ -86,12 +122,13 @@ def _import_audio(by_class: dict[str, list], title: str) -> ImportReport:
     """Each clip -> the log-mel of its loudest second, the input every studio audio model reads."""
     from core.audio.features import FEATURE_PARAMS, clip_features
     from core.audio.io import AUDIO_SUFFIXES, decode_audio
-    x, y, class_names, class_counts, skipped = _decode_per_class(
+    examples = []  # one second of log-mels is small: clips stay in memory
+    y, class_names, class_counts, skipped = _decode_per_class(
         by_class, AUDIO_SUFFIXES, "not an audio file", "clips",
-        lambda data, filename: clip_features(decode_audio(data, filename).samples),
+        lambda data, filename: clip_features(decode_audio(data, filename).samples), examples.append,
         skip_reason=lambda err: "unreadable or unusable clip")
-    return _store_arrays(AUDIO, "features.npz", x, y, title, class_names, class_counts, skipped,
-                         features=FEATURE_PARAMS)
+    return _store_arrays(AUDIO, "features.npz", np.stack(examples), y, title, class_names, class_counts,
+                         skipped, features=FEATURE_PARAMS)
 
 
 # -- shared by image and sound imports ------------------------------------------------------------
@@ -110,10 +147,11 @@ def _file_readers(files: dict[str, list[tuple[str, bytes]]]) -> dict[str, list]:
 
 
 def _decode_per_class(by_class: dict[str, list], suffixes: set[str], wrong_type: str, unit: str,
-                      decode, skip_reason):
-    """Decode every (file name, read()) per class; skip and count what is unusable, then check
-    that the classes are still trainable. Returns (x, y, class names, class counts, skipped)."""
-    examples, labels, skipped = [], [], {}
+                      decode, keep, skip_reason):
+    """Decode every (file name, read()) per class and hand each example to `keep` at once; skip
+    and count what is unusable, then check that the classes are still trainable.
+    Returns (labels, class names, class counts, skipped)."""
+    labels, skipped = [], {}
     class_names = sorted(by_class)
     for label, name in enumerate(class_names):
         for filename, read in by_class[name]:
@@ -121,7 +159,7 @@ def _decode_per_class(by_class: dict[str, list], suffixes: set[str], wrong_type:
                 skipped[wrong_type] = skipped.get(wrong_type, 0) + 1
                 continue
             try:
-                examples.append(decode(read(), filename))
+                keep(decode(read(), filename))
                 labels.append(label)
             except DataError as err:
                 reason = skip_reason(err)
@@ -130,7 +168,7 @@ def _decode_per_class(by_class: dict[str, list], suffixes: set[str], wrong_type:
         np.zeros(len(class_names), int)
     class_counts = dict(zip(class_names, counts.tolist()))
     _check_classes(class_counts, unit, skipped)
-    return np.stack(examples), np.array(labels, np.int64), class_names, class_counts, skipped
+    return np.array(labels, np.int64), class_names, class_counts, skipped
 
 
 def _store_arrays(kind: str, file_name: str, x, y, title: str, class_names: list[str],
@@ -312,7 +350,11 @@ def load_upload(upload_id: str) -> Dataset:
     folder = _upload_folder(upload_id)
     meta = json.loads((folder / "meta.json").read_text())
     class_names = meta["class_names"]
-    if meta["kind"] in (IMAGE, AUDIO):
+    if (folder / "images.npy").exists():  # images stay on disk: read-only memmaps, read when indexed
+        x, y = np.load(folder / "images.npy", mmap_mode="r"), np.load(folder / "labels.npy")
+        n_train = len(y) - meta["test_examples"]  # stored in split order: training pool, then test
+        return Dataset(meta["title"], IMAGE, x[:n_train], y[:n_train], x[n_train:], y[n_train:], class_names)
+    if meta["kind"] in (IMAGE, AUDIO):  # audio, and images stored before images.npy (in memory)
         with np.load(folder / ("images.npz" if meta["kind"] == IMAGE else "features.npz")) as f:
             x, y = f["x"], f["y"]
     else:

@@ -49,7 +49,7 @@ def test_good_zip_imports_and_loads():
         assert (np.delete(images, channel, axis=-1) < 50).all(), label
     # Stored under a generated id, listed, with its metadata.
     folder = paths.uploads_dir() / report.upload_id
-    assert (folder / "images.npz").exists() and (folder / "meta.json").exists()
+    assert (folder / "images.npy").exists() and (folder / "meta.json").exists()
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["class_names"] == ["blue", "green", "red"] and meta["image_size"] == 16
     assert [m["id"] for m in uploads.list_uploads()] == [report.upload_id]
