@@ -148,7 +148,8 @@ def preview_ui(key: str, params: dict):
     left, right = st.columns([3, 2])
     with left:
         rng = np.random.default_rng(0)
-        pick = rng.choice(len(data.x), size=min(16, len(data.x)), replace=False)
+        # 16 examples: from an image upload (a memmap on disk) only these 16 images are read.
+        pick = np.sort(rng.choice(len(data.x), size=min(16, len(data.x)), replace=False))
         titles = [data.class_names[i] for i in data.y[pick]]
         if data.kind == IMAGE:
             st.plotly_chart(charts.image_grid_figure(data.x[pick], titles), key="preview")

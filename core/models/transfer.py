@@ -4,7 +4,8 @@ Training runs in three steps, all inside the normal runner (so curves, Stop and 
 as for any run):
 1. `featurize`: every image goes once through the frozen network up to its 1,280-number summary
    (global average pool). Training images also go through `augment_copies` randomly flipped,
-   rotated, zoomed and brightened copies. Results are cached on disk, so a second run on the
+   rotated, zoomed and brightened copies. Images are read, augmented and embedded a batch at a
+   time (an upload's images stay on disk). Results are cached on disk, so a second run on the
    same upload skips this step.
 2. `build_head`: the only trainable part, dropout + one softmax layer over those 1,280 numbers.
 3. `assemble`: backbone + trained head as one Keras model, saved as the run's `model.keras`, so
@@ -38,7 +39,9 @@ def _load_backbone(cache_dir: str):
     return model, keras.Model(model.input, model.get_layer("avg_pool").output)
 
 
-def _augment(images: np.ndarray, seed: int) -> np.ndarray:
+def _augmenter(seed: int):
+    """A function of a batch of images: randomly flipped, rotated, zoomed and brightened copies
+    (uint8). Seeded: the same sequence of batches gets the same copies."""
     import keras
     augmenter = keras.Sequential([
         keras.layers.RandomFlip("horizontal", seed=seed),
@@ -46,16 +49,28 @@ def _augment(images: np.ndarray, seed: int) -> np.ndarray:
         keras.layers.RandomZoom((-0.15, 0.15), fill_mode="reflect", seed=seed),
         keras.layers.RandomBrightness(0.2, value_range=(0, 255), seed=seed),
     ])
-    return np.asarray(augmenter(images, training=True))
+    return lambda images: np.asarray(augmenter(np.asarray(images, np.float32), training=True)
+                                     ).round().clip(0, 255).astype(np.uint8)
 
 
-def _embed(extractor, images: np.ndarray, on_batch=None) -> np.ndarray:
+def _digest(images, tag: str) -> str:
+    """A content hash of the images (read a chunk at a time) and a tag."""
+    digest = hashlib.sha1()
+    for start in range(0, len(images), BATCH):
+        digest.update(np.ascontiguousarray(images[start:start + BATCH]).tobytes())
+    digest.update(f"{images.shape}{tag}".encode())
+    return digest.hexdigest()[:20]
+
+
+def _embed(extractor, images, on_batch=None, transform=None) -> np.ndarray:
+    """Features of images (an array, or `Rows` on disk), read and transformed a batch at a time."""
     from core.models.pretrained import PRETRAINED
     import tensorflow as tf
     preprocess = PRETRAINED[BACKBONE_KEY].preprocess
     out = []
     for start in range(0, len(images), BATCH):
-        batch = np.asarray(images[start:start + BATCH], np.float32)
+        batch = images[start:start + BATCH]
+        batch = np.asarray(transform(batch) if transform else batch, np.float32)
         if batch.shape[1:3] != (224, 224):
             batch = tf.image.resize(batch, (224, 224)).numpy()
         out.append(np.asarray(extractor.predict_on_batch(preprocess(batch))))
@@ -70,27 +85,24 @@ def featurize(data, copies: int, seed: int, on_progress=None):
     _, extractor = _feature_extractor()
     parts = {"train": data.x_train, "val": data.x_val if data.x_val is not None else data.x_train[:0],
              "test": data.x_test}
-    train_sets = [data.x_train] + [None] * copies  # None: an augmented copy, made lazily
     total = len(data.x_train) * (1 + copies) + len(parts["val"]) + len(parts["test"])
     done = [0]
 
-    def embed_cached(images, tag):
-        digest = hashlib.sha1(images.tobytes() + f"{images.shape}{tag}".encode()).hexdigest()[:20]
-        cache = paths.data_dir() / "cache" / "embeddings" / f"{digest}.npy"
+    def embed_cached(images, tag, transform=None):
+        cache = paths.data_dir() / "cache" / "embeddings" / f"{_digest(images, tag)}.npy"
         if cache.exists():
             done[0] += len(images)
             return np.load(cache)
         base = done[0]
-        result = _embed(extractor, images, lambda n: on_progress and on_progress(base + n, total))
+        result = _embed(extractor, images, lambda n: on_progress and on_progress(base + n, total), transform)
         done[0] += len(images)
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, result)
         return result
 
     features = [embed_cached(data.x_train, "plain")]
-    for copy in range(1, len(train_sets)):
-        augmented = _augment(data.x_train.astype(np.float32), seed + copy).round().clip(0, 255).astype(np.uint8)
-        features.append(embed_cached(augmented, f"augmented-{seed}-{copy}"))
+    for copy in range(1, 1 + copies):  # augmented copies, made batch by batch while embedding
+        features.append(embed_cached(data.x_train, f"augmented-{seed}-{copy}", _augmenter(seed + copy)))
     x_val = embed_cached(parts["val"], "plain") if len(parts["val"]) else None
     return dataclasses.replace(
         data, x_train=np.concatenate(features), y_train=np.tile(data.y_train, 1 + copies),
@@ -126,11 +138,13 @@ def fine_tune(model, data, config):
 
     Batch-norm layers stay frozen: their running statistics came from 1.28 M photos and would be
     ruined by a few dozen. The learning rate is a tenth of the head's, so the unfrozen features move
-    gently. Returns the compiled model and the normalised 224x224 images (train, val, test).
+    gently. Returns the compiled model and the images (train, val, test) as `Rows`, resized to
+    224x224 and normalised a batch at a time (the runner streams them).
     """
     import keras
     import tensorflow as tf
 
+    from core.data.dataset import Rows
     from core.models.pretrained import PRETRAINED
     blocks = int(config.arch_params.get("fine_tune_blocks", 0))
     last = max(int(layer.name[5:].split("_")[0]) for layer in model.layers if layer.name.startswith("block"))
@@ -143,10 +157,10 @@ def fine_tune(model, data, config):
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
     preprocess = PRETRAINED[BACKBONE_KEY].preprocess
 
+    def to_input(batch):
+        return preprocess(tf.image.resize(batch, (224, 224)).numpy() if batch.shape[1:3] != (224, 224) else batch)
+
     def images(x):
-        if x is None or not len(x):
-            return None
-        x = np.asarray(x, np.float32)
-        return preprocess(tf.image.resize(x, (224, 224)).numpy() if x.shape[1:3] != (224, 224) else x)
+        return Rows(x, dtype=np.float32, transform=to_input) if x is not None and len(x) else None
 
     return model, (images(data.x_train), images(data.x_val), images(data.x_test))

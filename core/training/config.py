@@ -12,6 +12,9 @@ from core.params import ConfigError
 
 LOSSES = {"cross_entropy": "Cross-entropy", "mse": "Mean squared error"}
 TASKS = ("classification", "gan")
+# Full-batch gradient descent on images streamed from disk still needs them all in one step:
+# refused above this much float32 input (mini-batch optimizers stream any number of images).
+FULL_BATCH_MAX_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -116,6 +119,14 @@ class RunConfig:
                 elif self.batch_size > n_train and not OPTIMIZERS[self.optimizer].full_batch:
                     problems.append(f"Batch size {self.batch_size} is larger than the {n_train:,} "
                                     f"training examples; use at most {n_train:,}.")
+                elif OPTIMIZERS[self.optimizer].full_batch and _on_disk(data.x) and \
+                        n_train * math.prod(data.input_shape) * 4 > FULL_BATCH_MAX_BYTES:
+                    problems.append(
+                        f"{OPTIMIZERS[self.optimizer].title} takes every training image in one step, so "
+                        f"all {n_train:,} would be in memory at once "
+                        f"({n_train * math.prod(data.input_shape) * 4 / 2**30:.1f} GB; the limit is "
+                        f"{FULL_BATCH_MAX_BYTES / 2**30:.2f} GB). Pick a mini-batch optimizer (SGD, Adam ...): "
+                        "it reads the images from disk a batch at a time.")
         if problems:
             raise ConfigError(problems)
         return dataclasses.replace(self, dataset_params=dataset_params, arch_params=arch_params,
@@ -123,6 +134,11 @@ class RunConfig:
                                    batch_size=int(self.batch_size), seed=int(self.seed),
                                    learning_rate=float(self.learning_rate),
                                    validation_split=float(self.validation_split))
+
+
+def _on_disk(x) -> bool:
+    import numpy as np
+    return isinstance(x, np.memmap)
 
 
 def _check_number(label, value, kind, low, high, exclusive_min=None) -> list[str]:

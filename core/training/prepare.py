@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.data.dataset import AUDIO, IMAGE, TEXT, Dataset
+from core.data.dataset import AUDIO, IMAGE, TEXT, Dataset, Rows
 from core.models.architectures import InputSpec
 from core.training.config import RunConfig
 
@@ -15,6 +15,7 @@ TEXT_MAX_TOKENS = 20000
 
 @dataclass
 class Prepared:
+    """Arrays to fit on. Images from disk (uploads) are `Rows`: lazy, read a batch at a time."""
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray | None
@@ -45,14 +46,23 @@ def prepare(data: Dataset, config: RunConfig) -> Prepared:
                              input_shape=[length])
         spec = InputSpec(TEXT, (length,), data.num_classes, len(vocabulary))
     else:
-        # Images stay as raw 0-255 values: the model's first layer rescales them.
-        x, x_test = x.astype(np.float32), x_test.astype(np.float32)
+        # Images stay as raw 0-255 values: the model's first layer rescales them. Images on disk
+        # (uploads) stay there: lazy rows, read and cast a batch at a time (the runner streams them).
+        x, x_test = (Rows(x, dtype=np.float32), Rows(x_test, dtype=np.float32)) if isinstance(x, np.memmap) \
+            else (x.astype(np.float32), x_test.astype(np.float32))
         spec = InputSpec(data.kind, data.input_shape, data.num_classes)
     if data.kind == IMAGE:
         preprocessing["pixels"] = "raw 0-255, RGB or grey as in input_shape"
     if data.kind == AUDIO:
         from core.audio.features import FEATURE_PARAMS
         preprocessing["features"] = dict(FEATURE_PARAMS, recipe="core.audio.features.clip_features")
-    return Prepared(x[train_idx], data.y[train_idx],
-                    x[val_idx] if n_val else None, data.y[val_idx] if n_val else None,
+    if isinstance(x, Rows):  # file order: the stream shuffles every epoch
+        train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)
+    return Prepared(_take(x, train_idx), data.y[train_idx],
+                    _take(x, val_idx) if n_val else None, data.y[val_idx] if n_val else None,
                     x_test, data.y_test, spec, list(data.class_names), preprocessing)
+
+
+def _take(x, idx):
+    """x[idx]; for rows on disk a lazy selection, nothing read yet."""
+    return x.take(idx) if isinstance(x, Rows) else x[idx]

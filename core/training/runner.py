@@ -203,6 +203,7 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
     from core.training.distributed import DistributionError, fit_across_workers, weights_fingerprint
     from core.training.evaluate import classification_report
     from core.training.prepare import prepare
+    from core.training.stream import fit_data, predict, validation_data
 
     chief = setup.is_chief and store is not None
     run_dir = paths.run_dir(run_id) if chief else None
@@ -266,9 +267,9 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
     else:
         if on_progress:
             callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_progress(e, logs)))
-        model.fit(data.x_train, encode(data.y_train), batch_size=batch_size, epochs=config.epochs,
-                  initial_epoch=start.epoch, validation_data=validation, callbacks=callbacks, verbose=0,
-                  shuffle=True)
+        model.fit(**fit_data(data.x_train, encode(data.y_train), batch_size, config.seed), epochs=config.epochs,
+                  initial_epoch=start.epoch, validation_data=validation_data(validation, batch_size),
+                  callbacks=callbacks, verbose=0)
         if not chief:
             return COMPLETED
     evaluated, saved, x_test = model, model, data.x_test
@@ -279,11 +280,12 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
             store.set_progress(run_id, {**_last_progress(store, run_id), "state": "fine-tuning the last blocks"})
             saved, (x_train, x_val, x_test) = architecture.fine_tune(saved, raw, config)
             validation = (x_val, encode(raw.y_val)) if x_val is not None and len(x_val) else None
-            saved.fit(x_train, encode(raw.y_train), batch_size=batch_size, epochs=config.epochs + fine_tune_epochs,
-                      initial_epoch=config.epochs, validation_data=validation,
+            saved.fit(**fit_data(x_train, encode(raw.y_train), batch_size, config.seed),
+                      epochs=config.epochs + fine_tune_epochs, initial_epoch=config.epochs,
+                      validation_data=validation_data(validation, batch_size),
                       # the layer statistics' probe batch holds features, not the images fed now
                       callbacks=[c for c in callbacks if not isinstance(c, LayerStats)],
-                      verbose=0, shuffle=True)
+                      verbose=0)
             evaluated = saved
     fit_seconds = start.elapsed + time.perf_counter() - started  # a resumed run: both sessions
 
@@ -295,7 +297,7 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
         probabilities = np.concatenate([np.asarray(evaluated(x_test[i:i + 512], training=False))
                                         for i in range(0, len(x_test), 512)])
     else:
-        probabilities = evaluated.predict(x_test, batch_size=64, verbose=0)
+        probabilities = predict(evaluated, x_test)  # a batch at a time
     results = classification_report(data.y_test, probabilities, data.class_names)
     results.update(
         test_loss=float(loss(encode(data.y_test), probabilities)),
