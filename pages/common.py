@@ -253,10 +253,6 @@ UPLOAD_LIMITS_MB = {
 }
 
 
-def upload_limit(kind: str) -> int:
-    return UPLOAD_LIMITS_MB[kind]
-
-
 def limited_uploader(label: str, kind: str, container=None, **kwargs):
     """`st.file_uploader` with its limit in the label ("… · up to 25 MB") and in the browser's check."""
     limit = UPLOAD_LIMITS_MB[kind]

@@ -68,7 +68,7 @@ def default_server(data_dir):
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
+            if urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=1).read() == b"ok":
                 break
         except OSError:
             time.sleep(0.2)
@@ -92,7 +92,7 @@ def test_the_app_listens_on_this_computer_only_and_refuses_uploads_without_the_x
             assert s.connect_ex((address, port)) != 0, f"the app answers on {address}"
     # XSRF protection is on: an upload from anywhere but a page of this server (no token) is refused.
     body = b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n" + png() + b"\r\n--x--\r\n"
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/_stcore/upload_file/session/file", data=body,
+    request = urllib.request.Request(f"http://localhost:{port}/_stcore/upload_file/session/file", data=body,
                                      method="PUT", headers={"Content-Type": "multipart/form-data; boundary=x"})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
