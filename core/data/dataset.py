@@ -1,6 +1,7 @@
 """The dataset every architecture trains on (in memory, or image uploads memory-mapped from disk)."""
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,4 +120,13 @@ class Rows:
         order = np.argsort(rows, kind="stable")  # read the file front to back
         batch = np.empty((len(rows),) + tuple(self.base.shape[1:]), self.cast)
         batch[order] = self.base[rows[order]]
+        _release_pages(self.base)
         return batch if self.transform is None else np.asarray(self.transform(batch))
+
+
+def _release_pages(array) -> None:
+    """Unmap the pages of a memmap read so far: they stay in the kernel's page cache (reading them
+    again is fast) but stop counting as this process's resident memory (RSS)."""
+    mapping = getattr(array, "_mmap", None)  # where numpy keeps a memmap's mmap.mmap
+    if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
+        mapping.madvise(mmap.MADV_DONTNEED)
