@@ -186,7 +186,7 @@ def run_panel_ui(run_id: str) -> None:
         elif current.status == "interrupted":
             st.warning(f"{current.error} The metrics written before are kept below.")
         if current.status in ("failed", "interrupted"):
-            resume_ui(current, head[1])
+            resume_ui(current, st)  # full width: "Resume from epoch N" must be readable
         progress_ui(current)
         curves_ui(current, store)
         if every and not current.is_active:
