@@ -1,12 +1,13 @@
 """Streamlit pieces shared by several pages (not a page itself: app.py lists the pages)."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import streamlit as st
 
 from core import paths
+from core.formatting import (  # noqa: F401 - re-exported: pages format through these
+    format_bytes, format_metric, format_number, format_percent, format_seconds, metric_label)
+from core.glossary import help_for  # noqa: F401 - re-exported for pages
 from core.params import Param
 from core.runs import ACTIVE_STATUSES, Run, RunStore
 
@@ -66,13 +67,6 @@ def param_widget(name: str, spec: Param, key: str):
     decimals = max(2, len(f"{spec.default:.6f}".rstrip("0").split(".")[1]))
     return st.slider(spec.label, float(spec.min), float(spec.max), float(spec.default), key=key,
                      step=10 ** -decimals, format=f"%.{decimals}f", help=help_text)
-
-
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "…"
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 def progress_ui(run: Run) -> None:

@@ -1,0 +1,110 @@
+"""Plain-words help for every technical term the studio shows: one sentence each, for a manager.
+
+Pages pass `help=glossary.help_for("learning rate")` to a widget or metric, or show a term list
+with `terms_in(text)`. A term shown on a page without an entry here is a bug (a test checks the
+registries' labels against this list).
+"""
+from __future__ import annotations
+
+GLOSSARY: dict[str, str] = {
+    # training
+    "epoch": "One full pass over the training examples; training usually takes several.",
+    "batch size": "How many examples the model looks at before it adjusts its weights once.",
+    "learning rate": "How big a step the model takes each time it adjusts its weights: too small is slow, "
+                     "too large overshoots.",
+    "loss": "A single number for how wrong the model is; training pushes it down.",
+    "training loss": "How wrong the model is on the examples it learns from.",
+    "validation loss": "How wrong the model is on examples held back from training: the honest score.",
+    "accuracy": "The share of examples the model gets right.",
+    "validation accuracy": "The share of held-back examples (never trained on) that the model gets right.",
+    "test accuracy": "The share of a separate test set, never seen during training, that the model gets right.",
+    "validation split": "The share of the data kept aside to check the model on examples it never trained on.",
+    "overfitting": "When a model memorises its training examples instead of learning the general pattern.",
+    "parameters": "The numbers inside a model that training adjusts; more parameters can learn more.",
+    "weights": "The numbers inside a model that training adjusts.",
+    "gradient": "For each weight, which way and how strongly to change it to reduce the loss.",
+    "gradient norm": "How large a layer's gradient is overall: how much that layer is learning right now.",
+    "‖∂loss/∂w‖": "How large a layer's gradient is overall: how much that layer is learning right now.",
+    "vanishing gradients": "When the learning signal shrinks layer by layer so the early layers barely learn.",
+    "backpropagation": "How a network works out each weight's share of the blame for an error, from the "
+                       "output back to the input.",
+    "activation": "The simple curve each neuron applies to its input; it lets the network learn non-straight "
+                  "patterns.",
+    "relu": "An activation that passes positive values unchanged and turns negatives into zero.",
+    "sigmoid": "An S-shaped activation that squeezes any value into 0 to 1; deep stacks of it learn slowly.",
+    "tanh": "An S-shaped activation that squeezes any value into -1 to 1.",
+    "gelu": "A smooth version of ReLU, used in most modern Transformers.",
+    "initializer": "How the weights are set before training starts; a good start helps deep networks learn.",
+    "glorot": "A standard way to set starting weights so signals keep a steady size through the layers.",
+    "he": "A way to set starting weights suited to ReLU networks.",
+    "dropout": "Randomly switching off some neurons during training so the model cannot rely on any one.",
+    "mixed precision": "Doing most maths in 16-bit numbers on a GPU: faster, with the same result in practice.",
+    "checkpoint": "A saved copy of the model part-way through training, so a run can resume after a crash.",
+    "confusion matrix": "A grid of which true classes the model mistakes for which others.",
+    "per-class accuracy": "How often the model is right for each class separately.",
+    "confidence": "How sure the model says it is: the probability it gives to its answer.",
+    "calibrated": "A confidence that means what it says: answers given at 80% are right about 80% of the time.",
+    "probability": "The model's estimate, from 0% to 100%, that this answer is the right one.",
+    "logits": "The model's raw scores before they are turned into probabilities.",
+    "softmax": "Turns raw scores into probabilities that add up to 100%.",
+    "transfer learning": "Starting from a model already trained on millions of examples and teaching it a new "
+                         "task with few examples.",
+    "fine-tuning": "Training a pretrained model a little more, gently, on your own examples.",
+    # optimizers
+    "optimizer": "The rule that decides how to change the weights after each batch.",
+    "gd": "Gradient descent on all the data at once: one careful step per pass.",
+    "full-batch gd": "Gradient descent on all the data at once: one careful step per pass.",
+    "sgd": "Stochastic gradient descent: a quick step after every small batch, a little noisy.",
+    "momentum": "Keeps part of the previous step, like a ball rolling downhill, to speed through flat parts.",
+    "nesterov": "Momentum that looks one step ahead before it corrects, so it overshoots less.",
+    "rmsprop": "Scales each weight's step by how large its recent gradients were, so every weight moves "
+               "at a sensible pace.",
+    "adagrad": "Gives each weight its own step size that shrinks the more it has already moved.",
+    "adam": "Combines momentum and per-weight step sizes; the most common default today.",
+    "adamw": "Adam with weight decay kept separate, which generalises a little better.",
+    "β₁": "How much of the previous direction Adam keeps (its momentum), usually 0.9.",
+    "β₂": "How long Adam remembers the size of past gradients when it scales each step, usually 0.999.",
+    "momentum β": "How much of the previous step carries over into the next one.",
+    "weight decay": "Gently pulls every weight towards zero so the model stays simple.",
+    "schedule": "How the learning rate changes during training, e.g. starting high and lowering it.",
+    "epsilon": "A tiny number that keeps a division from blowing up; rarely worth changing.",
+    # architectures
+    "mlp": "A multi-layer perceptron: layers of neurons, each connected to every value of the layer before.",
+    "cnn": "A convolutional network: small filters slide over an image to find edges, shapes and parts.",
+    "lstm": "A recurrent network that reads a sequence step by step and keeps a memory of what came before.",
+    "gru": "A simpler, faster cousin of the LSTM.",
+    "bilstm": "An LSTM that reads the sequence both forwards and backwards.",
+    "transformer": "A network that uses attention: each word looks at every other word to decide what matters.",
+    "attention": "How much each word (or sound, or patch) looks at every other one when the model reads it.",
+    "embedding": "A list of numbers that stands for a word, sound or image, placed so similar things are close.",
+    "seq2seq": "A model that reads one sequence and writes another, e.g. a sentence and its translation.",
+    "gan": "Two networks trained against each other: one draws, the other tells real from drawn.",
+    "generator": "The network of a GAN that turns random noise into an image.",
+    "discriminator": "The network of a GAN that learns to tell real images from generated ones.",
+    "latent": "The random numbers a generator turns into an image; each point is a different image.",
+    "feature map": "What one filter of a convolutional layer finds across the image: bright where it matches.",
+    "filter": "A small pattern a convolutional layer looks for everywhere in the image.",
+    "grad-cam": "A heatmap of the parts of an image that pushed the model most towards its answer.",
+    "occlusion": "Hiding part of the input and measuring how much the answer changes, to see what mattered.",
+    "spectrogram": "A picture of sound: time from left to right, pitch from bottom to top, loudness as colour.",
+    "mel spectrogram": "A spectrogram whose pitch axis is spaced the way human hearing is.",
+    "imagenet": "A famous set of 1.2 million photos in 1,000 everyday classes that image models learn from.",
+    "tflite": "A compact model format for phones and small devices.",
+    "savedmodel": "TensorFlow's format for serving a model from a server.",
+    "keras": "The deep-learning library the studio's models are built with.",
+    "peak memory": "The most memory the training process used at any moment during the run.",
+    "scaling law": "The finding that loss falls smoothly and predictably as models and data grow.",
+}
+
+
+def help_for(term: str) -> str | None:
+    """The plain-words sentence for a term (case-insensitive), or None when there is none."""
+    return GLOSSARY.get(str(term).strip().lower())
+
+
+def terms_in(text: str) -> dict[str, str]:
+    """The glossary entries whose term appears in `text` as a word (for a 'What do these words mean?' box)."""
+    import re
+    lowered = str(text).lower()
+    return {term: meaning for term, meaning in GLOSSARY.items()
+            if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", lowered)}
