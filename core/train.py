@@ -57,10 +57,43 @@ def main(argv: list[str] | None = None) -> int:
     status = execute(run_id, on_progress=report)
     run = store.get_run(run_id)
     print(f"run {run_id} {status}" + (f": {run.error}" if run.error else ""))
-    if run.results:
-        print(f"test accuracy {run.results['test_accuracy']:.4f}; model at {run.model_path}")
-        print(f"weights {run.results.get('weights_fingerprint')}  ({run.results.get('distribution', {})})")
+    for line in summary_lines(run, store):
+        print(line)
     return 0 if status in ("completed", "stopped") else 1
+
+
+def summary_lines(run, store: RunStore) -> list[str]:
+    """What a finished run produced, in its own terms: a GAN has no test set, a classifier has no
+    generator. A run without results (failed, or stopped before its first epoch) gets none."""
+    results = run.results or {}
+    if not results:
+        return []
+    if results.get("task") == "gan" or run.config.get("task") == "gan":
+        return _gan_summary(run, store)
+    lines = []
+    if "test_accuracy" in results:
+        lines.append(f"test accuracy {results['test_accuracy']:.4f}; model at {run.model_path}")
+    else:  # a kind of run this CLI does not know yet: say what there is rather than fail
+        lines.append(f"results: {', '.join(sorted(results))}; model at {run.model_path}")
+    if "weights_fingerprint" in results:
+        lines.append(f"weights {results['weights_fingerprint']}  ({results.get('distribution', {})})")
+    return lines
+
+
+def _gan_summary(run, store: RunStore) -> list[str]:
+    from core.training.gan import sample_paths
+    epochs = store.metrics(run.id, "epoch")
+    last = {name: float(rows.sort_values("epoch").value.iloc[-1])
+            for name, rows in epochs.groupby("name")} if len(epochs) else {}
+    losses = "  ".join(f"{label} loss {last[key]:.4f}" for key, label in
+                       (("g_loss", "generator"), ("d_loss", "discriminator")) if key in last)
+    done = run.results.get("epochs_completed", 0)
+    lines = [f"GAN trained {done} epoch{'' if done == 1 else 's'}" + (f"; final {losses}" if losses else "")]
+    lines.append(f"generator at {run.model_path} (latent dimensions {run.results.get('latent_dim', '?')})")
+    samples = sample_paths(run.id)
+    if samples:
+        lines.append(f"samples after each epoch in {samples[-1].parent}")
+    return lines
 
 
 if __name__ == "__main__":
