@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from typing import Callable
 import numpy as np
 
 from core import paths
+from core.modalities.base import fill as _fill
 
 EXPORT_DIR = "export"
 SAMPLES = 16        # examples each check runs through the exported file
@@ -356,62 +356,6 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
 
 # -- snippet parts: how to make an input, what to do with the output ----------------------------------
 
-IMAGE_PREPARE = """\
-import numpy as np
-from PIL import Image
-image = Image.open("{{example}}").convert("{{mode}}").resize(({{width}}, {{height}}))  # or your own picture
-x = np.asarray(image, np.float32).reshape(1, {{height}}, {{width}}, {{channels}})  # {{pixels}}
-"""
-
-EFFICIENTNET_NORMALIZE = "x = (x - 127.0) / 128.0  # EfficientNet-Lite0's scaling (preprocessing.json: normalize)\n"
-
-TEXT_PREPARE = r'''import json
-import re
-import unicodedata
-import numpy as np
-preprocessing = json.load(open("preprocessing.json", encoding="utf-8"))
-vocabulary, length = preprocessing["vocabulary"], preprocessing["sequence_length"]
-text = open("{{example}}", encoding="utf-8").read()  # or any text
-
-
-def standardize(piece):  # lowercase, punctuation dropped: the studio's tokenizer (split: {{split}})
-    return "".join(c for c in unicodedata.normalize("NFKC", piece).lower()
-                   if not unicodedata.category(c).startswith("P") and c not in "$+<=>^`|~")
-
-
-{{tokens}}
-index = {token: i for i, token in enumerate(vocabulary) if i >= 2}
-ids = [index.get(token, 1) for token in tokens[:length]]  # 1: a token the model never saw
-x = np.zeros((1, length), np.float32)  # 0: padding (the model takes the ids as float32)
-x[0, :len(ids)] = ids
-'''
-
-TEXT_TOKENS = {
-    "whitespace": r'''# Words; Chinese and Japanese characters one by one (they are written without spaces).
-one_by_one = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
-tokens = [standardize(part) for word in re.findall(r"\S+", text) for part in one_by_one.split(word)]
-tokens = [token for token in tokens if token]''',
-    "character": '''tokens = []  # one per character; "▁" for a run of spaces
-for piece in re.findall(r"\\s+|\\S", text):
-    token = "▁" if piece.isspace() else standardize(piece)
-    if token and not (token == "▁" and (not tokens or tokens[-1] == "▁")):
-        tokens.append(token)
-if tokens and tokens[-1] == "▁":
-    tokens.pop()''',
-}
-
-AUDIO_PREPARE = """\
-import numpy as np
-# A log-mel spectrogram of one second of 16 kHz mono audio, values in [0, 1]: the studio makes it
-# with core.audio.features.clip_features (the recipe and its numbers are in preprocessing.json).
-x = np.load("{{example}}")[None].astype(np.float32)  # {{shape}}: one test clip's features
-"""
-
-TABULAR_PREPARE = """\
-import numpy as np
-x = np.array([[{{values}}]], np.float32)  # one example: its feature values, in the training columns' order
-"""
-
 NOISE_PREPARE = """\
 import numpy as np
 x = np.random.default_rng().standard_normal((1, {{latent}})).astype(np.float32)  # the noise the generator draws from
@@ -432,26 +376,10 @@ print("generated.png", pixels.shape)
 
 
 def _prepare_code(run) -> str:
-    preprocessing, task = _preprocessing(run), _task(run)
-    shape, _ = _input_description(run)
-    example = _example_name(run)
-    if task == "gan":
+    if _task(run) == "gan":
         return _fill(NOISE_PREPARE, latent=_gan_info(run).get("latent_dim"))
-    kind = preprocessing.get("kind")
-    if kind == "image":
-        height, width, channels = shape
-        normalize = bool(preprocessing.get("normalize"))
-        code = _fill(IMAGE_PREPARE, example=example, mode="L" if channels == 1 else "RGB", height=height,
-                     width=width, channels=channels,
-                     pixels="pixels 0-255" if normalize else "raw pixel values 0-255: the model rescales them")
-        return code + (EFFICIENTNET_NORMALIZE if normalize else "")
-    if kind == "text":
-        split = preprocessing.get("split", "whitespace")
-        return _fill(TEXT_PREPARE, example=example, split=split, tokens=TEXT_TOKENS[split])
-    if kind == "audio":
-        return _fill(AUDIO_PREPARE, example=example, shape=str((1, *shape)))
-    values = json.loads((export_dir(run.id) / "example.json").read_text())
-    return _fill(TABULAR_PREPARE, values=", ".join(f"{v:.8g}" for v in values))
+    shape, _ = _input_description(run)
+    return _modality(run).prepare_code(shape, _preprocessing(run), _example_name(run), export_dir(run.id))
 
 
 def _assemble(header: str, *parts: str) -> str:
@@ -470,10 +398,6 @@ def _assemble(header: str, *parts: str) -> str:
         return (module not in sys.stdlib_module_names) + (module == Path(LAYERS_MODULE).stem)
     imports.sort(key=group)
     return "\n".join([header, *imports, "", *body]).strip() + "\n"
-
-
-def _fill(template: str, **values) -> str:
-    return re.sub(r"\{\{(\w+)\}\}", lambda m: str(values[m.group(1)]), template)
 
 
 # -- the run, its model and the inputs the check uses -------------------------------------------------
@@ -505,44 +429,20 @@ def _samples(run, model) -> _Samples:
     from core.data import DataError, load_dataset
     shape = tuple(model.inputs[0].shape[1:])
     dtype = np.dtype(str(model.inputs[0].dtype))
-    preprocessing = _preprocessing(run)
-    kind = preprocessing.get("kind")
+    preprocessing, modality = _preprocessing(run), _modality(run)
     if _task(run) != "gan":
         try:
             data = load_dataset(run.config["dataset"], run.config.get("dataset_params") or {})
             raw = data.x_test[:SAMPLES]
-            x = _encode(raw, kind, preprocessing, model)
+            x = modality.encode(raw, preprocessing, model)
         except (DataError, OSError, KeyError, ValueError):
             x = None
         if x is not None and x.shape[1:] == shape and len(x):
             return _Samples(x.astype(dtype), "the run's test set", raw[0])
-    rng = np.random.default_rng(0)
-    if preprocessing.get("vocabulary"):
-        x = rng.integers(0, len(preprocessing["vocabulary"]), (SAMPLES, *shape))
-    elif kind == "image" and not preprocessing.get("normalize"):
-        x = rng.uniform(0, 255, (SAMPLES, *shape))
-    elif kind in ("image", "audio"):
-        x = rng.uniform(-1 if kind == "image" else 0, 1, (SAMPLES, *shape))
-    else:
-        x = rng.standard_normal((SAMPLES, *shape))
-    x = x.astype(dtype)
-    example = " ".join(preprocessing["vocabulary"][2:12]) if preprocessing.get("vocabulary") else \
-        x[0].round().clip(0, 255).astype(np.uint8) if kind == "image" and not preprocessing.get("normalize") else x[0]
-    return _Samples(x, "random", example)
-
-
-def _encode(raw: np.ndarray, kind: str, preprocessing: dict, model) -> np.ndarray | None:
-    if kind == "text":
-        from core.data.text import Encoder
-        encoder = Encoder(preprocessing["vocabulary"], preprocessing["split"], preprocessing["sequence_length"])
-        return np.stack([encoder.encode(str(text))[0] for text in raw])
-    if kind == "image" and preprocessing.get("normalize"):  # transfer learning: crop, resize, scale as inference does
-        from core.inference import ImageClassifier
-        from core.models.pretrained import PRETRAINED
-        classifier = ImageClassifier(model, [], {}, normalize=PRETRAINED[preprocessing["normalize"]].preprocess)
-        return np.stack([classifier.prepare(image if image.shape[-1] == 3 else np.repeat(image, 3, -1))
-                         for image in raw])
-    return np.asarray(raw, np.float32)
+        x = modality.random_inputs(np.random.default_rng(0), (SAMPLES, *shape), preprocessing).astype(dtype)
+        return _Samples(x, "random", modality.example_from_random(x[0], preprocessing))
+    x = np.random.default_rng(0).standard_normal((SAMPLES, *shape)).astype(dtype)  # the generator's noise
+    return _Samples(x, "random", x[0])
 
 
 def _write_support_files(run, model, samples: _Samples, folder: Path) -> None:
@@ -554,24 +454,12 @@ def _write_support_files(run, model, samples: _Samples, folder: Path) -> None:
     if _custom_layers(model):
         shutil.copyfile(Path(__file__).parent / "models" / "layers.py", folder / LAYERS_MODULE)
     _write_json(folder / "model_card.json", model_card(run, model))
-    name, example = _example_name(run), samples.example
-    if name.endswith(".png"):
-        from PIL import Image
-        image = np.asarray(example).astype(np.uint8)
-        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(folder / name)
-    elif name.endswith(".txt"):
-        _write_text(folder / name, str(example))
-    elif name.endswith(".npy"):
-        np.save(folder / name, np.asarray(example, np.float32))
-    elif name.endswith(".json"):
-        _write_json(folder / name, [float(v) for v in np.ravel(example)])
+    if _task(run) != "gan":
+        _modality(run).write_example(folder / _example_name(run), samples.example)
 
 
 def _example_name(run) -> str:
-    if _task(run) == "gan":
-        return ""
-    return {"image": "example.png", "text": "example.txt", "audio": "example.npy"}.get(
-        _preprocessing(run).get("kind"), "example.json")
+    return "" if _task(run) == "gan" else _modality(run).example_file
 
 
 def _custom_layers(model) -> tuple[str, ...]:
@@ -586,19 +474,8 @@ def _input_description(run) -> tuple[list, str]:
         latent = _gan_info(run).get("latent_dim")
         return [latent], f"{latent} numbers of noise drawn from a standard normal distribution."
     preprocessing = _preprocessing(run)
-    shape, kind = list(preprocessing.get("input_shape", [])), preprocessing.get("kind")
-    if kind == "image" and preprocessing.get("normalize"):
-        return shape, f"An RGB image resized to {shape[1]}x{shape[0]}, pixels scaled as (value - 127) / 128."
-    if kind == "image":
-        colours = "grey" if shape[-1] == 1 else "RGB"
-        return shape, f"A {colours} image of {shape[1]}x{shape[0]} pixels, raw values 0-255 (the model rescales them)."
-    if kind == "text":
-        return shape, (f"{shape[0]} token ids (integers stored as float32): the text's tokens looked up in the "
-                       "vocabulary of preprocessing.json, 1 for an unknown token, 0-padded.")
-    if kind == "audio":
-        return shape, ("A log-mel spectrogram of one second of 16 kHz mono audio (frames x mel bands x 1, values "
-                       "0-1); preprocessing.json has the recipe (core.audio.features.clip_features).")
-    return shape, f"{shape[0] if shape else '?'} feature values, in the order of the training data's columns."
+    shape = list(preprocessing.get("input_shape", []))
+    return shape, _modality(run).describe_input(shape, preprocessing)
 
 
 def _exportable_run(run_id: str):
@@ -636,6 +513,11 @@ def _task(run) -> str:
 def _preprocessing(run) -> dict:
     from core.inference import run_preprocessing
     return run_preprocessing(run) or {}
+
+
+def _modality(run):
+    from core.modalities import modality_of
+    return modality_of(_preprocessing(run).get("kind"))
 
 
 def _gan_info(run) -> dict:

@@ -34,15 +34,14 @@ import numpy as np
 
 from core import archive as archive_lib
 from core import paths
+from core.modalities import LABS, modality_of
 
 IMPORTED_PREFIX = "imported:"
-LABS = ("image", "audio", "text")
 MAX_MODEL_BYTES = 200 << 20        # a file over this is refused before it is opened
 MAX_EXPANDED_BYTES = 512 << 20     # the archive's entries unzipped (Keras stores weights uncompressed)
 MAX_CONFIG_BYTES = 16 << 20        # config.json of a large real model is well under 1 MB
 MAX_CONFIG_DEPTH = 200             # nesting of config.json; real models stay under 30
 MAX_SIDE_FILE_BYTES = 32 << 20     # labels and preprocessing.json (a vocabulary can be a few MB)
-MIN_IMAGE_SIDE = 8
 STUDIO_PACKAGE = "model_studio"    # the package the studio's custom layers are registered under
 REQUIRED_ENTRIES = ("config.json", "metadata.json", "model.weights.h5")
 # What Keras writes besides objects with a module: tensors and plain values, no code.
@@ -59,9 +58,6 @@ CODE_LAYERS = {
 # utilities (get_file). Keras refuses most of them itself since 3.9; refused here first all the same.
 KERAS_NON_MODEL_MODULES = ("keras.config", "keras.saving", "keras.utils", "keras.export", "keras.legacy",
                            "keras.src.saving", "keras.src.utils", "keras.src.export", "keras.src.legacy")
-# Pixel ranges an image model may expect; the studio's own runs take raw 0-255 values.
-PIXEL_RANGES = {"0-255": "raw 0-255 pixel values", "0-1": "pixel values scaled to 0-1",
-                "-1-1": "pixel values scaled to -1..1"}
 _ID = re.compile(r"[0-9a-f]{16}")
 
 
@@ -422,20 +418,8 @@ def _check_shapes(model, lab: str) -> tuple[tuple, tuple]:
     if len(output_shape) != 2 or output_shape[1] is None or output_shape[1] < 2:
         raise ModelImportError(f"Refused: {shapes}; a lab needs one score per class, shaped (None, classes) "
                                "with at least 2 classes.")
-    if lab == "image":
-        ok = len(input_shape) == 4 and input_shape[3] in (1, 3) \
-            and all(isinstance(side, int) and side >= MIN_IMAGE_SIDE for side in input_shape[1:3])
-        expected = (f"(None, height, width, channels) with channels 1 (grey) or 3 (RGB) and height and width "
-                    f"at least {MIN_IMAGE_SIDE}")
-    elif lab == "audio":
-        from core.audio.features import CLIP_FRAMES, N_MELS
-        ok = input_shape[1:] == (CLIP_FRAMES, N_MELS, 1)
-        expected = (f"{_shape((None, CLIP_FRAMES, N_MELS, 1))}: the studio's one-second log-mel spectrogram "
-                    f"({CLIP_FRAMES} frames of 10 ms, {N_MELS} mel bands, values 0-1; core/audio/features.py)")
-    else:
-        ok = len(input_shape) == 2
-        expected = "(None, sequence length): token ids, one row per text"
-    if not ok:
+    expected = modality_of(lab).import_shape_problem(input_shape)
+    if expected:
         raise ModelImportError(f"Refused: {shapes}; the {lab} lab needs input {expected}. "
                                f"Import it into the lab it was made for.")
     return input_shape, output_shape
@@ -448,51 +432,7 @@ def _preprocessing(lab: str, input_shape: tuple, content: bytes | None) -> dict:
         raise ModelImportError("Refused: preprocessing.json must be a JSON object like the one a studio run writes.")
     given = given or {}
     prep = {"kind": lab, "input_shape": [int(side) if side is not None else None for side in input_shape[1:]]}
-    if lab == "image":
-        pixels = given.get("pixels", "0-255")
-        if isinstance(pixels, str) and pixels.startswith("raw 0-255"):  # what studio image runs write
-            pixels = "0-255"
-        if pixels not in PIXEL_RANGES:
-            raise ModelImportError(f"Refused: preprocessing.json says pixels '{_shown(pixels)}'; use one of "
-                                   f"{', '.join(PIXEL_RANGES)} (the range the model expects).")
-        prep["pixels"] = pixels
-        from core.models.pretrained import PRETRAINED
-        if given.get("normalize") in PRETRAINED:  # a studio transfer-learning run
-            prep["normalize"] = given["normalize"]
-        return prep
-    if lab == "audio":
-        from core.audio.features import FEATURE_PARAMS
-        features = {key: value for key, value in given.get("features", {}).items() if key != "recipe"}
-        if any(features.get(key, value) != value for key, value in FEATURE_PARAMS.items()):
-            raise ModelImportError("Refused: preprocessing.json describes audio features other than the "
-                                   f"studio's ({FEATURE_PARAMS}); the audio lab can only compute those.")
-        prep["features"] = dict(FEATURE_PARAMS, recipe="core.audio.features.clip_features")
-        return prep
-    return dict(prep, **_text_preprocessing(given, input_shape))
-
-
-def _text_preprocessing(given: dict, input_shape: tuple) -> dict:
-    from core.data.text import PAD, SPLITS, UNKNOWN
-    upload_hint = ("Upload the preprocessing.json exported with the model (a studio text run writes it next "
-                   "to model.keras): the model reads token ids, and only that file says which word each id is.")
-    if not given:
-        raise ModelImportError(f"Refused: a text model needs its vocabulary. {upload_hint}")
-    vocabulary, split, length = given.get("vocabulary"), given.get("split", "whitespace"), given.get("sequence_length")
-    if not isinstance(vocabulary, list) or len(vocabulary) < 3 or not all(isinstance(t, str) for t in vocabulary):
-        raise ModelImportError(f"Refused: preprocessing.json has no vocabulary (a list of tokens). {upload_hint}")
-    if vocabulary[:2] != [PAD, UNKNOWN]:
-        raise ModelImportError("Refused: the vocabulary in preprocessing.json must start with '' (padding, id 0) "
-                               "and '[UNK]' (unknown words, id 1), as studio text runs write it.")
-    if split not in SPLITS:
-        raise ModelImportError(f"Refused: preprocessing.json says split '{_shown(split)}'; "
-                               f"use one of {', '.join(SPLITS)}.")
-    if length is None:
-        length = input_shape[1]
-    if not isinstance(length, int) or isinstance(length, bool) or length < 1 \
-            or (input_shape[1] is not None and length != input_shape[1]):
-        raise ModelImportError(f"Refused: preprocessing.json says sequence_length {_shown(length)}, but the model "
-                               f"takes {_shape(input_shape)}. Upload the preprocessing.json exported with this model.")
-    return {"vocabulary": vocabulary, "split": split, "sequence_length": length, "input_shape": [length]}
+    return dict(prep, **modality_of(lab).import_preprocessing(given, input_shape))
 
 
 def _probe_outputs(model, lab: str, prep: dict) -> str:
@@ -503,21 +443,12 @@ def _probe_outputs(model, lab: str, prep: dict) -> str:
     """
     rng = np.random.default_rng(0)
     shape = (2, *prep["input_shape"])
-    if lab == "image":
-        normalize = image_normalizer(prep)
-        x = rng.uniform(0, 255, shape).astype(np.float32)
-        x = normalize(x) if normalize else x
-    elif lab == "audio":
-        x = rng.uniform(0, 1, shape).astype(np.float32)
-    else:
-        size = len(prep["vocabulary"])
-        x = np.stack([np.arange(shape[1]) % size, np.full(shape[1], size - 1)]).astype(np.int32)
+    x = modality_of(lab).probe_inputs(rng, shape, prep)
     try:
         out = np.asarray(model.predict_on_batch(x), dtype=np.float64)
     except Exception as err:
         raise ModelImportError(f"Refused: the model failed on an input shaped for the {lab} lab ({_short(err)})."
-                               + (" Check that preprocessing.json belongs to this model (its vocabulary size)."
-                                  if lab == "text" else "")) from err
+                               + modality_of(lab).probe_hint()) from err
     if not np.all(np.isfinite(out)):
         raise ModelImportError("Refused: the model outputs NaN or infinite values on a test input.")
     probabilities = np.all(out >= -1e-6) and np.allclose(out.sum(axis=1), 1.0, atol=1e-3)
@@ -562,16 +493,7 @@ def _card(name: str, lab: str, model, input_shape, output_shape, prep: dict, lab
           size: int, metadata: dict) -> dict:
     """A model card like a run's; every value is a display string or list (the pages print it)."""
     title = re.sub(r"\.keras$", "", name, flags=re.IGNORECASE).replace("_", " ").strip() or "model"
-    if lab == "image":
-        height, width = prep["input_shape"][:2]
-        preparation = (f"photo centre-cropped and resized to {height} x {width}, "
-                       + ("normalised as for EfficientNet-Lite0" if prep.get("normalize")
-                          else PIXEL_RANGES[prep["pixels"]]))
-    elif lab == "audio":
-        preparation = "the loudest second as a log-mel spectrogram (as studio audio runs)"
-    else:
-        preparation = (f"{prep['split']} tokens, {len(prep['vocabulary']):,}-token vocabulary, "
-                       f"first {prep['sequence_length']} tokens")
+    preparation = modality_of(lab).preparation_text(prep)
     return {"title": title, "lab": lab, "classes": labels, "number of classes": len(labels),
             "input shape": _shape(input_shape), "output shape": _shape(output_shape),
             "outputs": "probabilities (the model ends in a softmax)" if prep["outputs"] == "probabilities"

@@ -69,8 +69,10 @@ def resolve_dataset_params(key: str, params: dict | None) -> tuple[dict, list[st
             kind = uploads.upload_meta(key[len(uploads.UPLOAD_PREFIX):])["kind"]
         except (DataError, OSError, ValueError, KeyError):
             kind = None  # a missing upload is reported when the data is loaded
-        if kind == TEXT:
-            return resolve(TEXT_PARAMS, params, "Uploaded texts")
+        from core.modalities import MODALITIES
+        settings = MODALITIES[kind].upload_params() if kind in MODALITIES else {}
+        if settings:
+            return resolve(settings, params, f"Uploaded {MODALITIES[kind].noun}")
         return {}, ([f"Uploaded datasets take no settings (got {sorted(params)})."] if params else [])
     if key not in DATASETS:
         return {}, [f"Unknown dataset '{key}'. Choose one of: {', '.join(DATASETS)}."]

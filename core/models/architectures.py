@@ -22,22 +22,28 @@ class InputSpec:
     num_classes: int
     vocab_size: int | None = None  # text only
 
+    @property
+    def modality(self):
+        """What the input is (core.modalities): the builders ask it, instead of testing the kind."""
+        from core.modalities import modality_of
+        return modality_of(self.kind)
+
 
 def _inputs(spec: InputSpec):
     """Input layer plus the standard first step for the data kind."""
     import keras
     inputs = keras.Input(shape=spec.shape, name="inputs")
-    x = keras.layers.Rescaling(1.0 / 255, name="pixels_to_unit")(inputs) if spec.kind == IMAGE else inputs
+    x = keras.layers.Rescaling(1.0 / 255, name="pixels_to_unit")(inputs) if spec.modality.pixels else inputs
     return inputs, x
 
 
 def _as_sequence(x, spec: InputSpec, embedding_dim: int, mask_zero: bool = False):
     """Sequence view of the input: token embeddings for text, one time step per row for images."""
     import keras
-    if spec.kind == TEXT:
+    if spec.modality.tokens:
         return keras.layers.Embedding(spec.vocab_size, embedding_dim, mask_zero=mask_zero,
                                       name="token_embedding")(x)
-    if spec.kind in (IMAGE, AUDIO):  # an image row by row; a spectrogram frame (10 ms) by frame
+    if spec.modality.grid:  # an image row by row; a spectrogram frame (10 ms) by frame
         height, width, channels = spec.shape
         return keras.layers.Reshape((height, width * channels), name="rows_as_steps")(x)
     return keras.layers.Reshape((spec.shape[0], 1), name="features_as_steps")(x)
@@ -53,7 +59,7 @@ def build_mlp(spec: InputSpec, hidden_layers=2, units=64, activation="relu",
     """Multi-layer perceptron: h = activation(W·x + b), repeated; text as a bag of embeddings."""
     import keras
     inputs, x = _inputs(spec)
-    if spec.kind == TEXT:  # the mask makes the average skip padding: a mean over real words
+    if spec.modality.tokens:  # the mask makes the average skip padding: a mean over real words
         x = _as_sequence(x, spec, embedding_dim, mask_zero=True)
         x = keras.layers.GlobalAveragePooling1D(name="bag_of_words")(x)
     else:
@@ -71,7 +77,7 @@ def build_cnn(spec: InputSpec, conv_blocks=2, filters=16, kernel_size=3, dropout
     """Convolutional network: blocks of conv + ReLU + max-pool, doubling the filters each block."""
     import keras
     inputs, x = _inputs(spec)
-    if spec.kind == TEXT:
+    if spec.modality.tokens:
         x = _as_sequence(x, spec, embedding_dim)
         for i in range(conv_blocks):
             x = keras.layers.Conv1D(filters * 2 ** i, kernel_size, padding="same", activation="relu",
@@ -114,12 +120,12 @@ def build_transformer(spec: InputSpec, blocks=2, heads=4, key_dim=16, ff_units=1
     from core.models.layers import PositionEmbedding
     inputs, x = _inputs(spec)
     x = _as_sequence(x, spec, embedding_dim)
-    if spec.kind != TEXT:  # project pixel rows / features to the model width
+    if not spec.modality.tokens:  # project pixel rows / features to the model width
         x = keras.layers.Dense(embedding_dim, name="project")(x)
     # Text pads with id 0. Every block gets the padding mask explicitly (Keras's implicit masks
     # do not survive the residual additions), so no word attends to padding and the average skips it.
-    real_tokens = keras.ops.not_equal(inputs, 0) if spec.kind == TEXT else None
-    keys_mask = keras.ops.expand_dims(real_tokens, 1) if spec.kind == TEXT else None
+    real_tokens = keras.ops.not_equal(inputs, 0) if spec.modality.tokens else None
+    keys_mask = keras.ops.expand_dims(real_tokens, 1) if spec.modality.tokens else None
     x = PositionEmbedding(name="position_embedding")(x)
     for i in range(blocks):
         attended = keras.layers.MultiHeadAttention(heads, key_dim, dropout=dropout,

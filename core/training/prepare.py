@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.data.dataset import AUDIO, IMAGE, TEXT, Dataset, Rows
+from core.data.dataset import Dataset, Rows
+from core.modalities import modality_of
 from core.models.architectures import InputSpec
 from core.training.config import RunConfig
 
@@ -34,8 +35,9 @@ def prepare(data: Dataset, config: RunConfig) -> Prepared:
     n_val = int(round(len(order) * config.validation_split))
     val_idx, train_idx = order[:n_val], order[n_val:]
     x, x_test = data.x, data.x_test
-    preprocessing = {"kind": data.kind, "input_shape": list(data.input_shape)}
-    if data.kind == TEXT:
+    modality = modality_of(data.kind)
+    preprocessing = {"kind": data.kind, "input_shape": list(data.input_shape), **modality.training_preprocessing()}
+    if modality.tokens:
         from core.data.text import fit_vocabulary, vectorize
         split = config.dataset_params.get("split", "whitespace")
         length = TEXT_SEQUENCE_LENGTH[split]
@@ -44,18 +46,13 @@ def prepare(data: Dataset, config: RunConfig) -> Prepared:
         x_test = vectorize(x_test, vocabulary, split, length)
         preprocessing.update(vocabulary=vocabulary, split=split, sequence_length=length,
                              input_shape=[length])
-        spec = InputSpec(TEXT, (length,), data.num_classes, len(vocabulary))
+        spec = InputSpec(data.kind, (length,), data.num_classes, len(vocabulary))
     else:
         # Images stay as raw 0-255 values: the model's first layer rescales them. Images on disk
         # (uploads) stay there: lazy rows, read and cast a batch at a time (the runner streams them).
         x, x_test = (Rows(x, dtype=np.float32), Rows(x_test, dtype=np.float32)) if isinstance(x, np.memmap) \
             else (x.astype(np.float32), x_test.astype(np.float32))
         spec = InputSpec(data.kind, data.input_shape, data.num_classes)
-    if data.kind == IMAGE:
-        preprocessing["pixels"] = "raw 0-255, RGB or grey as in input_shape"
-    if data.kind == AUDIO:
-        from core.audio.features import FEATURE_PARAMS
-        preprocessing["features"] = dict(FEATURE_PARAMS, recipe="core.audio.features.clip_features")
     if isinstance(x, Rows):  # file order: the stream shuffles every epoch
         train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)
     return Prepared(_take(x, train_idx), data.y[train_idx],

@@ -214,7 +214,8 @@ def test_the_text_snippet_tokenizes_exactly_like_the_studio(split, tmp_path, mon
     vocabulary = fit_vocabulary(texts[:3] + ["the the music music café"], split)
     (tmp_path / "preprocessing.json").write_text(json.dumps({"vocabulary": vocabulary, "sequence_length": 12}))
     monkeypatch.chdir(tmp_path)
-    code = E._fill(E.TEXT_PREPARE, example="example.txt", split=split, tokens=E.TEXT_TOKENS[split])
+    from core.modalities import modality_of
+    code = modality_of("text").prepare_code([12], {"split": split}, "example.txt", tmp_path)
     encoder = Encoder(vocabulary, split, 12)
     for text in texts:
         (tmp_path / "example.txt").write_text(text, encoding="utf-8")

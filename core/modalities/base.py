@@ -1,0 +1,74 @@
+"""The base modality: what every kind of input answers, with the plain defaults."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+
+def fill(template: str, **values) -> str:
+    """`{{name}}` placeholders of a code template, filled."""
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: str(values[m.group(1)]), template)
+
+
+class Modality:
+    name = "tabular"
+    noun = "examples"          # plural, for counts: "1,000 held-out images"
+    example_file = "example.json"
+    tokens = False             # inputs are token ids: the model starts with an embedding
+    pixels = False             # inputs are raw 0-255 pixels: the model's first layer rescales them
+    grid = False               # inputs are (height, width, channels): 2-D convolutions, rows as time steps
+
+    # -- training ------------------------------------------------------------------------------
+    def upload_params(self) -> dict:
+        """The settings (core.params.Param) a user's upload of this kind takes, e.g. how to split texts."""
+        return {}
+
+    def training_preprocessing(self) -> dict:
+        """What a run adds to its preprocessing.json for this kind of input (beyond kind and shape)."""
+        return {}
+
+    # -- describing and exporting a model ------------------------------------------------------
+    def describe_input(self, shape: list, preprocessing: dict) -> str:
+        return f"{shape[0] if shape else '?'} feature values, in the order of the training data's columns."
+
+    def prepare_code(self, shape: list, preprocessing: dict, example: str, export_dir: Path) -> str:
+        """Python that makes `x`, a batch of one input, for an exported model's snippet."""
+        raise NotImplementedError
+
+    def encode(self, raw: np.ndarray, preprocessing: dict, model) -> np.ndarray | None:
+        """Raw test examples (as a dataset holds them) -> the model's input batch."""
+        return np.asarray(raw, np.float32)
+
+    def random_inputs(self, rng, shape: tuple, preprocessing: dict) -> np.ndarray:
+        """A batch shaped `shape` (examples first) of made-up inputs in the range the model expects."""
+        return rng.standard_normal(shape)
+
+    def example_from_random(self, x0: np.ndarray, preprocessing: dict):
+        return x0
+
+    def write_example(self, path: Path, example) -> None:
+        path.write_text(json.dumps([float(v) for v in np.ravel(example)], indent=2))
+
+    def pictures(self, examples) -> list | None:
+        """Examples as pictures for a gallery (None: they are not pictures; show a table)."""
+        return None
+
+    # -- importing a user's model into a lab ---------------------------------------------------
+    def import_shape_problem(self, input_shape: tuple) -> str | None:
+        """None when a lab can feed this input shape, else the shape it needs, in words."""
+        return None if len(input_shape) == 2 else "(None, features)"
+
+    def import_preprocessing(self, given: dict, input_shape: tuple) -> dict:
+        return {}
+
+    def probe_inputs(self, rng, shape: tuple, preprocessing: dict) -> np.ndarray:
+        return rng.standard_normal(shape).astype(np.float32)
+
+    def preparation_text(self, preprocessing: dict) -> str:
+        return "the feature values as they are"
+
+    def probe_hint(self) -> str:
+        return ""
