@@ -9,14 +9,23 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from core.formatting import metric_label
+
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
 METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
 
 
 def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    # The legend sits at the bottom of the figure (container coordinates: Plotly grows the bottom
+    # margin to fit it, below the x-axis title): above the plot, a legend of long run names
+    # wrapped onto the title and hid it.
+    fig.update_layout(title=dict(text=title, automargin=True, yref="container", y=0.98, yanchor="top"),
+                      height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=LEGEND_BELOW)
     return fig
+
+
+LEGEND_BELOW = dict(orientation="h", yref="container", y=0, yanchor="bottom", xanchor="left", x=0)
 
 
 def curves_figure(metrics: pd.DataFrame, metric: str = "loss", steps_per_epoch: int | None = None) -> go.Figure:
@@ -37,8 +46,8 @@ def curves_figure(metrics: pd.DataFrame, metric: str = "loss", steps_per_epoch: 
             fig.add_trace(go.Scatter(x=rows.epoch, y=rows.value, mode="lines+markers", name=label,
                                      line=dict(color=color, width=3)))
     fig.update_xaxes(title="epoch", rangemode="tozero")
-    fig.update_yaxes(title=METRIC_TITLES.get(metric, metric))
-    return _layout(fig, METRIC_TITLES.get(metric, metric))
+    fig.update_yaxes(title=METRIC_TITLES.get(metric, metric_label(metric)))
+    return _layout(fig, METRIC_TITLES.get(metric, metric_label(metric)))
 
 
 def overlay_figure(curves: dict[str, pd.DataFrame], metric: str, x: str = "epoch") -> go.Figure:
@@ -49,8 +58,9 @@ def overlay_figure(curves: dict[str, pd.DataFrame], metric: str, x: str = "epoch
         if len(rows):
             fig.add_trace(go.Scatter(x=rows[x], y=rows.value, mode="lines+markers", name=label))
     fig.update_xaxes(title="epoch" if x == "epoch" else "seconds of training")
-    fig.update_yaxes(title=metric)
-    return _layout(fig, f"{metric} by {x}", height=380)
+    fig.update_yaxes(title=metric_label(metric))
+    return _layout(fig, f"{metric_label(metric)} by " + ("epoch" if x == "epoch" else "seconds of training"),
+                   height=380)
 
 
 def confusion_figure(matrix, class_names: list[str]) -> go.Figure:
@@ -271,21 +281,25 @@ def optimizer_paths_figure(surface, paths: dict, titles: dict, max_frames: int =
                     frames=[go.Frame(data=traces(int(k)), traces=list(range(2, 2 + len(paths))), name=str(k))
                             for k in stops])
     fig.update_layout(
-        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.08, xanchor="left", yanchor="top",
+        # Play/Pause under the x-axis title, the step slider under them: placed in pixels (pad), so
+        # neither covers the axis, nor each other, at any width.
+        updatemenus=[dict(type="buttons", showactive=False, direction="left", x=0, y=0, xanchor="left",
+                          yanchor="top", pad=dict(t=58, r=10),
                           buttons=[dict(label="▶ Play", method="animate",
                                         # redraw: without it Plotly drops the contour mid-animation
                                         args=[None, dict(frame=dict(duration=60, redraw=True),
                                                          transition=dict(duration=0), fromcurrent=False)]),
                                    dict(label="⏸ Pause", method="animate",
                                         args=[[None], dict(mode="immediate", frame=dict(duration=0))])])],
-        sliders=[dict(active=len(stops) - 1, x=0.12, len=0.88, y=-0.05, currentvalue=dict(prefix="step "),
+        sliders=[dict(active=len(stops) - 1, x=0, len=1, y=0, yanchor="top", pad=dict(t=100),
+                      currentvalue=dict(prefix="step "),
                       steps=[dict(label=str(k), method="animate",
                                   args=[[str(k)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
                              for k in stops])])
     fig.update_xaxes(range=list(surface.x_range), title="x")
     fig.update_yaxes(range=list(surface.y_range), title="y")
     fig = _layout(fig, f"{surface.title}: {surface.formula}", height=620)
-    fig.update_layout(margin=dict(l=50, r=10, t=60, b=90))  # room for the y labels and the player
+    fig.update_layout(margin=dict(l=50, r=10, t=60, b=200))  # room for the y labels, the player, the legend
     return fig
 
 
@@ -343,11 +357,14 @@ def scaling_figure(rows: list[dict], x: str, fit: tuple[float, float] | None) ->
 
 def cost_figure(rows: list[dict]) -> go.Figure:
     from plotly.subplots import make_subplots
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("training time (s)", "peak memory (MB)", "model file (KB)"))
+    from core.formatting import format_number
+    # Memory: what each run's training added (its runner's TensorFlow and data are the same for all).
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("training time (s)", "memory training added (MB)",
+                                                        "model file (KB)"))
     labels = [f"{row['parameters']:,}" for row in rows]
-    for col, key in enumerate(["seconds", "peak memory (MB)", "model file (KB)"], start=1):
-        fig.add_trace(go.Bar(x=labels, y=[row[key] for row in rows], showlegend=False,
-                             text=[f"{row[key]:,.1f}" for row in rows]), row=1, col=col)
+    for col, key in enumerate(["seconds", "training memory (MB)", "model file (KB)"], start=1):
+        fig.add_trace(go.Bar(x=labels, y=[row.get(key) for row in rows], showlegend=False,
+                             text=[format_number(row.get(key)) for row in rows]), row=1, col=col)
     fig.update_xaxes(type="category", title="parameters")
     return _layout(fig, "What the size costs", height=340)
 

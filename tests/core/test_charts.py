@@ -19,3 +19,65 @@ def test_attention_figure_labels_every_token_and_spans_the_weights():
     heatmap = fig.data[0]
     assert list(heatmap.x) == ["one ·1", "thousand ·2"] and list(heatmap.y) == ["uno ·1", "mil ·2"]
     assert heatmap.zmin == 0.2 and heatmap.zmax == 0.8
+
+
+# -- layout: legends never over titles, metric names in words --------------------------------------
+
+import pandas as pd  # noqa: E402
+
+
+def _metrics(names=("loss", "val_loss", "accuracy", "val_accuracy")) -> pd.DataFrame:
+    rows = [{"kind": "epoch", "name": n, "epoch": e, "step": e * 10, "time": e * 2.0, "value": 1 / e}
+            for n in names for e in (1, 2, 3)]
+    return pd.DataFrame(rows)
+
+
+def _figures():
+    runs = {f"A rather long run name number {i} (ab{i}{i})": _metrics() for i in range(5)}
+    gan = _metrics(("d_loss", "g_loss"))
+    return {
+        "curves": charts.curves_figure(_metrics(), "loss"),
+        "overlay": charts.overlay_figure(runs, "val_loss", "epoch"),
+        "overlay by time": charts.overlay_figure(runs, "val_loss", "time"),
+        "gan": charts.gan_losses_figure(gan),
+        "gradient norms": charts.gradient_norms_figure({"relu": [("dense", 1e-2)], "sigmoid": [("dense", 1e-5)]}),
+        "scaling": charts.scaling_figure([{"parameters": 100, "best val loss": 1.0, "width": 4},
+                                          {"parameters": 1000, "best val loss": 0.5, "width": 16}],
+                                         "parameters", (3.0, -0.2)),
+        "activations": charts.activations_figure({"relu": (np.array([-1.0, 1.0]), np.array([0.0, 1.0]),
+                                                           np.array([0.0, 1.0]))}),
+    }
+
+
+def test_every_legend_sits_below_the_plot_not_over_the_title():
+    for name, fig in _figures().items():
+        legend, title = fig.layout.legend, fig.layout.title
+        # Container coordinates at y=0: the bottom edge of the figure, where Plotly makes room for it.
+        assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom"), name
+        assert title.yref == "container" and title.y > 0.9 and title.automargin, name
+
+
+def test_metric_names_on_charts_are_words():
+    figs = _figures()
+    overlay = figs["overlay"]
+    assert overlay.layout.yaxis.title.text == "Validation loss"
+    assert overlay.layout.title.text == "Validation loss by epoch"
+    assert figs["overlay by time"].layout.title.text == "Validation loss by seconds of training"
+    for name, fig in figs.items():
+        shown = [fig.layout.title.text, fig.layout.yaxis.title.text] + [t.name for t in fig.data if t.name]
+        assert not any("_" in str(text) for text in shown), (name, shown)
+
+
+def test_the_optimizer_player_sits_under_the_axis_in_pixels():
+    from core.principles.playground import walk
+    from core.principles.surfaces import SURFACES
+    surface = SURFACES["bowl"]
+    paths = {"gd": walk(surface, "gd", 0.1, 20, {}, surface.start, 0.0)}
+    fig = charts.optimizer_paths_figure(surface, paths, {"gd": "Gradient descent"})
+    menu, slider = fig.layout.updatemenus[0], fig.layout.sliders[0]
+    # Anchored at the plot's bottom edge and pushed down by a fixed pad: below the tick labels and
+    # the x title at every figure width (a fraction of the plot height put them over the x title).
+    assert (menu.y, menu.yanchor, slider.y, slider.yanchor) == (0, "top", 0, "top")
+    assert menu.pad.t >= 50 and slider.pad.t >= 50
+    assert slider.pad.t >= menu.pad.t + 40  # the slider under the buttons, not beside them
+    assert fig.layout.margin.b >= 200
