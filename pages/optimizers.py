@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.optim import OPTIMIZERS
 from core.principles.surfaces import SURFACES
-from pages.common import page_setup
+from pages.common import format_number, help_for, page_setup
 
 PLAYGROUND_OPTIMIZERS = ["gd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw"]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.2, 0.3, 0.5, 1.0]
@@ -34,31 +34,67 @@ def paths_for(surface_key: str, optimizers: tuple, learning_rate: float, steps: 
                       start, noise) for key in optimizers}
 
 
+# The knobs the playground offers, each shown only when a chosen optimizer uses it (five sliders
+# side by side were too narrow for their labels): key -> (label, optimizers that read it, widget).
+KNOBS = {
+    "momentum": ("Momentum β", ("momentum", "nesterov"),
+                 lambda label, tip: st.slider(label, 0.0, 0.99, 0.9, step=0.01, key="beta", help=tip)),
+    "rho": ("RMSprop ρ", ("rmsprop",),
+            lambda label, tip: st.slider(label, 0.0, 0.99, 0.9, step=0.01, key="rho", help=tip)),
+    "beta_1": ("Adam β₁", ("adam", "adamw"),
+               lambda label, tip: st.slider(label, 0.0, 0.99, 0.9, step=0.01, key="beta_1", help=tip)),
+    "beta_2": ("Adam β₂", ("adam", "adamw"),
+               lambda label, tip: st.select_slider(label, [0.9, 0.99, 0.999, 0.9999], 0.999, key="beta_2",
+                                                    help=tip)),
+    "weight_decay": ("AdamW λ", ("adamw",),
+                     lambda label, tip: st.select_slider(label, [0.0, 0.001, 0.004, 0.01, 0.05, 0.1], 0.004,
+                                                          key="weight_decay", help=tip)),
+}
+
+
+def knob_help(name: str, users: tuple) -> str | None:
+    """The registry's own plain-words help for a knob (the first optimizer that has it)."""
+    specs = [OPTIMIZERS[k].params[name] for k in users if name in OPTIMIZERS[k].params]
+    return next((spec.help or help_for(spec.label) for spec in specs if spec.help or help_for(spec.label)), None)
+
+
+def knobs_ui(chosen: list[str]) -> dict:
+    """Sliders for the knobs of the chosen optimizers; the others keep their defaults."""
+    shown = [name for name, (_, users, _) in KNOBS.items() if set(users) & set(chosen)]
+    values = {"momentum": 0.9, "rho": 0.9, "beta_1": 0.9, "beta_2": 0.999, "weight_decay": 0.004}
+    if not shown:
+        return values
+    cols = st.columns(max(3, len(shown)))
+    for col, name in zip(cols, shown):
+        label, users, widget = KNOBS[name]
+        with col:
+            values[name] = widget(label, knob_help(name, users))
+    return values
+
+
 def settings_ui():
+    # Full width: in a narrow column the chips were cut ("SGD with momenti…").
+    chosen = st.multiselect("Optimizers", PLAYGROUND_OPTIMIZERS, default=["gd", "momentum", "adam"],
+                            format_func=TITLES.get, key="optimizers",
+                            help=help_for("optimizer"))
     left, right = st.columns([1, 2])
     with left:
         surface_key = st.selectbox("Loss surface", list(SURFACES), format_func=lambda k: SURFACES[k].title,
                                    key="surface")
         surface = SURFACES[surface_key]
         st.markdown(f"**{surface.formula}**  \n{surface.description}")
-        chosen = st.multiselect("Optimizers", PLAYGROUND_OPTIMIZERS, default=["gd", "momentum", "adam"],
-                                format_func=TITLES.get, key="optimizers")
     with right:
         cols = st.columns(3)
-        rate = cols[0].select_slider("Learning rate α", LEARNING_RATES, DEFAULT_RATE[surface_key],
-                                     key=f"rate-{surface_key}")
-        steps = cols[1].slider("Steps", 10, 500, 150, step=10, key="steps")
+        with cols[0]:
+            rate = st.select_slider("Learning rate α", LEARNING_RATES, DEFAULT_RATE[surface_key],
+                                    key=f"rate-{surface_key}", help=help_for("learning rate"))
+        steps = cols[1].slider("Steps", 10, 500, 150, step=10, key="steps",
+                               help="How many times each optimizer looks at the slope and moves.")
         noise = cols[2].slider("Gradient noise", 0.0, 5.0, 0.0, step=0.5, key="noise",
                                help="0: the exact slope (full-batch gradient descent). Above 0: each "
                                     "step's slope is jittered, the way a mini-batch's gradient scatters "
                                     "around the full one (stochastic gradient descent).")
-        cols = st.columns(5)
-        params = {"momentum": cols[0].slider("Momentum β", 0.0, 0.99, 0.9, step=0.01, key="beta"),
-                  "rho": cols[1].slider("RMSprop ρ", 0.0, 0.99, 0.9, step=0.01, key="rho"),
-                  "beta_1": cols[2].slider("Adam β₁", 0.0, 0.99, 0.9, step=0.01, key="beta_1"),
-                  "beta_2": cols[3].select_slider("Adam β₂", [0.9, 0.99, 0.999, 0.9999], 0.999, key="beta_2"),
-                  "weight_decay": cols[4].select_slider("AdamW λ", [0.0, 0.001, 0.004, 0.01, 0.05, 0.1],
-                                                        0.004, key="weight_decay")}
+        params = knobs_ui(chosen)
         cols = st.columns(2)
         start = (cols[0].number_input("Start x", *surface.x_range, float(surface.start[0]), step=0.1,
                                       key=f"start_x-{surface_key}"),
@@ -82,16 +118,30 @@ def paths_ui(surface_key, chosen, rate, steps, params, noise, start):
     st.plotly_chart(charts.optimizer_paths_figure(surface, paths, TITLES), key="paths", theme=None)
     st.caption("Press ▶ Play to watch the steps, or drag the slider. Dark blue is low loss, white is high; the gold "
                "star is the minimum" + (" (colours follow log J: the walls are very steep)." if surface.log_colors else "."))
-    rows = [{"optimizer": TITLES[k], "steps to the minimum": p.steps_to_minimum if p.steps_to_minimum is not None
-             else ("—" if p.diverged else f"not within {len(p.points) - 1}"),
-             "final loss": "∞" if p.diverged else f"{p.final_loss:.4g}",
-             "diverged": "💥 yes" if p.diverged else "no",
-             "ends at": "—" if p.diverged else f"({p.points[-1, 0]:.3f}, {p.points[-1, 1]:.3f})"}
-            for k, p in paths.items()]
+    rows = [result_row(TITLES[k], p) for k, p in paths.items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     st.caption("“Steps to the minimum”: the first step whose loss is within 0.001 of the minimum's. "
                "Diverged: the steps grew until the numbers blew up (too large a learning rate).")
     st.plotly_chart(charts.loss_per_step_figure(paths, TITLES, surface.minimum_loss), key="loss_steps")
+
+
+def point_text(x: float, y: float) -> str:
+    """'(0.000, 1.000)': three decimals, and no '-0.000' for a coordinate that is zero to the eye."""
+    return "(" + ", ".join(f"{v:.3f}".replace("-0.000", "0.000") for v in (x, y)) + ")"
+
+
+def result_row(title: str, path) -> dict:
+    """One table row; every cell a string, so each column has one type (Arrow needs it)."""
+    if path.diverged:
+        steps = "— (diverged)"
+    elif path.steps_to_minimum is not None:
+        steps = format_number(int(path.steps_to_minimum))
+    else:
+        steps = f"not within {format_number(len(path.points) - 1)}"
+    return {"optimizer": title, "steps to the minimum": steps,
+            "final loss": "∞" if path.diverged else format_number(path.final_loss),
+            "diverged": "💥 yes" if path.diverged else "no",
+            "ends at": "—" if path.diverged else point_text(*path.points[-1, :2])}
 
 
 def rules_ui(chosen):
