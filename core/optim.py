@@ -45,9 +45,14 @@ def _adamw(lr, beta_1=0.9, beta_2=0.999, weight_decay=0.004):
     return keras.optimizers.AdamW(lr, weight_decay=weight_decay, beta_1=beta_1, beta_2=beta_2)
 
 
-_MOMENTUM = Param(0.9, "Momentum β", 0.0, 0.999, help="How much of the previous step carries over.")
-_BETA_1 = Param(0.9, "β₁ (first moment)", 0.0, 0.999)
-_BETA_2 = Param(0.999, "β₂ (second moment)", 0.0, 0.99999)
+_MOMENTUM = Param(0.9, "Momentum β", 0.0, 0.999,
+                  help="How much of the previous step carries over into the next, like a ball rolling "
+                       "downhill: 0 is plain SGD, 0.9 keeps 90%.")
+_BETA_1 = Param(0.9, "β₁ (first moment)", 0.0, 0.999,
+                help="How much of the previous direction Adam keeps (its momentum); 0.9 is the usual value.")
+_BETA_2 = Param(0.999, "β₂ (second moment)", 0.0, 0.99999,
+                help="How long Adam remembers the size of past gradients when it scales each step; "
+                     "0.999 is the usual value.")
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     "gd": OptimizerSpec(
@@ -66,7 +71,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
     "rmsprop": OptimizerSpec(
         "RMSprop", _rmsprop,
         "s ← ρ s + (1−ρ) (∇J)²;  θ ← θ − α ∇J / (√s + ε)",
-        {"rho": Param(0.9, "ρ (decay)", 0.0, 0.999)}),
+        {"rho": Param(0.9, "ρ (decay)", 0.0, 0.999,
+                      help="How long RMSprop remembers the size of past gradients when it scales each "
+                           "step; 0.9 is the usual value.")}),
     "adagrad": OptimizerSpec(
         "Adagrad", _adagrad,
         "s ← s + (∇J)²;  θ ← θ − α ∇J / (√s + ε)"),
@@ -79,7 +86,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         "AdamW", _adamw,
         "Adam's step, plus decoupled weight decay:  θ ← θ − α (m̂ / (√v̂ + ε) + λ θ)",
         {"beta_1": _BETA_1, "beta_2": _BETA_2,
-         "weight_decay": Param(0.004, "Weight decay λ", 0.0, 0.5, log_scale=True)}),
+         "weight_decay": Param(0.004, "Weight decay λ", 0.0, 0.5, log_scale=True,
+                               help="Gently pulls every weight towards zero after each step so the model "
+                                    "stays simple; 0 turns it off.")}),
 }
 
 SCHEDULES: dict[str, str] = {

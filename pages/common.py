@@ -49,8 +49,11 @@ def status_badge(status: str) -> None:
 
 
 def param_widget(name: str, spec: Param, key: str):
-    """One widget for one registry knob, chosen by its type and range."""
-    help_text = spec.help or None
+    """One widget for one registry knob, chosen by its type and range.
+
+    Its help is the knob's own, else the glossary's for its label (β₂, glorot...): no jargon on
+    screen without a plain-words sentence behind the ⓘ."""
+    help_text = spec.help or help_for(spec.label) or None
     if spec.choices is not None:
         return st.selectbox(spec.label, spec.choices, index=spec.choices.index(spec.default),
                             key=key, help=help_text)
@@ -384,10 +387,10 @@ def model_card_ui(card: dict, skip=()):
                 continue
             if isinstance(value, (list, tuple)):
                 value = ", ".join(map(str, value[:30])) + (" …" if len(value) > 30 else "")
-            elif isinstance(value, float):
-                value = f"{value:.1%}" if value <= 1 else f"{value:,.1f}"
-            elif isinstance(value, int) and not isinstance(value, bool):
-                value = f"{value:,}"
+            elif isinstance(value, float) and 0 <= value <= 1:
+                value = format_percent(value)
+            elif value is None or isinstance(value, (int, float)):
+                value = format_number(value)  # 616320000 -> 616,320,000; None/nan -> —
             st.markdown(f"**{field.replace('_', ' ').capitalize()}**: {value}")
     return box
 

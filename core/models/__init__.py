@@ -31,57 +31,81 @@ class Architecture:
     task: str = "classification"  # 'gan': trained by core/training/gan.py, not as a classifier
 
 
-_DROPOUT = Param(0.0, "Dropout", 0.0, 0.9, help="Fraction of units switched off at random while training.")
-_EMBEDDING = Param(64, "Embedding size (text)", 4, 512, help="Length of each word's learned vector.")
+_DROPOUT_HELP = ("The share of neurons switched off at random while training, so the model cannot rely on "
+                 "any one of them (0 turns it off).")
+_DROPOUT = Param(0.0, "Dropout", 0.0, 0.9, help=_DROPOUT_HELP)
+_EMBEDDING_HELP = "How many numbers stand for each word (text data only): more can hold finer meanings."
+_EMBEDDING = Param(64, "Embedding size (text)", 4, 512, help=_EMBEDDING_HELP)
+_FILTERS_HELP = ("How many small patterns the first convolution block looks for; it doubles in every "
+                 "block.")
+_BLOCKS_HELP = "How many convolution + pooling steps: each finds larger shapes from the smaller ones before."
+_DENSE_HELP = "Neurons in the fully connected layer that turns the patterns found into a class."
 
 ARCHITECTURES: dict[str, Architecture] = {
     "mlp": Architecture(
         "MLP (fully connected)", arch.build_mlp, frozenset(arch.SUPPORTED_KINDS["mlp"]),
         "Layers of neurons, each connected to every input. Simple and fast; ignores image structure.",
-        {"hidden_layers": Param(2, "Hidden layers", 0, 8),
-         "units": Param(64, "Units per layer", 1, 1024),
-         "activation": Param("relu", "Activation", choices=("relu", "tanh", "sigmoid")),
+        {"hidden_layers": Param(2, "Hidden layers", 0, 8,
+                                help="Layers of neurons between the input and the answer: more can learn "
+                                     "more complex patterns, and train slower."),
+         "units": Param(64, "Units per layer", 1, 1024, help="Neurons in each hidden layer: more can learn more."),
+         "activation": Param("relu", "Activation", choices=("relu", "tanh", "sigmoid"),
+                             help="The simple curve each neuron applies to its input; ReLU is the usual "
+                                  "choice, sigmoid makes deep networks learn slowly."),
          "initializer": Param("glorot", "Weight initializer", choices=("glorot", "he"),
-                              help="Glorot suits tanh/sigmoid; He suits ReLU."),
+                              help="How the weights are set before training starts: Glorot keeps signals a "
+                                   "steady size for tanh and sigmoid, He does the same for ReLU."),
          "dropout": _DROPOUT,
-         "embedding_dim": Param(32, "Embedding size (text)", 4, 512)}),
+         "embedding_dim": Param(32, "Embedding size (text)", 4, 512, help=_EMBEDDING_HELP)}),
     "cnn": Architecture(
         "CNN (convolutional)", arch.build_cnn, frozenset(arch.SUPPORTED_KINDS["cnn"]),
         "Small filters slide over the image and learn edges, then shapes: the workhorse for pictures.",
-        {"conv_blocks": Param(2, "Convolution blocks", 1, 4),
-         "filters": Param(16, "Filters in the first block", 4, 256, help="Doubles in every block."),
-         "kernel_size": Param(3, "Kernel size", choices=(3, 5)),
-         "dropout": Param(0.25, "Dropout", 0.0, 0.9),
-         "dense_units": Param(64, "Dense units", 8, 1024),
+        {"conv_blocks": Param(2, "Convolution blocks", 1, 4, help=_BLOCKS_HELP),
+         "filters": Param(16, "Filters in the first block", 4, 256, help=_FILTERS_HELP),
+         "kernel_size": Param(3, "Kernel size", choices=(3, 5),
+                              help="The size in pixels of each filter's square: 3x3 or 5x5."),
+         "dropout": Param(0.25, "Dropout", 0.0, 0.9, help=_DROPOUT_HELP),
+         "dense_units": Param(64, "Dense units", 8, 1024, help=_DENSE_HELP),
          "embedding_dim": _EMBEDDING}),
     "rnn": Architecture(
         "RNN (SimpleRNN / LSTM / GRU)", arch.build_rnn, frozenset(arch.SUPPORTED_KINDS["rnn"]),
         "Reads a sequence step by step with a memory: words of a text, or an image row by row.",
-        {"cell": Param("lstm", "Cell", choices=("simple", "lstm", "gru")),
-         "bidirectional": Param(False, "Bidirectional", help="Read the sequence both ways."),
-         "units": Param(64, "Units", 4, 512),
-         "layers": Param(1, "Stacked layers", 1, 3),
+        {"cell": Param("lstm", "Cell", choices=("simple", "lstm", "gru"),
+                       help="The kind of memory: simple forgets fast, LSTM remembers longest, GRU is a "
+                            "lighter LSTM."),
+         "bidirectional": Param(False, "Bidirectional",
+                                help="Read the sequence both forwards and backwards: better context, twice the work."),
+         "units": Param(64, "Units", 4, 512, help="The size of the memory each layer keeps as it reads."),
+         "layers": Param(1, "Stacked layers", 1, 3, help="Recurrent layers on top of each other, each reading the "
+                                                                 "one below."),
          "dropout": _DROPOUT,
          "embedding_dim": _EMBEDDING}),
     "transformer": Architecture(
         "Transformer encoder (self-attention)", arch.build_transformer,
         frozenset(arch.SUPPORTED_KINDS["transformer"]),
         "Every position looks at every other through self-attention: the idea behind modern LLMs.",
-        {"blocks": Param(2, "Encoder blocks", 1, 6),
-         "heads": Param(4, "Attention heads", 1, 16),
-         "key_dim": Param(16, "Key dimension per head", 4, 128),
-         "ff_units": Param(128, "Feed-forward units", 8, 2048),
+        {"blocks": Param(2, "Encoder blocks", 1, 6,
+                         help="Attention + feed-forward layers stacked: each block lets words look at each "
+                              "other once more."),
+         "heads": Param(4, "Attention heads", 1, 16,
+                        help="How many separate ways each word looks at the others at once, e.g. one for "
+                             "grammar, one for topic."),
+         "key_dim": Param(16, "Key dimension per head", 4, 128,
+                          help="How many numbers each head uses to compare two words."),
+         "ff_units": Param(128, "Feed-forward units", 8, 2048,
+                           help="Neurons in the small fully connected layer inside each block."),
          "embedding_dim": _EMBEDDING,
-         "dropout": Param(0.1, "Dropout", 0.0, 0.9)}),
+         "dropout": Param(0.1, "Dropout", 0.0, 0.9, help=_DROPOUT_HELP)}),
     "speech": Architecture(
         "CNN + BiLSTM (speech)", arch.build_speech, frozenset(arch.SUPPORTED_KINDS["speech"]),
         "Convolutions spot patterns in the spectrogram, a bidirectional LSTM follows them through "
         "time: the classic keyword-spotting design.",
-        {"conv_blocks": Param(2, "Convolution blocks", 1, 3),
-         "filters": Param(16, "Filters in the first block", 4, 128, help="Doubles in every block."),
-         "units": Param(48, "LSTM units (each direction)", 8, 256),
-         "dense_units": Param(64, "Dense units", 8, 512),
-         "dropout": Param(0.3, "Dropout", 0.0, 0.9)}),
+        {"conv_blocks": Param(2, "Convolution blocks", 1, 3, help=_BLOCKS_HELP),
+         "filters": Param(16, "Filters in the first block", 4, 128, help=_FILTERS_HELP),
+         "units": Param(48, "LSTM units (each direction)", 8, 256,
+                        help="The size of the memory the LSTM keeps as it follows the sound through time."),
+         "dense_units": Param(64, "Dense units", 8, 512, help=_DENSE_HELP),
+         "dropout": Param(0.3, "Dropout", 0.0, 0.9, help=_DROPOUT_HELP)}),
     "efficientnet_transfer": Architecture(
         "Transfer learning on EfficientNet-Lite0 (ImageNet features)", transfer.build_head,
         frozenset({"image"}),
@@ -89,11 +113,14 @@ ARCHITECTURES: dict[str, Architecture] = {
         "layer on your classes: good results from a few dozen photos.",
         {"augment_copies": Param(2, "Augmented copies per photo", 0, 10,
                                  help="Extra randomly flipped, rotated, zoomed and brightened copies."),
-         "dropout": Param(0.2, "Dropout", 0.0, 0.9),
+         "dropout": Param(0.2, "Dropout", 0.0, 0.9, help=_DROPOUT_HELP),
          "fine_tune_blocks": Param(0, "Fine-tune the last blocks", 0, 3,
-                                   help="0: only the new last layer learns (fast). 1-3: afterwards, "
-                                        "also adjust EfficientNet's last blocks on your photos (slower)."),
-         "fine_tune_epochs": Param(3, "Fine-tuning epochs", 1, 20)},
+                                   help="How many of EfficientNet's last blocks also learn from your photos "
+                                        "afterwards: 0 trains only the new last layer (fast), 1-3 adjust "
+                                        "more of the network (slower)."),
+         "fine_tune_epochs": Param(3, "Fine-tuning epochs", 1, 20,
+                                   help="Passes over your photos for that second, gentler stage (used only "
+                                        "when fine-tuning some blocks).")},
         featurizer=lambda data, config, progress=None: transfer.featurize(
             data, config.arch_params.get("augment_copies", 2), config.seed, progress),
         assemble=transfer.assemble,
@@ -104,8 +131,12 @@ ARCHITECTURES: dict[str, Architecture] = {
         "DCGAN (generator + discriminator)", lambda spec, **params: _dcgan(spec, **params), frozenset({"image"}),
         "Two networks trained against each other: one draws images from noise, the other tells them "
         "from real ones. Trained in the GAN studio.",
-        {"latent_dim": Param(32, "Noise dimensions", 2, 256),
-         "filters": Param(64, "Filters", 8, 256)},
+        {"latent_dim": Param(32, "Noise dimensions", 2, 256,
+                             help="How many random numbers the generator turns into each image; each "
+                                  "set of numbers is a different image."),
+         "filters": Param(64, "Filters", 8, 256,
+                          help="How many patterns each network's convolution layers learn: more draw "
+                               "and judge finer detail, slower.")},
         task="gan"),
 }
 
