@@ -9,10 +9,10 @@ import streamlit as st
 from core import charts
 from core.data import dataset_title
 from core.runs import Run
-from pages.common import page_setup, format_seconds, get_store, run_panel_ui
+from pages.common import (format_bytes, format_number, format_percent, format_seconds, get_store, help_for,
+                          metric_label, page_setup, run_panel_ui)
 
-METRICS = {"val_loss": "Validation loss", "loss": "Training loss",
-           "val_accuracy": "Validation accuracy", "accuracy": "Training accuracy"}
+METRICS = ["val_loss", "loss", "val_accuracy", "accuracy"]
 
 
 def intro_ui():
@@ -21,20 +21,30 @@ def intro_ui():
                 "overlay their curves and see what differs between their settings.")
 
 
+def model_title(config: dict) -> str:
+    """'MLP · Adam': the architecture's short name and the optimizer's, for a narrow table column."""
+    from core.models import ARCHITECTURES
+    from core.optim import OPTIMIZERS
+    arch, opt = config.get("architecture"), config.get("optimizer")
+    parts = [ARCHITECTURES[arch].title.split(" (")[0] if arch in ARCHITECTURES else arch,
+             OPTIMIZERS[opt].title.split(" (")[0] if opt in OPTIMIZERS else opt]
+    return " · ".join(str(p) for p in parts if p) or "—"
+
+
 def runs_table(runs: list[Run]) -> pd.DataFrame:
+    """One row per run, few and narrow columns so the table fits the page; every cell is text, so
+    each column has one type (a mixed column cannot be sent to the browser as Arrow) and a missing
+    value reads '—', never 'None'."""
     rows = []
     for run in runs:
-        c, r = run.config, run.results
+        c, r = run.config, run.results or {}
         rows.append({
-            "name": run.name, "status": run.status,
-            "dataset": dataset_title(c.get("dataset", "")), "architecture": c.get("architecture"),
-            "optimizer": c.get("optimizer"), "learning rate": c.get("learning_rate"),
-            "epochs": c.get("epochs"), "batch": c.get("batch_size"),
-            "test accuracy": r.get("test_accuracy"), "test loss": r.get("test_loss"),
-            "parameters": r.get("parameters"),
-            "time": format_seconds(r.get("fit_seconds")) if r else "",
-            "created": dt.datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M"),
-            "id": run.id,
+            "name": run.name or run.id, "status": run.status,
+            "dataset": dataset_title(c.get("dataset") or "") or "—", "model": model_title(c),
+            "epochs": format_number(c.get("epochs")),
+            "test accuracy": format_percent(r.get("test_accuracy")),  # none (a GAN, a failed run): "—"
+            "time": format_seconds(r.get("fit_seconds"), dash="—"),
+            "created": dt.datetime.fromtimestamp(run.created_at).strftime("%d %b %H:%M"),
         })
     return pd.DataFrame(rows)
 
@@ -42,14 +52,21 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
 def table_ui(runs: list[Run]) -> list[Run]:
     st.dataframe(
         runs_table(runs), hide_index=True, key="runs_table",
-        column_config={"test accuracy": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-                       "learning rate": st.column_config.NumberColumn(format="%g")})
+        column_config={
+            # Pinned: on a narrow screen the other columns scroll under it, the run stays named.
+            "name": st.column_config.TextColumn("name", pinned=True),
+            "status": st.column_config.TextColumn("status", width="small"),
+            "epochs": st.column_config.TextColumn("epochs", width="small", help=help_for("epoch")),
+            "test accuracy": st.column_config.TextColumn("test accuracy", help=help_for("test accuracy")),
+            "time": st.column_config.TextColumn("time", help="How long its training took."),
+        })
+    st.caption("Learning rate, batch size, parameters and the rest of each run's settings: pick the run below.")
     by_id = {run.id: run for run in runs}
     if "selected_runs" not in st.session_state:  # a link like /runs?run=<id> opens that run
         linked = [i for i in st.query_params.get_all("run") if i in by_id]
         st.session_state["selected_runs"] = linked
     chosen = st.multiselect("Runs to inspect (one) or compare (several)", list(by_id),
-                            format_func=lambda i: f"{by_id[i].name} · {i}",
+                            format_func=lambda i: f"{by_id[i].name or 'unnamed'} · {i}",
                             key="selected_runs")
     return [by_id[i] for i in chosen]
 
@@ -58,7 +75,7 @@ def compare_ui(selected: list[Run]) -> None:
     store = get_store()
     st.subheader(f"Compare {len(selected)} runs")
     left, right = st.columns([1, 3])
-    metric = left.radio("Curve", list(METRICS), format_func=METRICS.get, key="overlay_metric")
+    metric = left.radio("Curve", METRICS, format_func=metric_label, key="overlay_metric")
     axis = left.radio("Against", ["epoch", "time"], format_func={"epoch": "epochs", "time": "seconds"}.get,
                       key="overlay_axis")
     curves = {f"{r.name} ({r.id[-4:]})": store.metrics(r.id) for r in selected}
@@ -72,11 +89,19 @@ def compare_ui(selected: list[Run]) -> None:
 
 
 def config_differences(runs: list[Run]) -> pd.DataFrame:
-    """Settings (flattened, e.g. arch_params.units) whose values are not the same in all runs."""
+    """Settings (flattened, e.g. arch_params.units) whose values are not the same in all runs,
+    indexed by their names in words ('arch params · units'); an unset value shows as '—'."""
     flat = {f"{r.name} ({r.id[-4:]})": pd.json_normalize(r.config, sep=".").iloc[0].to_dict() for r in runs}
-    frame = pd.DataFrame(flat).astype(str)
+    frame = pd.DataFrame(flat).map(lambda v: "—" if v is None or v != v else str(v))
     varying = frame.nunique(axis=1) > 1
-    return frame[varying & (frame.index != "name")]
+    frame = frame[varying & (frame.index != "name")]
+    frame.index = [setting_label(key) for key in frame.index]
+    return frame
+
+
+def setting_label(key: str) -> str:
+    """'arch_params.units' -> 'arch params · units'; 'learning_rate' -> 'learning rate'."""
+    return " · ".join(part.replace("_", " ") for part in str(key).split("."))
 
 
 def detail_ui(run: Run) -> None:
@@ -143,7 +168,7 @@ def export_ui(run: Run) -> None:
         for fmt, export in exports.items():
             exported_file_ui(run, EXPORT_FORMATS[fmt].title, export)
         if package:
-            st.download_button(f"⬇️ Everything in one zip ({package.stat().st_size / 2**20:.1f} MB): models, "
+            st.download_button(f"⬇️ Everything in one zip ({format_bytes(package.stat().st_size)}): models, "
                                "labels.txt, model_card.json, README with the code", package.read_bytes(),
                                file_name=package.name, mime="application/zip", key=f"package-{run.id}")
 
@@ -154,7 +179,7 @@ def exported_file_ui(run: Run, title: str, export) -> None:
     cols[0].download_button(f"⬇️ {title} · {export.path.name}", export.path.read_bytes(),
                             file_name=export.path.name, mime="application/octet-stream",
                             key=f"dl-{run.id}-{export.format}")
-    cols[1].metric("Size", f"{export.bytes / 2**20:.2f} MB")
+    cols[1].metric("Size", format_bytes(export.bytes))
     verdict = "✅ matches Keras" if check.get("passed") else "⚠️ differs from Keras"
     cols[2].metric("Check", verdict, help=f"{check.get('samples')} examples from {check.get('source')}",
                    delta=f"max difference {check.get('max_abs_diff', 0):.1e} (tolerance {check.get('tolerance', 0):g})",

@@ -39,7 +39,7 @@ def test_lists_compares_downloads_and_deletes(two_runs):
     assert not at.exception
     assert len(at.get("plotly_chart")) == 1  # the overlay
     differences = at.dataframe[1].value
-    assert {"optimizer", "learning_rate"} <= set(differences.index)
+    assert {"optimizer", "learning rate"} <= set(differences.index)  # setting names in words
 
     at.multiselect(key="selected_runs").set_value([second]).run()
     assert not at.exception
@@ -127,3 +127,50 @@ def test_a_run_is_opened_by_its_link():
     at.switch_page("pages/runs.py").run()
     assert at.multiselect(key="selected_runs").value == [run_id]
     assert "Run: linked run" in [h.value for h in at.subheader]
+
+
+@pytest.fixture
+def arrow_fixes(monkeypatch):
+    """Every dataframe Streamlit had to repair before sending it (a column of mixed types: it
+    logs a traceback, "Serialization of dataframe to Arrow table was unsuccessful", then guesses)."""
+    from streamlit import dataframe_util
+    repaired, original = [], dataframe_util.fix_arrow_incompatible_column_types
+
+    def recording(df, *args, **kwargs):
+        repaired.append(list(df.columns))
+        return original(df, *args, **kwargs)
+    monkeypatch.setattr(dataframe_util, "fix_arrow_incompatible_column_types", recording)
+    return repaired
+
+
+def test_runs_without_results_show_dashes_not_none_and_send_clean_tables(arrow_fixes):
+    store = RunStore()
+    gan = store.create_run(RunConfig(dataset="digits", architecture="dcgan", task="gan", epochs=1,
+                                     arch_params={"latent_dim": 16}).to_dict(),
+                           "GAN: Digits 8x8")
+    store.finish(gan, "failed", "the disk is full")
+    done = store.create_run(RunConfig(dataset="moons", architecture="mlp", epochs=3).to_dict(), "done run")
+    store.set_results(done, {"test_accuracy": 0.9731, "test_loss": 6.7342, "parameters": 616320000,
+                             "fit_seconds": 97.0})
+    store.finish(done, "completed")
+    at = open_page("pages/runs.py")
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("name")
+    cells = " ".join(map(str, table.to_numpy().ravel()))
+    assert "None" not in cells and "nan" not in cells
+    assert table.loc["GAN: Digits 8x8", "test accuracy"] == "—" and table.loc["GAN: Digits 8x8", "time"] == "—"
+    assert table.loc["done run", "test accuracy"] == "97.3%" and table.loc["done run", "time"] == "1 min 37 s"
+    assert table.loc["done run", "model"] == "MLP · Adam" and table.loc["GAN: Digits 8x8", "model"] == "DCGAN · Adam"
+    # Few columns (14 ran off the right edge): the rest of the settings are one pick away.
+    assert list(table.reset_index().columns) == ["name", "status", "dataset", "model", "epochs", "test accuracy",
+                                                 "time", "created"]
+
+    at.multiselect(key="selected_runs").set_value([gan, done]).run()
+    assert not at.exception
+    differences = at.dataframe[1].value
+    assert "arch params · latent dim" in differences.index and "task" in differences.index
+    assert differences.loc["arch params · latent dim"].tolist() == ["16", "—"]  # the MLP has none
+    assert "None" not in " ".join(map(str, differences.to_numpy().ravel()))
+    specs = at.get("plotly_chart")[0].proto.spec
+    assert "Validation loss by epoch" in specs and "val_loss" not in specs.split('"name"')[0]
+    assert not arrow_fixes, f"dataframes with mixed-type columns: {arrow_fixes}"
