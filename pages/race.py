@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.data import DATASETS
 from core.principles.race import ENTRANTS, Entrant
-from pages.common import get_store, live_runs_ui, page_setup
+from pages.common import (format_number, format_seconds, get_store, help_for, live_runs_ui, metric_label,
+                          page_setup)
 
 RACE_DATASETS = ["digits", "moons", "spirals", "mnist"]
 DEFAULT_ENTRANTS = ["gd", "sgd", "sgd_1", "momentum", "adam"]
@@ -22,13 +23,15 @@ def intro_ui():
 
 
 def settings_ui():
-    cols = st.columns(4)
+    cols = st.columns([3, 2, 2, 2])  # the dataset's title is the longest ("Digits 8x8 (scikit-learn)")
     dataset = cols[0].selectbox("Dataset", RACE_DATASETS, format_func=lambda k: DATASETS[k].title, key="race_data")
     architecture = cols[1].selectbox("Network", ["mlp", "cnn"], key="race_arch",
                                      format_func={"mlp": "MLP", "cnn": "CNN (images only)"}.get)
-    epochs = cols[2].number_input("Epochs", 1, 100, 10, key="race_epochs")
-    target = cols[3].number_input("Target validation loss", 0.001, 10.0, 0.3, step=0.05, key="race_target",
-                                  help="The table says when each entrant first got there.")
+    epochs = cols[2].number_input("Epochs", 1, 100, 10, key="race_epochs", help=help_for("epoch"))
+    # A short label: "Target validation loss" wrapped onto two lines in a quarter of the page.
+    target = cols[3].number_input("Target loss", 0.001, 10.0, 0.3, step=0.05, key="race_target",
+                                  help="The validation loss to reach (how wrong the model is on examples held "
+                                       "back from training); the table says when each entrant first got there.")
     chosen = st.multiselect("Entrants", list(ENTRANTS), DEFAULT_ENTRANTS, key="race_entrants",
                             format_func=lambda k: ENTRANTS[k].label)
     table = pd.DataFrame([{"entrant": ENTRANTS[k].label, "learning rate": ENTRANTS[k].learning_rate,
@@ -78,11 +81,28 @@ def race_ui(target: float):
         left, right = st.columns(2)
         left.plotly_chart(charts.overlay_figure(curves, "val_loss", "epoch"), key="race_epochs_chart")
         right.plotly_chart(charts.overlay_figure(curves, "val_loss", "time"), key="race_time_chart")
-        st.dataframe(pd.DataFrame(race_table(runs, store, target)), hide_index=True)
+        st.dataframe(race_frame(race_table(runs, store, target)), hide_index=True)
         if not active:
             st.caption("Finished. Every entrant is also on the Runs page, with its model.")
 
     live_runs_ui(run_ids, draw)
+
+
+def race_frame(rows: list[dict]) -> pd.DataFrame:
+    """The race table as people read it: metric names in words ("best val_loss" -> "best validation
+    loss"), numbers formatted, "—" for not yet; every cell text, so each column has one type (batch
+    size mixed "all" with numbers, which Arrow cannot serialise: a traceback in the console)."""
+    def cell(key, value):
+        if key.startswith("seconds"):
+            return format_seconds(value, dash="—")
+        if key == "learning rate" and value is not None:
+            return f"{value:g}"
+        return value if isinstance(value, str) else format_number(value)
+
+    def heading(key):
+        return f"best {metric_label(key[5:]).lower()}" if key.startswith("best ") else key
+    return pd.DataFrame([{heading(k): cell(k, v) for k, v in row.items()} for row in rows])
+
 
 def main():
     page_setup()
