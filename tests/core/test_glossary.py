@@ -61,3 +61,13 @@ def test_a_knob_without_its_own_help_shows_the_glossary_sentence():
     assert helps["β₂"] == help_for("β₂")
     assert helps["Units"] == "Its own help wins."
     assert not helps["Flux capacitance"]  # no entry: no empty tooltip either
+
+
+def test_imagenet_classes_show_a_short_common_name_with_the_long_one_as_help():
+    from core.models.pretrained import PRETRAINED
+    entry = PRETRAINED["efficientnet_lite0_imagenet"]
+    labels, helps = entry.labels(), entry.label_help()
+    assert len(labels) == 1000
+    assert labels[281] == "tabby cat" and labels[282] == "tiger cat"  # not "a cat having a striped coat"
+    assert "a cat having a striped coat" in helps["tiger cat"]
+    assert not [label for label in labels if label.lower().startswith(("a ", "an ")) or len(label) > 40]
