@@ -94,6 +94,11 @@ GLOSSARY: dict[str, str] = {
     "keras": "The deep-learning library the studio's models are built with.",
     "peak memory": "The most memory the training process used at any moment during the run.",
     "scaling law": "The finding that loss falls smoothly and predictably as models and data grow.",
+    "width": "How many neurons each hidden layer has: the knob that makes this network bigger or smaller.",
+    "power law": "A rule of the form loss = A × size^b: each doubling of size cuts the loss by the same fraction.",
+    "log-log": "Both axes on a logarithmic scale (1, 10, 100...), where a power law shows as a straight line.",
+    "training compute": "How much arithmetic training took, counted in floating-point operations (FLOPs).",
+    "flops": "Floating-point operations: single additions or multiplications, the unit of computing work.",
 }
 
 

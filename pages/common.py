@@ -84,10 +84,22 @@ def progress_ui(run: Run) -> None:
     text = (f"Epoch {min(p['epoch'], p['epochs'])}/{p['epochs']} · step {p['batch']}/{p['steps_per_epoch']}"
             f" · {format_seconds(p.get('elapsed'))} elapsed")
     if run.is_active:
-        text += f" · about {format_seconds(p.get('eta'))} left"
+        text += f" · {time_left_text(p)}"
     if state not in ("training",) and run.is_active:
         text += f" · {state}"
     st.progress(fraction, text=text)
+
+
+def time_left_text(progress: dict) -> str:
+    """The time left as the runner measured it (core/training/eta.py: steady step times, validation
+    and every remaining epoch); nothing is promised while the first, compiling steps run."""
+    eta = progress.get("eta")
+    if eta is None:
+        return "timing the first steps…"
+    text = f"about {format_seconds(max(1.0, eta))} left"
+    if progress.get("eta_complete") is False:  # a later stage (fine-tuning) has not been timed yet
+        text += " + the fine-tuning stage (timed once it starts)"
+    return text
 
 
 def curves_ui(run: Run, store: RunStore) -> None:

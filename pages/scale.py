@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.data import DATASETS
 from core.principles.scale import WIDTHS
-from pages.common import get_store, live_runs_ui, page_setup
+from pages.common import (format_bytes, format_number, format_percent, format_seconds, get_store, help_for,
+                          live_runs_ui, page_setup)
 
 SCALE_DATASETS = ["mnist", "digits", "fashion_mnist"]
 
@@ -18,13 +19,17 @@ def intro_ui():
                 "against the number of parameters on log-log axes and it falls along a nearly straight "
                 "line, a **power law** L ≈ A·N^b: each doubling of size buys a similar fraction of loss. "
                 "That is the observation behind today's large models, here on a scale a laptop can run.")
+    with st.popover("What do these words mean?"):
+        for term in ("parameters", "width", "power law", "scaling law", "log-log", "training compute",
+                     "validation loss", "peak memory"):
+            st.markdown(f"**{term.capitalize()}**: {help_for(term) or ''}")
 
 
 def settings_ui():
     cols = st.columns([1, 2, 1])
     dataset = cols[0].selectbox("Dataset", SCALE_DATASETS, format_func=lambda k: DATASETS[k].title, key="scale_data")
     widths = cols[1].multiselect("Widths (neurons per hidden layer)", WIDTHS, [4, 8, 16, 32, 64, 128],
-                                 key="scale_widths")
+                                 key="scale_widths", help=help_for("width"))
     epochs = cols[2].number_input("Epochs", 1, 50, 10, key="scale_epochs")
     return dataset, sorted(widths), int(epochs)
 
@@ -68,19 +73,54 @@ def results_ui():
             left, right = st.columns(2)
             left.plotly_chart(charts.scaling_figure(rows, "parameters", fit), key="scale_params")
             right.plotly_chart(charts.scaling_figure(rows, "training FLOPs", None), key="scale_flops")
-            spread = rows[-1]["parameters"] / rows[0]["parameters"]
-            st.markdown(f"Fitted power law: **L ≈ {fit[0]:.3g} · N^{fit[1]:.3f}** over a {spread:,.0f}× "
-                        f"range of sizes: doubling the parameters multiplies the loss by {2 ** fit[1]:.2f}.")
+            power_law_ui(rows, fit)
             st.plotly_chart(charts.cost_figure(rows), key="scale_costs")
-            st.dataframe(pd.DataFrame(rows), hide_index=True)
+            st.dataframe(pd.DataFrame(display_rows(rows)), hide_index=True)
             st.caption("Where it stops: with a fixed dataset the curve flattens and then turns up once a "
                        "model can memorise its training set (watch the largest widths' validation loss); "
                        "real scaling laws grow the data and the compute together with the model. At these "
-                       "sizes training time hardly grows (each step's fixed overhead dominates on this CPU) "
-                       "and memory is the runner process's peak, mostly TensorFlow itself; the file size "
-                       "grows with the parameters.")
+                       "sizes training time hardly grows (each step's fixed overhead dominates on this CPU); "
+                       "the file size grows with the parameters.")
+            memory_note_ui(rows)
 
     live_runs_ui(run_ids, draw)
+
+def power_law_ui(rows: list[dict], fit: tuple[float, float]) -> None:
+    a, b = fit
+    spread = rows[-1]["parameters"] / rows[0]["parameters"]
+    st.markdown(f"Fitted power law: **L ≈ {format_number(a)} · N^{format_number(b)}** over a "
+                f"{format_number(spread, digits=2)}× range of sizes: doubling the parameters multiplies the "
+                f"loss by {format_number(2 ** b)}.", help=help_for("power law"))
+
+
+def memory_note_ui(rows: list[dict]) -> None:
+    """Say what the memory figures are: each run's own, on top of a base shared by every size."""
+    before = [r["memory before training (MB)"] for r in rows if r.get("memory before training (MB)")]
+    if not before:
+        st.caption("These runs were trained before the studio measured each run's own memory: "
+                   "train the sweep again to see it.")
+        return
+    base = sorted(before)[len(before) // 2] * 2**20
+    st.caption(f"Memory is what each run's training itself added (the model, its optimizer's state, "
+               f"gradients, activations and the input pipeline), measured while it trained, on top of the "
+               f"about {format_bytes(base)} its runner process held before training: TensorFlow and the "
+               f"dataset, the same for every width.", help=help_for("peak memory"))
+
+
+def display_rows(rows: list[dict]) -> list[dict]:
+    """The table as people read it: formatted numbers, words for column names."""
+    return [{"Width": row["width"], "Parameters": format_number(row["parameters"]),
+             "Best validation loss": format_number(row["best val loss"]),
+             "Test loss": format_number(row["test loss"]), "Test accuracy": format_percent(row["test accuracy"]),
+             "Training compute (FLOPs)": format_number(row["training FLOPs"], digits=2),
+             "Training time": format_seconds(row["seconds"]),
+             "Memory training added": format_bytes(_mb(row["training memory (MB)"])),
+             "Model file": format_bytes(row["model file (KB)"] * 1024)} for row in rows]
+
+
+def _mb(value):
+    return None if value is None else value * 2**20
+
 
 def main():
     page_setup()

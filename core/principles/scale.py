@@ -6,6 +6,9 @@
 
 Training compute is the standard estimate C ≈ 6·N·D floating-point operations (N parameters, D
 training examples seen: a forward pass costs about 2N per example, the backward pass about 4N).
+Memory is each run's own: what its training added (model, optimizer state, gradients, activations,
+input pipeline) on top of what its runner process held before (TensorFlow and the dataset, about
+the same for every width); see core.training.callbacks.TrainingMemory.
 """
 from __future__ import annotations
 
@@ -53,6 +56,9 @@ def scale_table(runs, store) -> list[dict]:
                      "best val loss": float(val.min()) if len(val) else float("nan"),
                      "test loss": r["test_loss"], "test accuracy": r["test_accuracy"],
                      "training FLOPs": training_flops(r["parameters"], r["train_examples"], epochs),
-                     "seconds": r["fit_seconds"], "peak memory (MB)": r.get("peak_memory_mb"),
+                     "seconds": r["fit_seconds"],
+                     # the run's own: what its training added (runs before that was measured: None)
+                     "training memory (MB)": r.get("training_memory_mb"),
+                     "memory before training (MB)": r.get("memory_before_training_mb"),
                      "model file (KB)": (r.get("model_file_bytes") or 0) / 1024})
     return sorted(rows, key=lambda row: row["parameters"])

@@ -198,7 +198,8 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
     from core.data import load_dataset
     from core.models import ARCHITECTURES, build_model
     from core.optim import OPTIMIZERS, build_optimizer
-    from core.training.callbacks import Checkpoint, LayerStats, StudioCallback, keep_layer_stats
+    from core.training.callbacks import Checkpoint, LayerStats, StudioCallback, TrainingMemory, keep_layer_stats
+    from core.training.eta import Phase
     from core.training.checkpoints import CheckpointState, restore
     from core.training.distributed import DistributionError, fit_across_workers, weights_fingerprint
     from core.training.evaluate import classification_report
@@ -228,6 +229,7 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
     batch_size = n_train if OPTIMIZERS[config.optimizer].full_batch else min(config.batch_size, n_train)
     steps_per_epoch = n_train // batch_size if across_workers else math.ceil(n_train / batch_size)
     loss, accuracy, encode = _loss_and_metric(config.loss, data.spec.num_classes)
+    memory = TrainingMemory()  # before the model exists: what training adds is measured from here
     with setup.strategy.scope():  # variables made here are mirrored on every replica
         model = build_model(config.architecture, data.spec, config.arch_params)
         if setup.mixed_precision:
@@ -243,10 +245,12 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
 
     callbacks = []
     if chief:
+        phases = [Phase(config.epochs, steps_per_epoch)] + (  # fine-tuning: fewer examples, slower steps
+            [Phase(fine_tune_epochs, math.ceil(len(raw.x_train) / batch_size))] if fine_tune_epochs else [])
         studio = StudioCallback(store, run_id, run_dir / "STOP", config.epochs + fine_tune_epochs, steps_per_epoch,
-                                start_step=start.step, start_elapsed=start.elapsed)
+                                start_step=start.step, start_elapsed=start.elapsed, phases=phases)
         probe = slice(0, min(128, n_train))  # the same examples every epoch, for comparable statistics
-        callbacks = [studio, Checkpoint(run_dir / "checkpoint.keras", checkpoint_seconds(), studio)]
+        callbacks = [studio, memory, Checkpoint(run_dir / "checkpoint.keras", checkpoint_seconds(), studio)]
         if not across_workers:  # its probe gradient is a plain eager pass, outside the strategy
             callbacks.append(LayerStats(run_dir / "layer_stats.jsonl", data.x_train[probe],
                                         encode(data.y_train[probe]), loss))
@@ -310,6 +314,7 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
         batch_size=batch_size,
         model_file_bytes=(run_dir / "model.keras").stat().st_size,
         peak_memory_mb=_peak_memory_mb(),
+        **memory.results(),  # this run's own peak and what its training added (the above: the process's)
         distribution=setup.describe(),
         weights_fingerprint=weights_fingerprint(saved),
     )

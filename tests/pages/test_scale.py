@@ -22,7 +22,15 @@ def test_a_small_sweep_draws_loss_against_size(at):
     specs = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
     assert "Validation loss against model size" in specs and "What the size costs" in specs
     assert any("Fitted power law" in m.value for m in at.markdown)
-    assert list(at.dataframe[0].value["width"]) == [4, 16, 64]
+    table = at.dataframe[0].value
+    assert list(table["Width"]) == [4, 16, 64]
+    # each run's own memory (its runner process's high-water mark was the same for every size)
+    memory = [r.results["training_memory_mb"] for r in runs]
+    assert len(set(memory)) == 3 and all(m >= 0 for m in memory)
+    assert all(v.endswith(" MB") or v.endswith(" KB") for v in table["Memory training added"])
+    assert any("on top of the about" in c.value and "TensorFlow" in c.value for c in at.caption)
+    shown = " ".join(m.value for m in at.markdown) + " ".join(str(v) for v in table.to_numpy().ravel())
+    assert "None" not in shown and "nan" not in shown
 
 
 def test_fewer_than_two_widths_says_what_to_do(at):
