@@ -1,12 +1,23 @@
 """Offline speech-to-text with pocketsphinx's bundled US-English model.
 
-Two modes:
+Two modes in :func:`transcribe`:
 
 * dictation (``phrases=None``): free speech with the default language model;
   fine for a rough transcript, expect mistakes.
 * commands (``phrases=[...]``): recognition is restricted to the given phrases
   with a JSGF grammar, which is far more accurate. Only a whole phrase counts;
   other speech usually gives "", but can be taken for the closest phrase.
+
+:func:`transcribe_auto` (the Audio Lab's default) picks per clip and says why:
+
+* one short word: the bundled keyword model (trained on the ten command words,
+  right on synthetic voices where pocketsphinx picks the wrong one of ten about
+  40 % of the time) names it and a one-phrase grammar places it in time;
+* speech that one phrase explains (it covers most of the clip's loud frames):
+  commands, which are accurate;
+* anything else (a sentence, long speech): dictation. A grammar always answers
+  with its closest phrase, e.g. "stop" for a 3 s LibriVox sentence whose other
+  2.5 s it labels silence, so coverage is the test, not the grammar's own score.
 """
 
 from __future__ import annotations
@@ -14,11 +25,20 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from core.audio.io import SAMPLE_RATE
+
+# The bundled keyword model's words and the Audio Lab's example phrases: the default grammar.
+COMMAND_WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
+EXAMPLE_PHRASES = ("go forward ten meters", "go back five meters", "go up then turn left and stop",
+                   "turn left", "turn right")
+DEFAULT_PHRASES = COMMAND_WORDS + EXAMPLE_PHRASES
+MIN_COVERAGE = 0.6        # share of the loud frames a phrase must explain to count as a command
+LONG_SPEECH_SECONDS = 6.0  # more speech than any command takes: straight to dictation
+ONE_WORD_SECONDS = 1.0     # speech that fits the keyword model's one-second window
 
 FRAME_RATE = 100  # pocketsphinx frames per second (10 ms hop)
 _LOCK = threading.RLock()
@@ -37,7 +57,9 @@ class Word:
 class Transcript:
     text: str
     words: list[Word]
-    mode: str  # "dictation" or "commands"
+    mode: str  # "dictation", "commands" or "keyword" (the keyword model chose, a grammar aligned)
+    reason: str = ""  # transcribe_auto: which mode it used and why, in plain words
+    seconds: float = 0.0  # time spent recognising (transcribe_auto)
 
 
 class SpeechError(ValueError):
@@ -98,6 +120,114 @@ def transcribe(
     if mode == "commands" and text not in allowed:
         return Transcript("", [], mode)
     return Transcript(text, words, mode)
+
+
+def transcribe_auto(
+    samples: np.ndarray, sample_rate: int = 16000, phrases: list[str] | None = None
+) -> Transcript:
+    """Commands when a phrase explains the speech, else dictation; `reason` says which and why.
+
+    Args:
+        phrases: the phrases to try first; None for :data:`DEFAULT_PHRASES`. The ten
+            command words are always among them.
+    """
+    import time
+
+    started = time.perf_counter()
+    result = _choose(samples, sample_rate, list(phrases or ()) + list(DEFAULT_PHRASES))
+    return replace(result, seconds=time.perf_counter() - started)
+
+
+def _choose(samples, sample_rate: int, phrases: list[str]) -> Transcript:
+    grammar = transcribe(samples, sample_rate, phrases)  # checks the input and the phrases first
+    loud = speech_frames(np.asarray(samples))
+    speech = loud.sum() / FRAME_RATE
+    if speech == 0:
+        return replace(grammar, reason="No speech: the clip is silent or too short.")
+    if speech > LONG_SPEECH_SECONDS:
+        return _dictation(samples, f"{_secs(speech)} of speech: longer than any command, so dictation.")
+    # A grammar picks the wrong one of ten single words easily (synthetic voices: ~40 %); a
+    # phrase of several words is much harder to fake, so only one word asks the keyword model.
+    one_word = len(grammar.words) <= 1 and _extent(loud) <= ONE_WORD_SECONDS
+    if one_word and (word := _keyword(samples)):
+        label, probability = word
+        aligned = transcribe(samples, sample_rate, [label])
+        if aligned.text:
+            return replace(aligned, mode="keyword", reason=(
+                f"One short word: the keyword model heard “{label}” ({_pct(probability)} sure) and the "
+                "recogniser placed it in time."))
+    if grammar.text:
+        share = coverage(grammar.words, loud)
+        if share >= MIN_COVERAGE:
+            return replace(grammar, reason=(
+                f"The phrase “{grammar.text}” explains {_pct(share)} of the speech, so commands mode."))
+        return _dictation(samples, (
+            f"No phrase fits: the closest, “{grammar.text}”, explains only {_pct(share)} of the speech, "
+            "so dictation."))
+    return _dictation(samples, "No phrase fits the speech, so dictation.")
+
+
+def _dictation(samples, reason: str) -> Transcript:
+    return replace(transcribe(samples), reason=reason)
+
+
+def _secs(seconds: float) -> str:
+    from core.formatting import format_seconds
+    return format_seconds(seconds)
+
+
+def _pct(share: float) -> str:
+    from core.formatting import format_percent
+    return format_percent(share, 0)
+
+
+def _keyword(samples) -> tuple[str, float] | None:
+    """The bundled keyword model's word when it is sure of one of the ten; None otherwise."""
+    try:
+        from core.audio.keywords import BUNDLED_KEY, load_audio_model
+        classifier = _keyword_model(BUNDLED_KEY, load_audio_model)
+        prediction = classifier.predict(np.asarray(samples, np.float32))
+    except Exception:  # noqa: BLE001 - a missing or broken model only loses this shortcut
+        return None
+    label, probability = prediction.top[0]
+    return (label, probability) if label in COMMAND_WORDS and prediction.sure else None
+
+
+@functools.lru_cache(maxsize=1)
+def _keyword_model(key, load):
+    return load(key)
+
+
+def speech_frames(samples: np.ndarray) -> np.ndarray:
+    """A boolean per 10 ms frame: loud enough to be speech.
+
+    Loud means 12 dB above the clip's quiet floor (its 10th-percentile frame) and within 35 dB
+    of its loudest frame, and above -60 dBFS: it follows the clip's own noise level.
+    """
+    hop = SAMPLE_RATE // FRAME_RATE
+    n = samples.size // hop
+    if n == 0:
+        return np.zeros(0, bool)
+    frames = np.nan_to_num(samples[: n * hop].astype(np.float64)).reshape(n, hop)
+    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    threshold = max(np.percentile(level, 10) + 12, level.max() - 35, -60)
+    return level > threshold
+
+
+def coverage(words: list[Word], loud: np.ndarray) -> float:
+    """The share of the loud frames that fall inside one of the recognised words."""
+    if not loud.any():
+        return 0.0
+    inside = np.zeros_like(loud)
+    for w in words:
+        inside[int(w.start * FRAME_RATE): int(np.ceil(w.end * FRAME_RATE))] = True
+    return float((inside & loud).sum() / loud.sum())
+
+
+def _extent(loud: np.ndarray) -> float:
+    """Seconds from the first loud frame to the last."""
+    where = np.flatnonzero(loud)
+    return (where[-1] - where[0] + 1) / FRAME_RATE if where.size else 0.0
 
 
 def _rms(samples: np.ndarray) -> float:
