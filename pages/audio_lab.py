@@ -8,7 +8,8 @@ import streamlit as st
 
 from core.audio.io import AUDIO_SUFFIXES, MAX_SECONDS, SAMPLE_RATE, AudioError, decode_audio, to_wav_bytes
 from core.data import uploads
-from pages.common import (get_store, import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
+from pages.common import (format_bytes, format_number, format_seconds, get_store, help_for,
+                          import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
                           limited_uploader, model_card_ui, over_limit, page_setup,
                           launch_ui, taught_run_ui, use_new_file_ui)
 
@@ -17,7 +18,6 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "samples" / "aud
 EXAMPLE_TITLES = {"yes.wav": "“yes”", "stop.wav": "“stop”", "left.wav": "“left”",
                   "go_up_left_stop.wav": "“go up, then turn left, and stop”",
                   "go_forward_ten_meters.wav": "A real voice: “go forward ten meters”"}
-DEFAULT_PHRASES = "go forward ten meters\ngo back five meters\ngo up then turn left and stop\nturn left\nturn right\nstop"
 
 
 def intro_ui():
@@ -48,10 +48,11 @@ def clip_ui():
     examples, upload, record = st.tabs(["📚 Examples", "⬆️ Upload", "🎙️ Record"])
     with examples:
         files = [f for f in EXAMPLE_TITLES if (EXAMPLES_DIR / f).exists()]
-        cols = st.columns(max(len(files), 1))
-        for col, name in zip(cols, files):
-            if col.button(EXAMPLE_TITLES[name], key=f"example-{name}", width="stretch"):
-                _use_clip(name, (EXAMPLES_DIR / name).read_bytes())
+        # Words in one row, sentences in a wider row below: five in a row cut the sentences' labels.
+        for row in ([f for f in files if "_" not in f], [f for f in files if "_" in f]):
+            for col, name in zip(st.columns(max(len(row), 1)), row):
+                if col.button(EXAMPLE_TITLES[name], key=f"example-{name}", width="stretch"):
+                    _use_clip(name, (EXAMPLES_DIR / name).read_bytes())
         st.caption("The synthetic voices were held out when the keyword model was trained: it never "
                    "heard them. The last clip is a real person (CMU Sphinx test data).")
     with upload:
@@ -122,13 +123,18 @@ def keywords_ui(name: str, clip) -> None:
     prediction = classifier.predict(clip.samples)
     left, right = st.columns([3, 2])
     with left:
+        from core.calibration import describe, headline
         best, p = prediction.top[0]
-        st.markdown(f"### It hears: **{best}** ({p:.0%})")
+        st.markdown(headline("It hears", best, p, prediction.sure))
         st.plotly_chart(charts.top_k_figure(prediction.top), key="keyword_topk")
-        st.caption(f"On the loudest second of the clip; answered in {prediction.seconds * 1000:.0f} ms "
+        st.caption(describe(classifier.calibration), help=help_for("calibrated"))
+        st.caption(f"On the loudest second of the clip; answered in {format_seconds(prediction.seconds)} "
                    f"(features + model, run by {classifier.runtime}) on this computer's CPU.")
     with right:
-        target = st.selectbox("Explain the class", [label for label, _ in prediction.top], key="explain_class")
+        from core.inference import input_key
+        # Keyed on the clip and the model: a new clip or model starts again from its top answer.
+        target = st.selectbox("Explain the class", [label for label, _ in prediction.top],
+                              key=input_key("explain_class", key, clip.samples), help=help_for("occlusion"))
         heat = _occlusion_cached(classifier, prediction.features, classifier.class_names.index(target))
         window_start = F.loudest_window_start(clip.samples) / SAMPLE_RATE
         st.plotly_chart(charts.spectrogram_figure(
@@ -136,7 +142,8 @@ def keywords_ui(name: str, clip) -> None:
             title=f"Where it listened for “{target}”", start_seconds=window_start), key="occlusion",
             theme=None)  # Streamlit's theme recolours the low end of the colour scale
         st.caption("Occlusion: the studio blanks one patch of the spectrogram at a time and watches "
-                   "the probability fall. Green contours: the patches it could least do without.")
+                   "the probability fall. Green contours: the patches it could least do without.",
+                   help=help_for("spectrogram"))
     if clip.duration > 1.25:
         times, probabilities = classifier.over_time(clip.samples)
         st.plotly_chart(charts.probabilities_over_time_figure(times, probabilities, classifier.class_names),
@@ -159,7 +166,7 @@ def card_ui(card: dict) -> None:
     shown = {}
     for field, value in card.items():
         if field == "file_size_bytes":
-            shown["file size"] = f"{value / 1024:.0f} KB"
+            shown["file size"] = format_bytes(value)
         elif field == "real_speech":
             shown["real human speech"] = (f"{value['correct']} of {value['examples']} words right "
                                           f"({value['source']})")
@@ -172,34 +179,75 @@ def card_ui(card: dict) -> None:
 
 # -- 3. speech to text ----------------------------------------------------------------------------
 
+SPEECH_MODES = {"auto": "Automatic: phrases first, else dictation", "commands": "Commands: only these phrases",
+                "dictation": "Dictation: any English"}
+USED_MODE = {"commands": "Commands (grammar)", "dictation": "Dictation", "keyword": "Keyword model + grammar"}
+MODE_TERM = {"commands": "grammar", "dictation": "dictation", "keyword": "keyword model"}  # glossary terms
+
+
 def transcribe_ui(name: str, clip) -> None:
     st.subheader("3 · Speech to text (offline, pocketsphinx)")
-    mode = st.radio("Mode", ["Commands: only these phrases", "Dictation: any English"], horizontal=True,
-                    key="speech_mode", help="Commands mode is far more accurate: it only has to choose "
-                                            "between the phrases you list.")
-    phrases = None
-    if mode.startswith("Commands"):
-        text = st.text_area("Phrases, one per line", DEFAULT_PHRASES, key="phrases", height=130)
-        phrases = [line for line in text.splitlines() if line.strip()]
+    mode = st.radio("Mode", list(SPEECH_MODES), format_func=SPEECH_MODES.get, horizontal=True, key="speech_mode",
+                    help="Automatic tries the phrases below and takes one only when it explains the speech; "
+                         f"otherwise it writes down what it hears. Commands: {help_for('grammar')} "
+                         f"Dictation: {help_for('dictation')}")
+    phrases = phrases_ui() if mode != "dictation" else None
     if st.button("📝 Transcribe", key="transcribe", type="primary"):
-        from core.audio.speech import SpeechError, transcribe
-        try:
-            with st.spinner("Listening…"):
-                result = transcribe(clip.samples, SAMPLE_RATE, phrases)
-            st.session_state["transcript"] = (name, result)
-            st.rerun()  # redraw the waveform above with the words on it
-        except SpeechError as err:
-            st.error(str(err))
+        _transcribe(name, clip, mode, phrases)
     source, transcript = st.session_state.get("transcript", (None, None))
     if transcript and source == name:
-        if transcript.text:
-            st.markdown(f"### “{transcript.text}”")
-            st.dataframe([{"word": w.text, "from (s)": round(w.start, 2), "to (s)": round(w.end, 2)}
-                          for w in transcript.words], hide_index=True, height=min(240, 38 + 35 * len(transcript.words)))
-            st.caption("The words are drawn on the waveform above.")
-        else:
-            st.info("No speech recognised" + (" that matches one of the phrases." if transcript.mode == "commands"
-                                              else "."))
+        transcript_ui(transcript, clip.duration)
+
+
+def phrases_ui() -> list[str]:
+    """The phrases a grammar may choose from: a text area, one per line, so long ones stay readable."""
+    from core.audio.speech import DEFAULT_PHRASES
+    text = st.text_area("Phrases it listens for, one per line", "\n".join(DEFAULT_PHRASES), key="phrases",
+                        height=150, help=help_for("grammar"))
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _transcribe(name: str, clip, mode: str, phrases: list[str] | None) -> None:
+    import dataclasses
+    import time
+    from core.audio.speech import SpeechError, transcribe, transcribe_auto
+    try:
+        with st.spinner("Listening…"):
+            started = time.perf_counter()
+            if mode == "auto":
+                result = transcribe_auto(clip.samples, SAMPLE_RATE, phrases)
+            else:
+                result = transcribe(clip.samples, SAMPLE_RATE, phrases)
+            seconds = time.perf_counter() - started
+    except SpeechError as err:
+        st.error(str(err))
+        return
+    st.session_state["transcript"] = (name, dataclasses.replace(result, seconds=seconds))
+    st.rerun()  # redraw the waveform above with the words on it
+
+
+def transcript_ui(result, duration: float) -> None:
+    if result.text:
+        st.markdown(f"### “{result.text}”")
+    elif result.mode == "commands" and not result.reason:
+        st.info("No speech recognised that matches one of the phrases. Add the phrase, or choose "
+                "Automatic or Dictation.")
+    elif result.reason.startswith("No speech"):
+        st.info(result.reason)
+    else:
+        st.info("No speech recognised. " + result.reason)
+    # The mode in a line of text, not a metric: a metric's large value is cut at this width.
+    st.markdown(f"**Used: {USED_MODE[result.mode]}**" + (f" · {result.reason}" if result.text else ""),
+                help=help_for(MODE_TERM[result.mode]))
+    cols = st.columns(3)
+    cols[0].metric("Recognised in", format_seconds(result.seconds), help=f"For {format_seconds(duration)} of audio.")
+    cols[1].metric("Real-time factor", format_number(result.seconds / max(duration, 1e-9), digits=2),
+                   help=help_for("real-time factor"))
+    cols[2].metric("Words", format_number(len(result.words)), help=help_for("word timings"))
+    if result.words:
+        st.dataframe([{"word": w.text, "from": format_seconds(w.start), "to": format_seconds(w.end)}
+                      for w in result.words], hide_index=True, height=min(240, 38 + 35 * len(result.words)))
+        st.caption("The words are drawn on the waveform above.", help=help_for("word timings"))
 
 
 # -- 4. teach it your own sounds ------------------------------------------------------------------
@@ -260,15 +308,19 @@ def _import(do_import) -> None:
 
 
 def teach_settings_ui(report) -> None:
+    from core.inference import fitting_batch_size
     from core.training import RunConfig
     cols = st.columns(3)
     architecture = cols[0].selectbox("Network", ["cnn", "speech"], key="sound_arch",
                                      format_func={"cnn": "Small CNN (fast)", "speech": "CNN + BiLSTM"}.get)
     epochs = cols[1].number_input("Epochs", 1, 200, 20, key="sound_epochs")
     learning_rate = cols[2].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="sound_lr")
+    batch_size, note = fitting_batch_size(report.dataset_key, None, 0.2)
+    if note:
+        st.info(note, icon="ℹ️")
     if st.button("🚀 Train my sound classifier", key="sound_launch", type="primary"):
         config = RunConfig(dataset=report.dataset_key, architecture=architecture, optimizer="adam",
-                           learning_rate=learning_rate, epochs=int(epochs), batch_size=16,
+                           learning_rate=learning_rate, epochs=int(epochs), batch_size=batch_size,
                            validation_split=0.2, name=f"Sounds: {report.title}")
         launch_ui(config, "sound_run")
 

@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 
 from core.data import DataError, uploads
-from pages.common import (get_store, import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
+from pages.common import (format_number, format_seconds, get_store, help_for,
+                          import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
                           limited_uploader, model_card_ui, over_limit, page_setup,
                           launch_ui, taught_run_ui, use_new_file_ui)
 
@@ -103,24 +104,28 @@ def predict_ui(name: str, photo: np.ndarray, model_key: str) -> None:
     st.session_state["prediction"] = prediction
     left, right = st.columns([2, 3])
     with left:
-        st.image(photo, caption=f"{name} · {photo.shape[1]}x{photo.shape[0]} pixels", width="stretch")
+        st.image(photo, caption=f"{name} · {format_number(photo.shape[1])}x{format_number(photo.shape[0])} pixels",
+                 width="stretch")
     with right:
+        from core.calibration import describe, headline
         best, p = prediction.top[0]
-        st.markdown(f"### It sees: **{best}** ({p:.0%})")
+        st.markdown(headline("It sees", best, p, prediction.sure))
         st.plotly_chart(charts.top_k_figure(prediction.top), key="topk")
-        st.caption(f"Answered in {prediction.seconds * 1000:.0f} ms on this computer's CPU.")
-    explain_ui(classifier, photo, prediction)
+        st.caption(describe(classifier.calibration), help=help_for("calibrated"))
+        st.caption(f"Answered in {format_seconds(prediction.seconds)} on this computer's CPU.")
+    explain_ui(classifier, photo, prediction, model_key)
 
 
-def explain_ui(classifier, photo: np.ndarray, prediction) -> None:
+def explain_ui(classifier, photo: np.ndarray, prediction, model_key: str) -> None:
     st.subheader("3 · Why? Where it looked")
-    show = st.toggle("Show the Grad-CAM heatmap", value=True, key="gradcam_on",
-                     help="Grad-CAM: how much each region pushed the score of the chosen class up.")
+    show = st.toggle("Show the Grad-CAM heatmap", value=True, key="gradcam_on", help=help_for("grad-cam"))
     if not show:
         return
     labels = [label for label, _ in prediction.top]
     cols = st.columns([2, 2, 3])
-    target = cols[0].selectbox("For the class", labels, key="gradcam_class")
+    from core.inference import input_key
+    # Keyed on the photo and the model: a new photo or model starts again from its top answer.
+    target = cols[0].selectbox("For the class", labels, key=input_key("gradcam_class", model_key, photo))
     opacity = cols[1].slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="gradcam_opacity")
     from core.explain import grad_cam, overlay
     try:
@@ -212,6 +217,7 @@ def _import_for_teaching(do_import) -> None:
 
 
 def teach_settings_ui(report) -> None:
+    from core.inference import fitting_batch_size
     from core.models import ARCHITECTURES
     from core.training import RunConfig
     from pages.common import param_widget
@@ -222,10 +228,13 @@ def teach_settings_ui(report) -> None:
         with col:
             params[name] = param_widget(name, param, key=f"teach-{name}")
     epochs = cols[-1].number_input("Epochs", value=15, step=1, key="teach_epochs")
+    batch_size, note = fitting_batch_size(report.dataset_key, None, 0.25)
+    if note:
+        st.info(note, icon="ℹ️")
     if st.button("🚀 Train my classifier", key="teach_launch", type="primary"):
         config = RunConfig(dataset=report.dataset_key, architecture="efficientnet_transfer",
                            arch_params=params, optimizer="adam", learning_rate=1e-3, epochs=epochs,
-                           batch_size=16, validation_split=0.25, name=f"Image classes: {report.title}")
+                           batch_size=batch_size, validation_split=0.25, name=f"Image classes: {report.title}")
         launch_ui(config, "teach_run")
 
 

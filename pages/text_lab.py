@@ -10,7 +10,8 @@ import streamlit as st
 from core import paths
 from core.data import DataError, TEXT_PARAMS, uploads
 from core.text.io import MAX_TEXT_CHARS, TextInputError, check_text, decode_text_file
-from pages.common import (get_store, import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
+from pages.common import (format_number, format_percent, format_seconds, get_store, help_for,
+                          import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
                           limited_uploader, model_card_ui, over_limit, page_setup,
                           launch_ui, param_widget, taught_run_ui, text_label_columns_ui,
                           use_new_file_ui)
@@ -29,6 +30,7 @@ EXAMPLES = {
 }
 TRANSLATION_EXAMPLES = ["forty two", "seven hundred and sixteen", "twenty-one thousand",
                         "nine hundred ninety-nine thousand nine hundred ninety-nine"]
+VALIDATION_SPLIT = 0.2  # of the training pool, for the teach flow's live validation curve
 TEACH_ARCHITECTURES = {
     "mlp": ("Bag of words (MLP)", {}),
     "cnn": ("Conv1D (word patterns)", {"conv_blocks": 1, "filters": 64}),
@@ -168,51 +170,82 @@ def model_ui(text: str) -> None:
     prediction = classifier.predict(text)
     left, right = st.columns([2, 3])
     with left:
-        best, p = prediction.top[0]
-        st.markdown(f"### It reads: **{best}** ({p:.0%})")
-        st.plotly_chart(charts.top_k_figure(prediction.top), key="text_topk")
-        st.caption(f"Answered in {prediction.seconds * 1000:.0f} ms on this computer's CPU.")
+        answer_ui(prediction, classifier.calibration)
+        st.caption(f"Answered in {format_seconds(prediction.seconds)} on this computer's CPU.")
         if prediction.cut:
-            st.info(f"The model reads the first {len(prediction.tokens)} tokens; the other "
-                    f"{prediction.cut:,} were not read.")
-        if prediction.unknown:
+            st.info(f"The model reads the first {format_number(len(prediction.tokens))} tokens; the other "
+                    f"{format_number(prediction.cut)} were not read.")
+        if prediction.unknown and not prediction.mostly_unknown:
             st.caption(f"Words it never saw in training (read as 'unknown'): {', '.join(prediction.unknown[:12])}"
                        + (" …" if len(prediction.unknown) > 12 else ""))
     with right:
-        target = st.selectbox("Explain the class", [label for label, _ in prediction.top], key="text_explain")
-        weights = classifier.importance(text, classifier.class_names.index(target))
-        if weights:
-            st.html(charts.highlighted_text_html(text, [(t.start, t.end, w) for t, w in weights]))
-            st.plotly_chart(charts.token_bars_figure([t.text for t, _ in weights], [w for _, w in weights],
-                                                     f"How much each word pushed towards “{target}”"),
-                            key="text_importance")
-            st.caption("Occlusion: the studio deletes one word at a time and measures how much the "
-                       f"probability of “{target}” drops (green: the word argued for it; red: against).")
-        else:
-            st.info("None of these characters are tokens this model reads.")
+        explain_ui(classifier, text, prediction, key)
     if classifier.has_attention:
-        attention_ui(classifier, text)
+        attention_ui(classifier, text, key)
 
 
-def attention_ui(classifier, text: str) -> None:
+def answer_ui(prediction, calibration) -> None:
+    """The answer with its calibrated confidence; "Not sure" when it is low or the words are unknown."""
     from core import charts
+    from core.calibration import describe, headline
+    best, p = prediction.top[0]
+    if prediction.mostly_unknown:
+        st.markdown(headline("It reads", best, p, False, "mostly unknown words"))
+        read = len(prediction.tokens)
+        st.warning(f"**Mostly unknown to this model**: {format_number(prediction.unknown_tokens)} of the "
+                   f"{format_number(read)} tokens it read ({format_percent(prediction.unknown_share, 0)}) are "
+                   "words it never saw in training, so it cannot really read this text and any answer "
+                   "would be a guess." if read else
+                   "**Unknown to this model**: none of these characters are tokens it reads, so any answer "
+                   "would be a guess.")
+    else:
+        st.markdown(headline("It reads", best, p, prediction.sure))
+        st.plotly_chart(charts.top_k_figure(prediction.top), key="text_topk")
+    st.caption(describe(calibration), help=help_for("calibrated"))
+
+
+def explain_ui(classifier, text: str, prediction, model_key: str) -> None:
+    """Occlusion for one class: the top answer unless the user picks another for this very text."""
+    from core import charts
+    from core.inference import input_key
+    # Keyed on the text and the model: a new text or model starts again from its top answer.
+    target = st.selectbox("Explain the class", [label for label, _ in prediction.top],
+                          key=input_key("text_explain", model_key, text), help=help_for("occlusion"))
+    weights = classifier.importance(text, classifier.class_names.index(target))
+    if weights:
+        st.html(charts.highlighted_text_html(text, [(t.start, t.end, w) for t, w in weights]))
+        st.plotly_chart(charts.token_bars_figure([t.text for t, _ in weights], [w for _, w in weights],
+                                                 f"How much each word pushed towards “{target}”"),
+                        key="text_importance")
+        st.caption("Occlusion: the studio deletes one word at a time and measures how much the "
+                   f"probability of “{target}” drops (green: the word argued for it; red: against).",
+                   help=help_for("occlusion"))
+    else:
+        st.info("None of these characters are tokens this model reads.")
+
+
+def attention_ui(classifier, text: str, model_key: str) -> None:
+    from core import charts
+    from core.inference import input_key
     maps = classifier.attention(text)
     if not maps.tokens:
         return
     blocks, heads = maps.weights.shape[:2]
     st.markdown("**Self-attention**: inside the Transformer every word looks at every other word "
-                "and takes a weighted mix of them. Row = the word looking; bright = where it looks.")
+                "and takes a weighted mix of them. Row = the word looking; bright = where it looks.",
+                help=help_for("attention"))
     cols = st.columns(2)
-    block = cols[0].selectbox("Encoder block", range(1, blocks + 1), key="att_block") - 1
+    # Blocks and heads belong to the model: another model starts again from block 1, all heads.
+    block = cols[0].selectbox("Encoder block", range(1, blocks + 1), key=input_key("att_block", model_key, "")) - 1
     head = cols[1].selectbox("Head", ["average of all heads"] + [f"head {h + 1}" for h in range(heads)],
-                             key="att_head")
+                             key=input_key("att_head", model_key, ""))
     weights = maps.weights[block].mean(axis=0) if head.startswith("average") else maps.weights[block, int(head.split()[1]) - 1]
     words = [t.text for t in maps.tokens]
     st.plotly_chart(charts.attention_figure(weights, words, words, f"Block {block + 1}, {head}"),
                     key="attention_map", theme=None)
     even = 1 / len(words)
-    st.caption(f"The strongest link here is {weights.max():.2f}; looking at all {len(words)} words "
-               f"evenly would give {even:.2f} each. "
+    st.caption(f"The strongest link here is {format_number(float(weights.max()), 2)}; looking at all "
+               f"{len(words)} words evenly would give {format_number(even, 2)} each. "
                + ("This model spreads its attention almost evenly: it mostly adds up its words, like a "
                   "bag of words. Attention sharpens when word order and context matter for the task."
                   if weights.max() < 2 * even else "Bright cells are the words it leans on."))
@@ -375,6 +408,7 @@ def teach_columns_ui(file_id: str, title: str, data: bytes | str) -> None:
 
 
 def teach_settings_ui(report) -> None:
+    from core.inference import fitting_batch_size
     from core.training import RunConfig
     cols = st.columns(4)
     choice = cols[0].selectbox("Network", list(TEACH_ARCHITECTURES), key="text_arch",
@@ -383,12 +417,15 @@ def teach_settings_ui(report) -> None:
         split = param_widget("split", TEXT_PARAMS["split"], key="text_split")
     epochs = cols[2].number_input("Epochs", 1, 200, 15, key="text_epochs")
     learning_rate = cols[3].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 3e-3, key="text_lr")
+    batch_size, note = fitting_batch_size(report.dataset_key, {"split": split}, VALIDATION_SPLIT)
+    if note:
+        st.info(note, icon="ℹ️")
     if st.button("🚀 Train my text classifier", key="text_launch", type="primary"):
         architecture = "rnn" if choice == "bilstm" else choice
         config = RunConfig(dataset=report.dataset_key, dataset_params={"split": split},
                            architecture=architecture, arch_params=dict(TEACH_ARCHITECTURES[choice][1]),
                            optimizer="adam", learning_rate=learning_rate, epochs=int(epochs),
-                           batch_size=16, validation_split=0.2,
+                           batch_size=batch_size, validation_split=VALIDATION_SPLIT,
                            name=f"Texts: {report.title} ({TEACH_ARCHITECTURES[choice][0]})")
         launch_ui(config, "text_run")
 

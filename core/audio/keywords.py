@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from core.audio import features as F
+from core.calibration import UNCALIBRATED, Calibration, is_sure
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 KEYWORD_MODEL_PATH = ASSETS / "keyword_spotter.keras"
@@ -32,17 +33,21 @@ RUN_PREFIX = "run:"
 
 @dataclass
 class AudioPrediction:
-    probabilities: np.ndarray
+    probabilities: np.ndarray   # calibrated (core/calibration.py): what the page shows
     top: list[tuple[str, float]]
     features: np.ndarray        # the (frames, mels, 1) input the model saw
     seconds: float
+    raw: np.ndarray | None = None   # the model's own softmax
+    sure: bool = True               # the calibrated top probability reaches calibration.NOT_SURE_BELOW
 
 
 class AudioClassifier:
     """A Keras model over one-second log-mel spectrograms, with its class names and card."""
 
-    def __init__(self, model, class_names: list[str], card: dict, interpreter=None):
+    def __init__(self, model, class_names: list[str], card: dict, interpreter=None,
+                 calibration: Calibration = UNCALIBRATED):
         self.model = model                # a Keras model, or None when LiteRT runs a .tflite file
+        self.calibration = calibration
         self.interpreter = interpreter
         self.class_names = list(class_names)
         self.card = card
@@ -65,16 +70,17 @@ class AudioClassifier:
     def predict(self, samples: np.ndarray, k: int = 5) -> AudioPrediction:
         start = time.perf_counter()
         x = F.clip_features(samples)
-        p = self.probabilities(x[None])[0]
+        raw = self.probabilities(x[None])[0]
+        p = self.calibration.apply(raw)
         seconds = time.perf_counter() - start
         best = np.argsort(-p)[:k]
-        return AudioPrediction(p, [(self.class_names[i], float(p[i])) for i in best], x, seconds)
+        return AudioPrediction(p, [(self.class_names[i], float(p[i])) for i in best], x, seconds, raw, is_sure(p))
 
     def over_time(self, samples: np.ndarray, hop_seconds: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
         """(window centre times, probabilities per window) for a clip of any length."""
         batch, times = F.sliding_windows(samples, hop_seconds)
         chunks = [self.probabilities(batch[i:i + 64]) for i in range(0, len(batch), 64)]
-        return times, np.concatenate(chunks)
+        return times, self.calibration.apply(np.concatenate(chunks))
 
     def occlusion(self, x: np.ndarray, class_index: int, patch: tuple[int, int] = (10, 8),
                   stride: tuple[int, int] = (5, 4)) -> np.ndarray:
@@ -110,16 +116,23 @@ def list_audio_models(store=None) -> list["ModelInfo"]:  # noqa: F821 - core.inf
     return bundled + run_models("audio", store) + list_imported_models("audio")
 
 
-def load_audio_model(key: str, prefer_litert: bool = True) -> AudioClassifier:
-    """Load by key (safe_mode: no code in the file is ever run) and compile the predict step now."""
+def load_audio_model(key: str, prefer_litert: bool = True, calibrated: bool = True) -> AudioClassifier:
+    """Load by key (safe_mode: no code in the file is ever run) and compile the predict step now.
+
+    Its confidence is calibrated: the keyword spotter's temperature comes from assets/models/
+    calibration.json, a run's is fitted on its validation clips (`calibrated=False`: the raw model)."""
+    from core.inference import bundled_calibration, calibrate_on_run, load_run_model, run_card
     from core.model_import import IMPORTED_PREFIX, load_imported
     if key.startswith(RUN_PREFIX):
-        from core.inference import load_run_model, run_card
         model, labels, _, run = load_run_model(key[len(RUN_PREFIX):])
         classifier = AudioClassifier(model, labels, run_card(run))
+        if calibrated:
+            classifier.calibration = calibrate_on_run(run, lambda x: np.concatenate(
+                [classifier.probabilities(np.asarray(x[i:i + 128], np.float32)) for i in range(0, len(x), 128)]))
     elif key.startswith(IMPORTED_PREFIX):
         model, labels, _, card = load_imported(key)
-        classifier = AudioClassifier(model, labels, card)
+        classifier = AudioClassifier(model, labels, card, calibration=Calibration(
+            source="not calibrated: an imported model comes without held-out examples"))
     elif key == BUNDLED_KEY:
         if not KEYWORD_MODEL_PATH.exists():
             raise FileNotFoundError(f"The bundled keyword model is missing ({KEYWORD_MODEL_PATH}); "
@@ -131,7 +144,8 @@ def load_audio_model(key: str, prefer_litert: bool = True) -> AudioClassifier:
             model = keras.models.load_model(KEYWORD_MODEL_PATH, safe_mode=True)
         else:
             model = None
-        classifier = AudioClassifier(model, card["classes"], card, interpreter)
+        classifier = AudioClassifier(model, card["classes"], card, interpreter,
+                                     bundled_calibration(BUNDLED_KEY) if calibrated else UNCALIBRATED)
     else:
         raise KeyError(f"Unknown audio model '{key}'.")
     classifier.predict(np.zeros(F.CLIP_SAMPLES, np.float32))  # compile now, not on the user's clip

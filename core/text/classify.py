@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from core import paths
+from core.calibration import MOSTLY_UNKNOWN_FROM, UNCALIBRATED, Calibration, is_sure
 from core.data.text import Encoder, Token
-from core.inference import RUN_PREFIX, ModelInfo, load_run_model, run_card, run_models
+from core.inference import (RUN_PREFIX, ModelInfo, bundled_calibration, calibrate_on_run, load_run_model,
+                            run_card, run_models, top_k)
 
 BUNDLED = {"topic_classifier": "Topics of short texts (Transformer, trained here on Debian's fortunes)"}
 BATCH = 256  # rows per model call when scoring many texts
@@ -26,32 +28,49 @@ BATCH = 256  # rows per model call when scoring many texts
 
 @dataclass
 class TextPrediction:
-    probabilities: np.ndarray
+    probabilities: np.ndarray  # calibrated (core/calibration.py): what the page shows
     top: list[tuple[str, float]]
     tokens: list[Token]       # what the model read (at most its sequence length)
     unknown: list[str]        # tokens outside its vocabulary: it cannot tell them apart
     cut: int                  # tokens beyond the model's length, not read
     seconds: float
+    raw: np.ndarray | None = None   # the model's own softmax
+    unknown_tokens: int = 0         # how many of `tokens` are outside its vocabulary
 
     @property
     def best(self) -> int:
         return int(np.argmax(self.probabilities))
+
+    @property
+    def unknown_share(self) -> float:
+        """The share of what it read that it never saw in training (1.0 when it read nothing)."""
+        return self.unknown_tokens / len(self.tokens) if self.tokens else 1.0
+
+    @property
+    def mostly_unknown(self) -> bool:
+        """Most of the input is unknown to the model: its answer is a guess, however confident."""
+        return self.unknown_share >= MOSTLY_UNKNOWN_FROM
+
+    @property
+    def sure(self) -> bool:
+        return is_sure(self.probabilities) and not self.mostly_unknown
 
 
 @dataclass
 class AttentionMap:
     tokens: list[Token]
     weights: np.ndarray       # (blocks, heads, tokens, tokens): row i = how token i spreads its attention
-    probabilities: np.ndarray  # the pass that produced them: equal to predict's (a test holds them)
+    probabilities: np.ndarray  # the pass that produced them: equal to predict's raw (a test holds them)
 
 
 class TextClassifier:
     """A Keras model over token ids, with its class names and the exact tokenizer it was trained with."""
 
     def __init__(self, model, class_names: list[str], vocabulary: list[str], split: str,
-                 sequence_length: int, card: dict):
+                 sequence_length: int, card: dict, calibration: Calibration = UNCALIBRATED):
         self.model, self.class_names, self.card = model, list(class_names), card
         self.encoder = Encoder(vocabulary, split, sequence_length)
+        self.calibration = calibration
 
     @property
     def split(self) -> str:
@@ -65,16 +84,20 @@ class TextClassifier:
         from core.data.text import tokenize
         all_tokens = tokenize(text, self.split)
         ids = self.encoder.ids(all_tokens)
-        p = self.probabilities(ids[None])[0]
+        raw = self.probabilities(ids[None])[0]
+        p = self.calibration.apply(raw)
         seconds = time.perf_counter() - start
         tokens = all_tokens[:self.encoder.sequence_length]
-        unknown = sorted({t.text for t, i in zip(tokens, ids) if i == 1})
-        best = np.argsort(-p)[:k]
-        return TextPrediction(p, [(self.class_names[i], float(p[i])) for i in best], tokens, unknown,
-                              len(all_tokens) - len(tokens), seconds)
+        unknown_ids = [t.text for t, i in zip(tokens, ids) if i == 1]
+        return TextPrediction(p, top_k(p, self.class_names, k), tokens, sorted(set(unknown_ids)),
+                              len(all_tokens) - len(tokens), seconds, raw, len(unknown_ids))
 
     def predict_batch(self, texts) -> np.ndarray:
-        """Class probabilities (N, classes) for many texts, `BATCH` per model call."""
+        """Calibrated class probabilities (N, classes) for many texts, `BATCH` per model call."""
+        return self.calibration.apply(self.raw_batch(texts))
+
+    def raw_batch(self, texts) -> np.ndarray:
+        """The model's own probabilities (N, classes), before calibration."""
         texts = list(texts)
         out = np.zeros((len(texts), len(self.class_names)))
         for start in range(0, len(texts), BATCH):
@@ -136,8 +159,11 @@ def list_text_models(store=None) -> list[ModelInfo]:
         + list_imported_models("text")
 
 
-def load_text_model(key: str) -> TextClassifier:
-    """Load a text classifier by key and compile its predict step (so the first answer is fast)."""
+def load_text_model(key: str, calibrated: bool = True) -> TextClassifier:
+    """Load a text classifier by key and compile its predict step (so the first answer is fast).
+
+    Its confidence is calibrated: the bundled model's temperature comes from assets/models/
+    calibration.json, a run's is fitted on its validation texts (`calibrated=False`: the raw model)."""
     import keras
 
     import core.models.layers  # noqa: F401 - registers the studio's custom layers for loading
@@ -146,15 +172,20 @@ def load_text_model(key: str) -> TextClassifier:
         model, labels, preprocessing, run = load_run_model(key[len(RUN_PREFIX):])
         classifier = TextClassifier(model, labels, preprocessing["vocabulary"], preprocessing["split"],
                                     preprocessing["sequence_length"], run_card(run))
+        if calibrated:
+            classifier.calibration = calibrate_on_run(run, classifier.raw_batch)
     elif key.startswith(IMPORTED_PREFIX):
         model, labels, preprocessing, card = load_imported(key)
         classifier = TextClassifier(model, labels, preprocessing["vocabulary"], preprocessing["split"],
-                                    preprocessing["sequence_length"], card)
+                                    preprocessing["sequence_length"], card,
+                                    Calibration(source="not calibrated: an imported model comes without "
+                                                       "held-out examples"))
     elif key in BUNDLED:
         meta = _bundled_meta(key)
         model = keras.models.load_model(paths.ASSETS_DIR / "models" / f"{key}.keras", safe_mode=True)
         classifier = TextClassifier(model, meta["classes"], meta["vocabulary"], meta["split"],
-                                    meta["sequence_length"], bundled_card(key))
+                                    meta["sequence_length"], bundled_card(key),
+                                    bundled_calibration(key) if calibrated else UNCALIBRATED)
     else:
         raise KeyError(f"Unknown text model '{key}'.")
     classifier.predict("warm up")

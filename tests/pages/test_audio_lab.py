@@ -41,6 +41,19 @@ def heard(at) -> str:
     return next((m.value for m in at.markdown if "It hears" in m.value), "")
 
 
+def answer(at) -> str:
+    """The class named by "It hears: **go** (98%)" or "It hears: **Not sure** · best guess “go” (41%)"."""
+    line = heard(at)
+    return line.split("“")[1].split("”")[0] if "**Not sure**" in line else line.split("**")[1]
+
+
+def explained(at) -> tuple[str, str]:
+    """(the class chosen in "Explain the class", the class the occlusion map is titled with)."""
+    box = next(b for b in at.selectbox if b.label == "Explain the class")
+    title = next(c.proto.spec for c in at.get("plotly_chart") if "Where it listened" in c.proto.spec)
+    return box.value, title.split("Where it listened for \u201c")[1].split("\u201d")[0]
+
+
 def test_opens_with_examples_one_click_away(at):
     assert not at.exception
     assert "Audio Lab" in at.title[0].value
@@ -59,6 +72,22 @@ def test_example_clip_is_spotted_and_explained(at):
 
 
 @needs_model
+def test_the_explanation_follows_a_new_clip_to_its_own_answer(at):
+    """Issue 14 item 2: example "left", another class explained, then an uploaded clip: the map is
+    for the new clip's answer, not for the class chosen before."""
+    at.button(key="example-left.wav").click().run()
+    assert answer(at) == "left" and explained(at) == ("left", "left")
+    box = next(b for b in at.selectbox if b.label == "Explain the class")
+    box.set_value(box.options[1]).run()
+    assert explained(at) == (box.options[1], box.options[1])
+    at.file_uploader(key="clip_upload").set_value(
+        ("mine.wav", (EXAMPLES / "stop.wav").read_bytes(), "audio/wav")).run()
+    assert not at.exception
+    assert answer(at) == "stop" and explained(at) == ("stop", "stop")
+    assert "temperature scaling on 1,080 clips spoken by the 20 held-out voices" in texts(at.caption)
+
+
+@needs_model
 def test_uploaded_clip_is_spotted_and_a_sentence_gets_a_timeline(at):
     at.file_uploader(key="clip_upload").set_value(
         ("my_clip.wav", (EXAMPLES / "stop.wav").read_bytes(), "audio/wav")).run()
@@ -73,14 +102,59 @@ def test_recording_is_used(at):
     assert not at.exception and "**left**" in heard(at)
 
 
-def test_commands_mode_transcribes_a_real_voice_with_word_timings(at):
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav")
+
+
+def transcript_words(at) -> list[str]:
+    return list(at.dataframe[-1].value["word"])  # the first table is the model card's
+
+
+def test_a_real_voice_is_transcribed_in_the_default_mode_with_word_timings(at):
     at.button(key="example-go_forward_ten_meters.wav").click().run()
+    assert at.radio(key="speech_mode").value == "auto"
     at.button(key="transcribe").click().run()
     assert not at.exception
     assert "“go forward ten meters”" in texts(at.markdown)
-    words = at.dataframe[-1].value  # the first one is the model card's table
+    assert "**Used: Commands (grammar)** · The phrase “go forward ten meters” explains" in texts(at.markdown)
+    words = at.dataframe[-1].value
     assert list(words["word"]) == ["go", "forward", "ten", "meters"]
+    assert all(t.endswith("s") for t in words["from"])  # formatted durations, not raw floats
     assert any("with the recognised words" in c.proto.spec for c in at.get("plotly_chart"))
+    assert "Real-time factor" in [m.label for m in at.metric]
+
+
+def test_the_yes_example_is_transcribed_in_the_default_mode(at):
+    # It gave "No speech recognised that matches one of the phrases": the phrase list had no "yes".
+    at.button(key="example-yes.wav").click().run()
+    at.button(key="transcribe").click().run()
+    assert not at.exception and "“yes”" in texts(at.markdown) and transcript_words(at) == ["yes"]
+
+
+def test_a_recorded_sentence_gets_a_transcript_not_a_command_word(at):
+    if not LIBRIVOX.exists():
+        pytest.skip("Debian's pocketsphinx-testdata is not installed")
+    at.file_uploader(key="clip_upload").set_value(("sentence.wav", LIBRIVOX.read_bytes(), "audio/wav")).run()
+    at.button(key="transcribe").click().run()
+    assert not at.exception and "**Used: Dictation** · No phrase fits" in texts(at.markdown)
+    assert len(transcript_words(at)) >= 5 and "stop" not in transcript_words(at)
+
+
+def test_commands_mode_knows_every_example_word(at):
+    at.button(key="example-go_up_left_stop.wav").click().run()
+    at.radio(key="speech_mode").set_value("commands").run()
+    listed = at.text_area(key="phrases").value.splitlines()
+    assert {"yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"} <= set(listed)
+    assert "go up then turn left and stop" in listed
+    at.button(key="transcribe").click().run()
+    assert not at.exception and "“go up then turn left and stop”" in texts(at.markdown)
+
+
+def test_dictation_mode_has_no_phrase_list(at):
+    at.button(key="example-go_forward_ten_meters.wav").click().run()
+    at.radio(key="speech_mode").set_value("dictation").run()
+    assert not [t for t in at.text_area if t.key == "phrases"]
+    at.button(key="transcribe").click().run()
+    assert not at.exception and "**Used: Dictation**" in texts(at.markdown)
 
 
 def test_unknown_command_word_is_explained(at):
@@ -132,7 +206,8 @@ def test_teach_sounds_from_the_sample_and_use_the_model(at):
     at.button(key="example-yes.wav").click().run()
     at.button(key="use_taught").click().run()
     assert at.session_state["audio_model"] == f"run:{run.id}"
-    assert not at.exception and any(f"**{kind}**" in heard(at) for kind in ("hiss", "knock", "whistle"))
+    # A taught hiss/knock/whistle model hearing "yes" may well be "Not sure": its best guess is still one of them.
+    assert not at.exception and answer(at) in ("hiss", "knock", "whistle")
 
 
 def test_bad_teaching_zip_gets_a_message(at):

@@ -45,6 +45,34 @@ def test_example_photo_is_recognised_with_heatmap(at):
     assert len(at.get("imgs")) >= 1 or len(at.get("image")) >= 1  # the photo and the Grad-CAM overlay
 
 
+def answer(at) -> str:
+    """The class named by "It sees: **espresso** (90%)" or "It sees: **Not sure** · best guess “x” (31%)"."""
+    line = next(m.value for m in at.markdown if "It sees" in m.value)
+    return line.split("“")[1].split("”")[0] if "**Not sure**" in line else line.split("**")[1]
+
+
+def explained(at) -> tuple[str, str]:
+    """(the class chosen for Grad-CAM, the class its caption names)."""
+    box = next(b for b in at.selectbox if b.label == "For the class")
+    caption = next(img.caption for element in at.get("image") for img in element.proto.imgs
+                   if "made the model say" in img.caption)
+    return box.value, caption.split("made the model say \u201c")[1].split("\u201d")[0]
+
+
+def test_the_heatmap_follows_a_new_photo_to_its_own_answer(at):
+    """Issue 14 item 2: a Grad-CAM class picked for one photo must not survive into the next."""
+    at.button(key="example-Chelsea the cat").click().run()
+    first = answer(at)
+    assert explained(at) == (first, first)
+    box = next(b for b in at.selectbox if b.label == "For the class")
+    box.set_value(box.options[1]).run()
+    assert explained(at) == (box.options[1], box.options[1])
+    at.button(key="example-A cup of coffee").click().run()
+    assert not at.exception
+    assert answer(at) != first and explained(at) == (answer(at), answer(at))
+    assert "not calibrated: no held-out ImageNet photos" in texts(at.caption)
+
+
 def test_uploaded_photo_is_recognised(at):
     from skimage import data as skdata
     at.file_uploader(key="photo_upload").set_value(("coffee.jpg", _jpeg(skdata.coffee()), "image/jpeg")).run()

@@ -26,6 +26,19 @@ def metric(at, label) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
+def answer(at) -> str:
+    """The class named by "It reads: **computers** (87%)" or "It reads: **Not sure** · best guess “science”"."""
+    line = next(m.value for m in at.markdown if "It reads" in m.value)
+    return line.split("“")[1].split("”")[0] if "**Not sure**" in line else line.split("**")[1]
+
+
+def explained(at) -> tuple[str, str]:
+    """(the class chosen in "Explain the class", the class the explanation chart is titled with)."""
+    box = next(b for b in at.selectbox if b.label == "Explain the class")
+    title = next(c.proto.spec for c in at.get("plotly_chart") if "pushed towards" in c.proto.spec)
+    return box.value, title.split("pushed towards \u201c")[1].split("\u201d")[0]
+
+
 def test_opens_with_examples_one_click_away(at):
     assert not at.exception
     assert "Text Lab" in at.title[0].value
@@ -41,9 +54,10 @@ def test_an_example_gets_sentiment_words_topic_and_attention(at):
     assert any("**computers**" in m.value for m in at.markdown if "It reads" in m.value)
     charts = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
     assert "What each word added" in charts and "pushed towards" in charts
-    if at.selectbox(key="att_head") is not None:  # the bundled model is a Transformer
+    head = next((box for box in at.selectbox if box.label == "Head"), None)
+    if head is not None:  # the bundled model is a Transformer
         assert "Block 1" in charts
-        at.selectbox(key="att_head").set_value("head 2").run()
+        head.set_value("head 2").run()
         assert "Block 1, head 2" in "\n".join(c.proto.spec for c in at.get("plotly_chart"))
 
 
@@ -125,7 +139,58 @@ def test_teach_labels_from_a_csv_then_use_the_model(at):
     at.button(key="example-0").click().run()
     assert not at.exception
     assert at.selectbox(key="text_model").value == f"run:{run.id}"
-    assert any("**positive**" in m.value for m in at.markdown if "It reads" in m.value)
+    assert answer(at) == "positive"
+
+
+@needs_topic_model
+def test_the_explanation_follows_a_new_text_to_its_own_answer(at):
+    """Issue 14 item 2: a class picked to explain one text must not survive into the next one."""
+    at.button(key="example-3").click().run()           # computers
+    first = answer(at)
+    assert explained(at) == (first, first)
+    box = next(b for b in at.selectbox if b.label == "Explain the class")
+    other = box.options[1]
+    box.set_value(other).run()                          # the user explains another class of this text
+    assert explained(at) == (other, other)
+    for example in ("example-4", "example-5", "example-0"):   # law, Star Trek, a phone review
+        at.button(key=example).click().run()
+        assert not at.exception
+        assert explained(at) == (answer(at), answer(at)), example
+
+
+@needs_topic_model
+def test_a_text_in_words_it_never_saw_is_flagged_and_the_confidence_is_calibrated(at):
+    """Issue 14 item 8: no confident bar for a Chinese sentence the topic model cannot read."""
+    at.text_area(key="typed_text").input("今天天气很好，我们去公园散步吧。")
+    at.button(key="analyse").click().run()
+    assert not at.exception
+    assert "Mostly unknown to this model" in texts(at.warning) and "(100%)" in texts(at.warning)
+    line = next(m.value for m in at.markdown if "It reads" in m.value)
+    assert "**Not sure**" in line and "mostly unknown words" in line
+    assert not any("Top classes" in c.proto.spec for c in at.get("plotly_chart"))  # no confident bar
+    calibrated = texts(at.caption)
+    assert "temperature scaling on 242 validation fortunes" in calibrated and "Below 50%" in calibrated
+    # The happy phone review the raw model called "science (81%)" is now a plain "Not sure".
+    at.button(key="example-0").click().run()
+    assert "**Not sure**" in next(m.value for m in at.markdown if "It reads" in m.value)
+
+
+def test_teach_a_20_row_csv_picks_a_batch_size_that_fits_and_trains(at):
+    """Issue 14 item 6: 20 rows of 2 labels leave 13 to train on; batch size 16 used to be refused."""
+    rows = [(f"I love it, great {w}", "happy") for w in "phone camera screen price sound battery case box design fit".split()] \
+        + [(f"I hate it, awful {w}", "sad") for w in "phone camera screen price sound battery case box design fit".split()]
+    frame = pd.DataFrame(rows, columns=["text", "label"])
+    at.file_uploader(key="teach_csv").set_value(("twenty.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
+    at.button(key=f"teach_import-{at.session_state['teach_file'][0]}").click().run()
+    assert "Ready: **twenty**" in texts(at.success)
+    assert "batch size 13 instead of 16" in texts(at.info)
+    at.selectbox(key="text_arch").set_value("mlp")
+    at.number_input(key="text_epochs").set_value(3)
+    at.button(key="text_launch").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    run = wait_for_run(at.session_state["text_run"])
+    assert run.status == "completed", run.error
+    assert run.config["batch_size"] == 13
 
 
 @pytest.mark.parametrize("frame, message", [

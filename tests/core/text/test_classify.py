@@ -61,6 +61,12 @@ def test_a_bag_of_words_model_learns_the_generated_labels_and_explains_itself():
     np.testing.assert_allclose(classifier.predict_batch(texts), [classifier.predict(t).probabilities for t in texts],
                                atol=1e-5)
     assert classifier.predict("quantum zebra").unknown == ["quantum", "zebra"]
+    # Calibrated on the run's own validation texts; the answer's ranking is the raw model's.
+    assert classifier.calibration.fitted and "validation examples of this run" in classifier.calibration.source
+    assert classifier.calibration.examples == round(0.2 * 240)   # 300 rows: 240 in the pool, 20 % validate
+    assert prediction.top[0][0] == classifier.class_names[int(np.argmax(prediction.raw))]
+    unknown = classifier.predict("quantum zebra")
+    assert unknown.unknown_share == 1.0 and unknown.mostly_unknown and not unknown.sure
 
 
 def test_a_transformer_shows_attention_maps_per_block_and_head():
@@ -73,8 +79,8 @@ def test_a_transformer_shows_attention_maps_per_block_and_head():
     maps = classifier.attention(text)
     assert maps.weights.shape == (2, 2, 8, 8)  # 'good' is unknown but still a token
     np.testing.assert_allclose(maps.weights.sum(axis=-1), 1.0, atol=1e-4)  # padding gets no attention
-    # The weights come from the very pass that gives the model's answer.
-    np.testing.assert_allclose(maps.probabilities, classifier.predict(text).probabilities, atol=1e-5)
+    # The weights come from the very pass that gives the model's answer (before calibration).
+    np.testing.assert_allclose(maps.probabilities, classifier.predict(text).raw, atol=1e-5)
 
 
 def test_character_tokens_learn_chinese_without_spaces():
