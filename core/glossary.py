@@ -44,6 +44,10 @@ GLOSSARY: dict[str, str] = {
     "per-class accuracy": "How often the model is right for each class separately.",
     "confidence": "How sure the model says it is: the probability it gives to its answer.",
     "calibrated": "A confidence that means what it says: answers given at 80% are right about 80% of the time.",
+    "temperature scaling": "Correcting a model's over- or under-confidence with one number fitted on examples "
+                           "it never trained on; the answer stays the same, only how sure it says it is changes.",
+    "not sure": "The model's best answer is below the confidence the studio asks for, so it is shown as a guess.",
+    "unknown words": "Words the model never saw in training; it reads them all as one 'unknown' token.",
     "probability": "The model's estimate, from 0% to 100%, that this answer is the right one.",
     "logits": "The model's raw scores before they are turned into probabilities.",
     "softmax": "Turns raw scores into probabilities that add up to 100%.",
