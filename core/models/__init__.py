@@ -20,15 +20,10 @@ class Architecture:
     supports: frozenset
     description: str
     params: dict[str, Param] = field(default_factory=dict)
-    # Transfer learning: turn the data into features once (Prepared, config, progress) -> Prepared,
-    # then after training wrap the trained model into the full model to save: (model) -> model.
-    featurizer: Callable | None = None
-    assemble: Callable | None = None
-    # Optional second stage on the assembled model: (model, raw Prepared, config) -> (model, arrays),
-    # for fine_tune_epochs(config) extra epochs.
-    fine_tune: Callable | None = None
-    fine_tune_epochs: Callable = lambda config: 0
-    task: str = "classification"  # 'gan': trained by core/training/gan.py, not as a classifier
+    task: str = "classification"  # what a run of it does: 'classification' or 'gan' (RunConfig.task)
+    # How the runner trains it: a key of core/training/strategies.py STRATEGIES ('classification',
+    # 'transfer': features of a pretrained backbone, then a head, then maybe fine-tuning; 'gan').
+    training: str = "classification"
 
 
 _DROPOUT_HELP = ("The share of neurons switched off at random while training, so the model cannot rely on "
@@ -121,12 +116,7 @@ ARCHITECTURES: dict[str, Architecture] = {
          "fine_tune_epochs": Param(3, "Fine-tuning epochs", 1, 20,
                                    help="Passes over your photos for that second, gentler stage (used only "
                                         "when fine-tuning some blocks).")},
-        featurizer=lambda data, config, progress=None: transfer.featurize(
-            data, config.arch_params.get("augment_copies", 2), config.seed, progress),
-        assemble=transfer.assemble,
-        fine_tune=transfer.fine_tune,
-        fine_tune_epochs=lambda config: config.arch_params.get("fine_tune_epochs", 3)
-        if config.arch_params.get("fine_tune_blocks", 0) else 0),
+        training="transfer"),
     "dcgan": Architecture(
         "DCGAN (generator + discriminator)", lambda spec, **params: _dcgan(spec, **params), frozenset({"image"}),
         "Two networks trained against each other: one draws images from noise, the other tells them "
@@ -137,7 +127,7 @@ ARCHITECTURES: dict[str, Architecture] = {
          "filters": Param(64, "Filters", 8, 256,
                           help="How many patterns each network's convolution layers learn: more draw "
                                "and judge finer detail, slower.")},
-        task="gan"),
+        task="gan", training="gan"),
 }
 
 
@@ -158,7 +148,8 @@ def build_model(key: str, spec: InputSpec, params: dict | None = None):
     values, problems = resolve_arch_params(key, params)
     if key not in ARCHITECTURES:
         raise ConfigError(problems)
-    featurized = ARCHITECTURES[key].featurizer is not None and spec.kind == transfer.FEATURES
+    # Transfer learning trains its head on the backbone's features, not on the images themselves.
+    featurized = ARCHITECTURES[key].training == "transfer" and spec.kind == transfer.FEATURES
     if not problems and spec.kind not in ARCHITECTURES[key].supports and not featurized:
         problems.append(f"{ARCHITECTURES[key].title} cannot read {spec.kind} data; it works on "
                         f"{' and '.join(sorted(ARCHITECTURES[key].supports))} data.")

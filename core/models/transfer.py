@@ -1,7 +1,7 @@
 """Transfer learning on EfficientNet-Lite0: keep its ImageNet features, train a new last layer.
 
-Training runs in three steps, all inside the normal runner (so curves, Stop and the run store work
-as for any run):
+The runner trains it through the `TransferLearning` strategy (core/training/strategies.py), so
+curves, Stop and the run store work as for any run; these are its model-side steps:
 1. `featurize`: every image goes once through the frozen network up to its 1,280-number summary
    (global average pool). Training images also go through `augment_copies` randomly flipped,
    rotated, zoomed and brightened copies. Images are read, augmented and embedded a batch at a
@@ -10,6 +10,8 @@ as for any run):
 2. `build_head`: the only trainable part, dropout + one softmax layer over those 1,280 numbers.
 3. `assemble`: backbone + trained head as one Keras model, saved as the run's `model.keras`, so
    inference and Grad-CAM treat it like any other image model.
+4. `fine_tune` (optional second stage): unfreeze the backbone's last blocks of the assembled model
+   and train it on the images themselves.
 """
 from __future__ import annotations
 

@@ -1,12 +1,15 @@
 """Training past one device: the tf.distribute strategy for a run, and the multi-worker loop.
 
-    setup = start_distribution(config)           # first thing in the process, before any TF op
+    setup = start_distribution(config.distribution)   # first thing in the process, before any TF op
     with setup.strategy.scope():
         model = build_model(...); model.compile(...)
-    if setup.kind == "multi_worker":
-        fit_across_workers(setup, model, loss_fn, data, ...)   # Keras 3 fit() cannot (keras#20585)
-    else:
-        model.fit(...)                            # default device, or MirroredStrategy over GPUs
+    stopped = setup.fit(model, loss_name, x, y, ...)   # model.fit here, or the multi-worker loop
+    probabilities = setup.predict(model, x_test)
+
+`Distribution.fit` is the one place that knows how a run is spread: the default device and
+MirroredStrategy (several GPUs) train with Keras's `model.fit`; several machines train with
+`fit_across_workers`, because Keras 3 `fit()` cannot (keras#20585). The training strategies
+(core/training/strategies.py) call it and never ask which one it is.
 
 Which strategy (`RunConfig.distribution`):
 - "auto": MultiWorkerMirroredStrategy when TF_CONFIG names more than one worker, MirroredStrategy
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 
@@ -72,6 +76,45 @@ class Distribution:
         return {"strategy": type(self.strategy).__name__, "kind": self.kind, "replicas": self.replicas,
                 "workers": self.cluster.workers if self.cluster else 1, "gpus": self.gpus,
                 "mixed_precision": self.mixed_precision}
+
+    @property
+    def across_workers(self) -> bool:
+        return self.kind == "multi_worker"
+
+    def steps_per_epoch(self, n: int, batch_size: int) -> int:
+        """⌈n / batch⌉ steps an epoch; across workers the ragged tail is dropped, so every worker
+        takes the same number of steps (see `global_batches`)."""
+        return n // batch_size if self.across_workers else math.ceil(n / batch_size)
+
+    def fit(self, model, loss_name: str, x, y, validation, batch_size: int, epochs: int, initial_epoch: int,
+            seed: int, callbacks=(), on_epoch=None) -> bool:
+        """Train `model` (built and compiled in `self.strategy.scope()`) from `initial_epoch` to
+        `epochs` on the (x, y) pairs; `validation` is an (x, y) pair or None; `on_epoch(epoch, logs)`
+        after every epoch. Returns whether training was stopped early (by a callback)."""
+        if self.across_workers:
+            outcome = fit_across_workers(self, model, loss_name, x, y, *(validation or (None, None)), batch_size,
+                                         epochs, seed, callbacks, on_epoch)
+            if not self.is_chief:  # it writes nothing: its log says how it ended, to compare with the chief
+                print(f"worker {self.cluster.index} of {self.cluster.workers}: {outcome['steps']} steps, "
+                      f"final loss {outcome['history'][-1]['loss']:.4f}, weights {weights_fingerprint(model)}",
+                      flush=True)
+            return outcome["stopped"]
+        import keras
+
+        from core.training.stream import fit_data, validation_data
+        if on_epoch:
+            callbacks = [*callbacks, keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_epoch(e, logs))]
+        model.fit(**fit_data(x, y, batch_size, seed), epochs=epochs, initial_epoch=initial_epoch,
+                  validation_data=validation_data(validation, batch_size), callbacks=list(callbacks), verbose=0)
+        return bool(model.stop_training)
+
+    def predict(self, model, x, batch: int = 512) -> np.ndarray:
+        """Class probabilities for x, a batch at a time."""
+        if self.across_workers:  # predict() is fit()'s sibling and fails under the multi-worker strategy too
+            return np.concatenate([np.asarray(model(x[i:i + batch], training=False))
+                                   for i in range(0, len(x), batch)])
+        from core.training.stream import predict
+        return predict(model, x)
 
 
 def cluster_from_env(environ=os.environ) -> Cluster | None:
@@ -153,6 +196,14 @@ def start_distribution(distribution: str = "auto", mixed_precision: bool = False
     mixed = bool(mixed_precision and gpus)
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
     return Distribution(kind, strategy, cluster if kind == "multi_worker" else None, gpus, mixed)
+
+
+def this_device() -> Distribution:
+    """The default device as it is: no strategy, and the float32 policy left alone. For runs that
+    never distribute (a GAN's two networks train on one device)."""
+    import tensorflow as tf
+    return Distribution("single", tf.distribute.get_strategy(), None,
+                        len(tf.config.list_physical_devices("GPU")), False)
 
 
 def float32_output(model):

@@ -11,14 +11,16 @@ MODEL_STUDIO_CHECKPOINT_SECONDS, default 10 s), TensorBoard logs and at the end 
 with `labels.json` and `preprocessing.json`. The page only reads the
 store, so a refresh or a restart of the app loses nothing, and a crash here cannot take it down.
 
+Inside the process, `train` is the textbook loop, prepare → build → fit → evaluate → save; a
+training strategy (core/training/strategies.py: classification, transfer learning, GAN) does each
+step its way, and `Distribution` (core/training/distributed.py) decides where fit and predict run.
+
 A full disk or an unwritable data directory ends the run as *failed* with that reason in words
 (`core.storage`); a run killed mid-epoch shows as *interrupted*, and `resume` continues it from its
 checkpoint (`core.training.checkpoints`) to the same number of epochs, under the same run id.
 """
 from __future__ import annotations
 
-import json
-import math
 import os
 import signal
 import subprocess
@@ -33,6 +35,7 @@ from core.runs import COMPLETED, FAILED, INTERRUPTED, STOPPED, RunStore
 from core.storage import check_writable, describe_write_error, naming
 from core.training.checkpoints import ResumeError, check_loads, read_checkpoint
 from core.training.config import RunConfig
+from core.training.strategies import MULTI_WORKER_NO_RESUME, Run, strategy_for
 
 MAX_RUNS_ENV = "MODEL_STUDIO_MAX_RUNS"
 CHECKPOINT_SECONDS_ENV = "MODEL_STUDIO_CHECKPOINT_SECONDS"  # a crash loses at most this much training
@@ -91,22 +94,16 @@ def resume(run_id: str) -> None:
 
 def resume_refusal(config: RunConfig) -> str | None:
     """Why runs like this one cannot be resumed (None: they can)."""
-    from core.models import ARCHITECTURES
-    architecture = ARCHITECTURES.get(config.architecture)
-    if config.task == "gan":
-        return "A GAN run keeps no checkpoint of its two networks, so it cannot be resumed; launch it again."
-    if architecture and (architecture.featurizer or architecture.fine_tune):
-        return (f"{architecture.title} (transfer learning) cannot be resumed: its two stages would start "
-                "over. Launch it again from its settings.")
-    if config.distribution == "multi_worker":
-        return "A run trained across several machines cannot be resumed; start it again on the cluster."
-    return None
+    refusal = strategy_for(config).resume_refusal  # a GAN, transfer learning
+    if not refusal and config.distribution == "multi_worker":
+        return MULTI_WORKER_NO_RESUME
+    return refusal
 
 
 def _start_runner(store: RunStore, run_id: str, *args: str) -> None:
     run_dir = paths.run_dir(run_id)
-    env = {**os.environ, paths.DATA_DIR_ENV: str(paths.data_dir()), "TF_CPP_MIN_LOG_LEVEL": "2",
-           "PYTHONUNBUFFERED": "1"}
+    # TensorFlow's log level: the app's, else core/train.py's own default (core/tf_logging.py).
+    env = {**os.environ, paths.DATA_DIR_ENV: str(paths.data_dir()), "PYTHONUNBUFFERED": "1"}
     with open(run_dir / "runner.log", "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "core.train", "--run-id", run_id, *args], cwd=paths.PROJECT_ROOT,
@@ -180,148 +177,57 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
           resume: bool = False) -> str:
     """Train `config` in this process, writing everything for `run_id`. Returns the final status.
 
+    The textbook loop; how each step is done depends on the kind of run (core/training/strategies.py:
+    a classifier, transfer learning, a GAN), where it runs on `run.distribution` (distributed.py).
     In a multi-worker cluster every worker calls this; only the chief (rank 0) has a run id and a
     store and writes anything. The others train in lockstep and return "completed" or "stopped".
     `resume`: go on from the run's checkpoint (see `resume`) instead of from freshly drawn weights.
     """
-    if resume and resume_refusal(config):
-        raise ResumeError(resume_refusal(config))
-    if config.task == "gan":  # its own loop: two networks, no labels, no test set
-        from core.training.gan import train_gan
-        return train_gan(config, run_id, store)
-    from core.training.distributed import float32_output, start_distribution
-    setup = start_distribution(config.distribution, config.mixed_precision)  # before any other TF op
+    from core.training.callbacks import TrainingMemory
+    strategy = strategy_for(config)
+    run = start_run(strategy, config, run_id, store, on_progress, resume)
+    data = strategy.prepare(run)                    # 1. the examples, split and encoded
+    run.memory = TrainingMemory()                   # from here: what the model and its training add
+    model = strategy.build(run, data)               # 2. the network, its loss and its optimizer
+    fitted = strategy.fit(run, model, data)         # 3. minimise the loss (until the end or Stop)
+    if not run.writes:                              # a cluster worker: the chief writes the run
+        return STOPPED if fitted.stopped else COMPLETED
+    results = strategy.evaluate(run, data, fitted)  # 4. score it on examples it never saw
+    return save(run, strategy, data, fitted, results)  # 5. the model, its files, results, status
 
-    import keras
-    import numpy as np
 
-    from core.data import load_dataset
-    from core.models import ARCHITECTURES, build_model
-    from core.optim import OPTIMIZERS, build_optimizer
-    from core.training.callbacks import Checkpoint, LayerStats, StudioCallback, TrainingMemory, keep_layer_stats
-    from core.training.eta import Phase
-    from core.training.checkpoints import CheckpointState, restore
-    from core.training.distributed import DistributionError, fit_across_workers, weights_fingerprint
-    from core.training.evaluate import classification_report
-    from core.training.prepare import prepare
-    from core.training.stream import fit_data, predict, validation_data
+def start_run(strategy, config: RunConfig, run_id: str | None, store: RunStore | None, on_progress,
+              resume: bool) -> Run:
+    """Refuse what cannot run here, start the distribution (before any other TensorFlow op) and
+    make the run's folder."""
+    refusal = resume and resume_refusal(config)
+    if refusal:
+        raise ResumeError(refusal)
+    distribution = strategy.distribution()
+    if resume and distribution.across_workers:  # 'auto' found a cluster
+        raise ResumeError(MULTI_WORKER_NO_RESUME)
+    strategy.check(distribution)
+    run = Run(config, run_id, store, distribution, resume, on_progress, checkpoint_seconds())
+    if run.writes:
+        run.dir.mkdir(parents=True, exist_ok=True)
+        run.progress("loading data", keep=False, distribution=distribution.describe())
+    return run
 
-    chief = setup.is_chief and store is not None
-    run_dir = paths.run_dir(run_id) if chief else None
-    if chief:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        store.set_progress(run_id, {"state": "loading data", "distribution": setup.describe()})
-    keras.utils.set_random_seed(config.seed)
-    data = raw = prepare(load_dataset(config.dataset, config.dataset_params), config)
-    architecture = ARCHITECTURES[config.architecture]
-    across_workers = setup.kind == "multi_worker"
-    if resume and across_workers:
-        raise ResumeError("A run trained across several machines cannot be resumed; start it again on the cluster.")
-    if across_workers and (architecture.featurizer or architecture.fine_tune):
-        raise DistributionError(f"{architecture.title} (transfer learning) trains on one machine; "
-                                "run it without TF_CONFIG or with distribution 'single'.")
-    fine_tune_epochs = architecture.fine_tune_epochs(config) if architecture.fine_tune else 0
-    if architecture.featurizer:  # transfer learning: features once, then train a small head
-        data = architecture.featurizer(data, config, lambda done, total: store.set_progress(
-            run_id, {"state": f"computing image features ({done}/{total})"}))
 
-    n_train = len(data.x_train)
-    batch_size = n_train if OPTIMIZERS[config.optimizer].full_batch else min(config.batch_size, n_train)
-    steps_per_epoch = n_train // batch_size if across_workers else math.ceil(n_train / batch_size)
-    loss, accuracy, encode = _loss_and_metric(config.loss, data.spec.num_classes)
-    memory = TrainingMemory()  # before the model exists: what training adds is measured from here
-    with setup.strategy.scope():  # variables made here are mirrored on every replica
-        model = build_model(config.architecture, data.spec, config.arch_params)
-        if setup.mixed_precision:
-            model = float32_output(model)
-        optimizer = build_optimizer(config.optimizer, config.learning_rate, config.optimizer_params,
-                                    config.schedule, steps_per_epoch, config.epochs)
-        model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
-        start = restore(model, run_dir) if resume else CheckpointState(epoch=0, step=0, elapsed=0.0)
-    if resume:  # what was written after the checkpoint is computed again: no duplicates in the curves
-        store.drop_metrics_after(run_id, start.epoch, start.step)
-        keep_layer_stats(run_dir / "layer_stats.jsonl", start.epoch)
-        store.set_progress(run_id, {**_last_progress(store, run_id), "state": f"resuming after epoch {start.epoch}"})
-
-    callbacks = []
-    if chief:
-        phases = [Phase(config.epochs, steps_per_epoch)] + (  # fine-tuning: fewer examples, slower steps
-            [Phase(fine_tune_epochs, math.ceil(len(raw.x_train) / batch_size))] if fine_tune_epochs else [])
-        studio = StudioCallback(store, run_id, run_dir / "STOP", config.epochs + fine_tune_epochs, steps_per_epoch,
-                                start_step=start.step, start_elapsed=start.elapsed, phases=phases)
-        probe = slice(0, min(128, n_train))  # the same examples every epoch, for comparable statistics
-        callbacks = [studio, memory, Checkpoint(run_dir / "checkpoint.keras", checkpoint_seconds(), studio)]
-        if not across_workers:  # its probe gradient is a plain eager pass, outside the strategy
-            callbacks.append(LayerStats(run_dir / "layer_stats.jsonl", data.x_train[probe],
-                                        encode(data.y_train[probe]), loss))
-        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False,
-                                                     profile_batch=0))
-    validation = (data.x_val, encode(data.y_val)) if data.x_val is not None and len(data.x_val) else None
-
-    started = time.perf_counter()
-    if across_workers:
-        outcome = fit_across_workers(setup, model, config.loss, data.x_train, encode(data.y_train),
-                                     *(validation or (None, None)), batch_size, config.epochs, config.seed,
-                                     callbacks, on_progress)
-        if not chief:
-            print(f"worker {setup.cluster.index} of {setup.cluster.workers}: {outcome['steps']} steps, "
-                  f"final loss {outcome['history'][-1]['loss']:.4f}, weights {weights_fingerprint(model)}",
-                  flush=True)
-            return STOPPED if outcome["stopped"] else COMPLETED
-    else:
-        if on_progress:
-            callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_progress(e, logs)))
-        model.fit(**fit_data(data.x_train, encode(data.y_train), batch_size, config.seed), epochs=config.epochs,
-                  initial_epoch=start.epoch, validation_data=validation_data(validation, batch_size),
-                  callbacks=callbacks, verbose=0)
-        if not chief:
-            return COMPLETED
-    evaluated, saved, x_test = model, model, data.x_test
-    if architecture.assemble:  # transfer learning: save backbone + head as one model
-        saved = architecture.assemble(model)
-        if fine_tune_epochs and not studio.stopped:
-            # Second stage: unfreeze the backbone's last blocks and train them on the images themselves.
-            store.set_progress(run_id, {**_last_progress(store, run_id), "state": "fine-tuning the last blocks"})
-            saved, (x_train, x_val, x_test) = architecture.fine_tune(saved, raw, config)
-            validation = (x_val, encode(raw.y_val)) if x_val is not None and len(x_val) else None
-            saved.fit(**fit_data(x_train, encode(raw.y_train), batch_size, config.seed),
-                      epochs=config.epochs + fine_tune_epochs, initial_epoch=config.epochs,
-                      validation_data=validation_data(validation, batch_size),
-                      # the layer statistics' probe batch holds features, not the images fed now
-                      callbacks=[c for c in callbacks if not isinstance(c, LayerStats)],
-                      verbose=0)
-            evaluated = saved
-    fit_seconds = start.elapsed + time.perf_counter() - started  # a resumed run: both sessions
-
-    store.set_progress(run_id, {**_last_progress(store, run_id), "state": "evaluating on the test set"})
-    _save_atomically(saved, run_dir / "model.keras")
-    (run_dir / "labels.json").write_text(json.dumps(data.class_names))
-    (run_dir / "preprocessing.json").write_text(json.dumps(data.preprocessing))
-    if across_workers:  # predict() is fit()'s sibling and fails under the multi-worker strategy too
-        probabilities = np.concatenate([np.asarray(evaluated(x_test[i:i + 512], training=False))
-                                        for i in range(0, len(x_test), 512)])
-    else:
-        probabilities = predict(evaluated, x_test)  # a batch at a time
-    results = classification_report(data.y_test, probabilities, data.class_names)
+def save(run: Run, strategy, data, fitted, results: dict) -> str:
+    """Write the model and the files inference needs, then the results and the final status."""
+    _save_atomically(fitted.model, run.dir / "model.keras")
+    for name, text in strategy.files(data, fitted).items():
+        (run.dir / name).write_text(text)
     results.update(
-        test_loss=float(loss(encode(data.y_test), probabilities)),
-        parameters=int(sum(np.prod(w.shape) for w in evaluated.trainable_weights)),  # the ones trained
-        fit_seconds=fit_seconds,
-        samples_per_second=studio.step * batch_size / fit_seconds if fit_seconds else None,
-        epochs_completed=len(store.metrics(run_id, "epoch").epoch.unique()),
-        steps_completed=studio.step,
-        train_examples=n_train,
-        batch_size=batch_size,
-        model_file_bytes=(run_dir / "model.keras").stat().st_size,
+        model_file_bytes=(run.dir / "model.keras").stat().st_size,
         peak_memory_mb=_peak_memory_mb(),
-        **memory.results(),  # this run's own peak and what its training added (the above: the process's)
-        distribution=setup.describe(),
-        weights_fingerprint=weights_fingerprint(saved),
+        **run.memory.results(),  # this run's own peak and what its training added (the above: the process's)
     )
-    store.set_results(run_id, results)
-    status = STOPPED if studio.stopped else COMPLETED
-    store.set_progress(run_id, {**_last_progress(store, run_id), "state": status})
-    store.finish(run_id, status)
+    run.store.set_results(run.id, results)
+    status = STOPPED if fitted.stopped else COMPLETED
+    run.progress(status)
+    run.store.finish(run.id, status)
     return status
 
 
@@ -329,22 +235,6 @@ def _peak_memory_mb() -> float:
     """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _loss_and_metric(loss_name: str, num_classes: int):
-    """The loss, an accuracy metric named 'accuracy', and how to encode integer labels for them."""
-    import keras
-    import numpy as np
-    if loss_name == "mse":  # MSE compares the softmax to a one-hot target
-        return (keras.losses.MeanSquaredError(), keras.metrics.CategoricalAccuracy(name="accuracy"),
-                lambda y: None if y is None else np.eye(num_classes, dtype="float32")[y])
-    return (keras.losses.SparseCategoricalCrossentropy(),
-            keras.metrics.SparseCategoricalAccuracy(name="accuracy"), lambda y: y)
-
-
-def _last_progress(store: RunStore, run_id: str) -> dict:
-    run = store.get_run(run_id)
-    return dict(run.progress) if run else {}
 
 
 def _save_atomically(model, path: Path) -> None:

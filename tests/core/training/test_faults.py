@@ -258,7 +258,7 @@ def test_runs_that_cannot_resume_say_why(monkeypatch):
         with pytest.raises(ResumeError, match=why):
             resume(run_id)
     from core.models import ARCHITECTURES
-    transfer = [key for key, a in ARCHITECTURES.items() if a.featurizer or a.fine_tune]
+    transfer = [key for key, a in ARCHITECTURES.items() if a.training == "transfer"]
     if transfer:
         from core.training.runner import resume_refusal
         assert "(transfer learning) cannot be resumed" in resume_refusal(RunConfig(architecture=transfer[0]))

@@ -1,0 +1,329 @@
+"""How a run learns: one training strategy per kind of run, each the same five steps.
+
+    strategy = strategy_for(config)            # Classification, TransferLearning or GanTraining
+    data = strategy.prepare(run)               # the arrays to learn from
+    model = strategy.build(run, data)          # the network, its loss and its optimizer
+    fitted = strategy.fit(run, model, data)    # minimise the loss; Stop and resume work here
+    results = strategy.evaluate(run, data, fitted)
+    files = strategy.files(data, fitted)       # what inference needs next to model.keras
+
+The runner (core/training/runner.py) calls these in order and saves; the strategy is chosen in one
+place, `STRATEGIES`, by the architecture's `training` key (core/models). Where the fit runs (this
+device, every GPU here, several machines) is not a strategy's business: `run.distribution`
+(core/training/distributed.py) wraps `fit` and `predict` for all of them.
+
+Nothing here imports TensorFlow at module level: the app imports the runner to launch runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from core import paths
+from core.training.config import RunConfig
+from core.training.gan import GanTraining
+
+MULTI_WORKER_NO_RESUME = "A run trained across several machines cannot be resumed; start it again on the cluster."
+
+
+@dataclass
+class Run:
+    """One run being trained: its config, where it writes, and how it is distributed."""
+    config: RunConfig
+    id: str | None
+    store: object | None              # the RunStore; None on a cluster worker, which writes nothing
+    distribution: object              # core.training.distributed.Distribution
+    resume: bool = False              # go on from the run's checkpoint instead of fresh weights
+    on_progress: Callable | None = None   # (epoch, logs) after every epoch: the CLI prints them
+    checkpoint_seconds: float = 10.0  # at most this long between checkpoints
+    memory: object | None = None      # the run's TrainingMemory callback, made just before build
+
+    @property
+    def writes(self) -> bool:
+        """Only the chief of a cluster (or a lone process) with a store writes the run."""
+        return self.distribution.is_chief and self.store is not None
+
+    @property
+    def dir(self) -> Path | None:
+        return paths.run_dir(self.id) if self.writes else None
+
+    def progress(self, state: str, keep: bool = True, **extra) -> None:
+        """Show `state` on the run's page; `keep`: with the epoch and step figures already there."""
+        if not self.writes:
+            return
+        run = self.store.get_run(self.id) if keep else None
+        self.store.set_progress(self.id, {**(dict(run.progress) if run else {}), "state": state, **extra})
+
+
+@dataclass
+class Fitted:
+    """What fit hands on to evaluate and save."""
+    model: object                     # saved as the run's model.keras
+    stopped: bool                     # Stop was pressed: the run ends as stopped, keeping what it learned
+    seconds: float                    # training time (a resumed run: both sessions)
+    batch_size: int
+    train_examples: int
+    studio: object | None = None      # the run's StudioCallback (None where nothing is written)
+    callbacks: list = field(default_factory=list)  # the chief's callbacks, for a second stage
+    scored: object = None             # the model scored on the test set (transfer learning: maybe the head)
+    x_test: object = None             # the test inputs `scored` reads
+
+    @property
+    def steps(self) -> int:
+        return self.studio.step if self.studio else 0
+
+
+def loss_and_metric(loss_name: str, num_classes: int):
+    """The loss, an accuracy metric named 'accuracy', and how to encode integer labels for them."""
+    import keras
+    import numpy as np
+    if loss_name == "mse":  # MSE compares the softmax to a one-hot target
+        return (keras.losses.MeanSquaredError(), keras.metrics.CategoricalAccuracy(name="accuracy"),
+                lambda y: None if y is None else np.eye(num_classes, dtype="float32")[y])
+    return (keras.losses.SparseCategoricalCrossentropy(),
+            keras.metrics.SparseCategoricalAccuracy(name="accuracy"), lambda y: y)
+
+
+def labelled(x, y, encode):
+    """An (x, encoded y) pair, or None for an empty or missing set (no validation split)."""
+    return (x, encode(y)) if x is not None and len(x) else None
+
+
+class Classification:
+    """Learn p(class | x) = softmax(f(x; θ)) from labelled examples.
+
+    fit minimises the mean loss L(θ) = 1/n Σᵢ ℓ(f(xᵢ; θ), yᵢ) with the configured optimizer, one
+    mini-batch of `batch_size` examples per step, ⌈n / batch_size⌉ steps an epoch (full-batch
+    optimizers: the whole set, one step); evaluate scores the held-out test set.
+    """
+    resume_refusal: str | None = None  # it goes on from its checkpoint
+
+    def __init__(self, config: RunConfig):
+        self.config = config
+
+    # -- where it runs ----------------------------------------------------------------------------
+    def distribution(self):
+        """Create the tf.distribute strategy; before any other TensorFlow op (see distributed.py)."""
+        from core.training.distributed import start_distribution
+        return start_distribution(self.config.distribution, self.config.mixed_precision)
+
+    def check(self, distribution) -> None:
+        """Raise when this kind of run cannot train where `distribution` puts it (all can)."""
+
+    def phases(self, batch_size: int, steps_per_epoch: int) -> list:
+        """One eta.Phase per model.fit: (epochs, steps an epoch), for the progress and its ETA."""
+        from core.training.eta import Phase
+        return [Phase(self.config.epochs, steps_per_epoch)]
+
+    def batch_size(self, n_train: int) -> int:
+        from core.optim import OPTIMIZERS
+        return n_train if OPTIMIZERS[self.config.optimizer].full_batch else min(self.config.batch_size, n_train)
+
+    # -- the five steps ---------------------------------------------------------------------------
+    def prepare(self, run: Run):
+        """The arrays to learn from: a seeded validation cut, inputs encoded (core.training.prepare)."""
+        import keras
+
+        from core.data import load_dataset
+        from core.training.prepare import prepare
+        keras.utils.set_random_seed(self.config.seed)
+        return prepare(load_dataset(self.config.dataset, self.config.dataset_params), self.config)
+
+    def build(self, run: Run, data):
+        """f(x; θ) with freshly drawn θ, compiled with its loss and optimizer. Variables made inside
+        the strategy's scope are mirrored on every replica."""
+        from core.models import build_model
+        from core.optim import build_optimizer
+        from core.training.distributed import float32_output
+        config, n_train = self.config, len(data.x_train)
+        steps_per_epoch = run.distribution.steps_per_epoch(n_train, self.batch_size(n_train))
+        loss, accuracy, _ = loss_and_metric(config.loss, data.spec.num_classes)
+        with run.distribution.strategy.scope():
+            model = build_model(config.architecture, data.spec, config.arch_params)
+            if run.distribution.mixed_precision:
+                model = float32_output(model)
+            optimizer = build_optimizer(config.optimizer, config.learning_rate, config.optimizer_params,
+                                        config.schedule, steps_per_epoch, config.epochs)
+            model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
+        return model
+
+    def fit(self, run: Run, model, data) -> Fitted:
+        """θ ← θ − step(∇L) for every mini-batch, epoch after epoch, until the last epoch or Stop.
+        A resumed run starts from its checkpoint's weights, optimizer state, step and clock."""
+        from core.training.checkpoints import CheckpointState
+        config, n_train = self.config, len(data.x_train)
+        start = resume_point(run, model) if run.resume else CheckpointState(epoch=0, step=0, elapsed=0.0)
+        batch_size = self.batch_size(n_train)
+        _, _, encode = loss_and_metric(config.loss, data.spec.num_classes)
+        studio, callbacks = self.callbacks(run, data, batch_size, start, encode)
+        started = time.perf_counter()
+        stopped = run.distribution.fit(model, config.loss, data.x_train, encode(data.y_train),
+                                       labelled(data.x_val, data.y_val, encode), batch_size, config.epochs,
+                                       start.epoch, config.seed, callbacks, run.on_progress)
+        return Fitted(model, studio.stopped if studio else stopped,
+                      start.elapsed + time.perf_counter() - started, batch_size, n_train, studio, callbacks,
+                      scored=model, x_test=data.x_test)
+
+    def evaluate(self, run: Run, data, fitted: Fitted) -> dict:
+        """Accuracy, per-class accuracy, the confusion matrix and the worst mistakes on the test
+        set, with what the training cost."""
+        import numpy as np
+
+        from core.training.distributed import weights_fingerprint
+        from core.training.evaluate import classification_report
+        run.progress("evaluating on the test set")
+        loss, _, encode = loss_and_metric(self.config.loss, data.spec.num_classes)
+        probabilities = run.distribution.predict(fitted.scored, fitted.x_test)  # a batch at a time
+        results = classification_report(data.y_test, probabilities, data.class_names)
+        results.update(
+            test_loss=float(loss(encode(data.y_test), probabilities)),
+            parameters=int(sum(np.prod(w.shape) for w in fitted.scored.trainable_weights)),  # the ones trained
+            fit_seconds=fitted.seconds,
+            samples_per_second=fitted.steps * fitted.batch_size / fitted.seconds if fitted.seconds else None,
+            epochs_completed=len(run.store.metrics(run.id, "epoch").epoch.unique()),
+            steps_completed=fitted.steps,
+            train_examples=fitted.train_examples,
+            batch_size=fitted.batch_size,
+            distribution=run.distribution.describe(),
+            weights_fingerprint=weights_fingerprint(fitted.model),
+        )
+        return results
+
+    def files(self, data, fitted: Fitted) -> dict[str, str]:
+        """What inference needs next to model.keras: the class names and the input recipe."""
+        import json
+        return {"labels.json": json.dumps(data.class_names), "preprocessing.json": json.dumps(data.preprocessing)}
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def callbacks(self, run: Run, data, batch_size: int, start, encode) -> tuple:
+        """The chief's callbacks: metrics and Stop (StudioCallback), checkpoints, layer statistics,
+        TensorBoard. A cluster worker that writes nothing gets none."""
+        if not run.writes:
+            return None, []
+        import keras
+
+        from core.training.callbacks import Checkpoint, LayerStats, StudioCallback
+        steps_per_epoch = run.distribution.steps_per_epoch(len(data.x_train), batch_size)
+        phases = self.phases(batch_size, steps_per_epoch)
+        studio = StudioCallback(run.store, run.id, run.dir / "STOP", sum(p.epochs for p in phases), steps_per_epoch,
+                                start_step=start.step, start_elapsed=start.elapsed, phases=phases)
+        callbacks = [studio, *([run.memory] if run.memory else []),
+                     Checkpoint(run.dir / "checkpoint.keras", run.checkpoint_seconds, studio)]
+        if not run.distribution.across_workers:  # its probe gradient is a plain eager pass, outside the strategy
+            probe = slice(0, min(128, len(data.x_train)))  # the same examples every epoch: comparable statistics
+            loss, _, _ = loss_and_metric(self.config.loss, data.spec.num_classes)
+            callbacks.append(LayerStats(run.dir / "layer_stats.jsonl", data.x_train[probe],
+                                        encode(data.y_train[probe]), loss))
+        callbacks.append(keras.callbacks.TensorBoard(str(run.dir / "tensorboard"), write_graph=False,
+                                                     profile_batch=0))
+        return studio, callbacks
+
+
+def resume_point(run: Run, model):
+    """Put the checkpoint's weights and optimizer state into the freshly built `model`; what was
+    written after the checkpoint is dropped, to be computed again (no duplicates in the curves)."""
+    from core.training.callbacks import keep_layer_stats
+    from core.training.checkpoints import restore
+    with run.distribution.strategy.scope():
+        start = restore(model, run.dir)
+    run.store.drop_metrics_after(run.id, start.epoch, start.step)
+    keep_layer_stats(run.dir / "layer_stats.jsonl", start.epoch)
+    run.progress(f"resuming after epoch {start.epoch}")
+    return start
+
+
+class TransferLearning(Classification):
+    """Transfer learning on a pretrained image network (core/models/transfer.py), in two stages.
+
+    1. Every image goes once through the frozen backbone to its feature vector φ(x) (cached), and
+       only a small head softmax(W·φ(x) + b) is fitted on those features, as any classifier.
+    2. Optional (`fine_tune_blocks` > 0): backbone and head are joined, the backbone's last blocks
+       unfrozen, and all of it trained on the images themselves for `fine_tune_epochs` more epochs
+       at a tenth of the learning rate.
+    The saved model is always backbone + head: from a photo to its classes.
+    """
+
+    def __init__(self, config: RunConfig):
+        super().__init__(config)
+        self.images = None  # the prepared photos themselves (stage 2 trains on them)
+
+    @property
+    def title(self) -> str:
+        from core.models import ARCHITECTURES
+        return ARCHITECTURES[self.config.architecture].title
+
+    @property
+    def resume_refusal(self) -> str:
+        return (f"{self.title} (transfer learning) cannot be resumed: its two stages would start over. "
+                "Launch it again from its settings.")
+
+    def check(self, distribution) -> None:
+        from core.training.distributed import DistributionError
+        if distribution.across_workers:
+            raise DistributionError(f"{self.title} (transfer learning) trains on one machine; "
+                                    "run it without TF_CONFIG or with distribution 'single'.")
+
+    @property
+    def fine_tune_epochs(self) -> int:
+        params = self.config.arch_params
+        return params.get("fine_tune_epochs", 3) if params.get("fine_tune_blocks", 0) else 0
+
+    def phases(self, batch_size: int, steps_per_epoch: int) -> list:
+        import math
+
+        from core.training.eta import Phase
+        fine_tune = [Phase(self.fine_tune_epochs, math.ceil(len(self.images.x_train) / batch_size))
+                     ] if self.fine_tune_epochs else []  # on the photos: fewer examples, slower steps
+        return super().phases(batch_size, steps_per_epoch) + fine_tune
+
+    def prepare(self, run: Run):
+        """The photos, then their backbone features φ(x): what stage 1 learns from."""
+        from core.models import transfer
+        self.images = super().prepare(run)
+        return transfer.featurize(self.images, self.config.arch_params.get("augment_copies", 2), self.config.seed,
+                                  lambda done, total: run.progress(f"computing image features ({done}/{total})",
+                                                                   keep=False))
+
+    def fit(self, run: Run, model, data) -> Fitted:
+        from core.models import transfer
+        fitted = super().fit(run, model, data)  # stage 1: the head, on the features
+        started = time.perf_counter()
+        fitted.model = transfer.assemble(model)  # backbone + trained head: one model from photo to classes
+        if self.fine_tune_epochs and not fitted.stopped:
+            fitted = self.fine_tune(run, fitted)
+        fitted.seconds += time.perf_counter() - started
+        return fitted
+
+    def fine_tune(self, run: Run, fitted: Fitted) -> Fitted:
+        """Stage 2: unfreeze the backbone's last blocks and train them on the images themselves."""
+        from core.models import transfer
+        from core.training.callbacks import LayerStats
+        config, images = self.config, self.images
+        run.progress("fine-tuning the last blocks")
+        model, (x_train, x_val, x_test) = transfer.fine_tune(fitted.model, images, config)
+        _, _, encode = loss_and_metric(config.loss, images.spec.num_classes)
+        callbacks = [c for c in fitted.callbacks if not isinstance(c, LayerStats)]  # its probe holds features
+        stopped = run.distribution.fit(model, config.loss, x_train, encode(images.y_train),
+                                       labelled(x_val, images.y_val, encode), fitted.batch_size,
+                                       config.epochs + self.fine_tune_epochs, config.epochs, config.seed,
+                                       callbacks, run.on_progress)
+        return dataclasses.replace(fitted, model=model, scored=model, x_test=x_test,
+                                   stopped=fitted.studio.stopped if fitted.studio else stopped)
+
+
+# The one place that says how each kind of run trains: keyed by the architecture's `training`.
+STRATEGIES: dict[str, Callable[[RunConfig], object]] = {
+    "classification": Classification,
+    "transfer": TransferLearning,
+    "gan": GanTraining,
+}
+
+
+def strategy_for(config: RunConfig):
+    """The strategy that trains `config`: its architecture's, or its task's for an unknown one."""
+    from core.models import ARCHITECTURES
+    architecture = ARCHITECTURES.get(config.architecture)
+    return STRATEGIES[architecture.training if architecture else config.task](config)
