@@ -134,8 +134,8 @@ def sentiment_ui(text: str) -> None:
     cols = st.columns(4)
     cols[0].metric("Verdict", {"positive": "😀 positive", "negative": "😠 negative"}.get(result.label, "😐 neutral"))
     cols[1].metric("Compound score", f"{result.compound:+.2f}", help="-1 most negative … +1 most positive")
-    cols[2].metric("Positive share", f"{result.positive:.0%}")
-    cols[3].metric("Negative share", f"{result.negative:.0%}")
+    cols[2].metric("Positive share", format_percent(result.positive, 0))
+    cols[3].metric("Negative share", format_percent(result.negative, 0))
     st.html(charts.highlighted_text_html(text, [(w.start, w.end, w.valence) for w in result.words]))
     if result.words:
         st.plotly_chart(charts.token_bars_figure([w.text for w in result.words],
@@ -310,10 +310,10 @@ def _score(table, column: str, scorer_key: str, name: str) -> None:
 def batch_result_ui(result, name: str) -> None:
     from core import charts
     cols = st.columns(4)
-    cols[0].metric("Rows scored", f"{result.rows:,}")
-    cols[1].metric("Time", f"{result.seconds:.1f} s")
-    cols[2].metric("Speed", f"{result.rows_per_second:,.0f} rows/s")
-    cols[3].metric("Empty rows", f"{result.empty_rows:,}")
+    cols[0].metric("Rows scored", format_number(result.rows))
+    cols[1].metric("Time", format_seconds(result.seconds))
+    cols[2].metric("Speed", f"{format_number(result.rows_per_second)} rows/s")
+    cols[3].metric("Empty rows", format_number(result.empty_rows))
     if result.cut_rows:
         st.info(f"{result.cut_rows:,} rows were longer than {MAX_TEXT_CHARS:,} characters; their start was scored.")
     left, right = st.columns(2)
@@ -354,10 +354,10 @@ def translate_ui() -> None:
         st.error(str(err))
         return
     st.markdown(f"### {' '.join(result.target_tokens)}")
-    st.caption(f"Translated in {result.seconds * 1000:.0f} ms. Held-out test: "
-               f"**{card['held_out_exact_match']:.1%} exact match** ({card['held_out_description']}); "
-               f"{card['held_out_token_accuracy']:.1%} of words right. Trained on "
-               f"{card['training_pairs']:,} pairs, {card['parameters']:,} parameters.")
+    st.caption(f"Translated in {format_seconds(result.seconds)}. Held-out test: "
+               f"**{format_percent(card['held_out_exact_match'])} exact match** ({card['held_out_description']}); "
+               f"{format_percent(card['held_out_token_accuracy'])} of words right. Trained on "
+               f"{format_number(card['training_pairs'])} pairs, {format_number(card['parameters'])} parameters.")
     if result.unknown_words:
         st.warning(f"Left out, words it was not trained on: {', '.join(result.unknown_words)}. It "
                    "knows English number words from zero to nine hundred and ninety-nine thousand only.")
