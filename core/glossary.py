@@ -103,6 +103,16 @@ GLOSSARY: dict[str, str] = {
     "log-log": "Both axes on a logarithmic scale (1, 10, 100...), where a power law shows as a straight line.",
     "training compute": "How much arithmetic training took, counted in floating-point operations (FLOPs).",
     "flops": "Floating-point operations: single additions or multiplications, the unit of computing work.",
+    # speech to text
+    "dictation": "Writing down any English speech word by word, guided by which words usually follow "
+                 "which; it handles any sentence but makes more mistakes.",
+    "grammar": "A fixed list of phrases the recogniser may choose from; choosing among a few is far more "
+               "accurate than open dictation, but it always answers with one of them.",
+    "keyword model": "A small network trained on ten command words (yes, no, up, down, left, right, on, off, "
+                     "stop, go) that names which one a one-second clip holds.",
+    "real-time factor": "Time spent recognising divided by the length of the audio: below 1 means faster "
+                        "than someone could listen to it.",
+    "word timings": "When each recognised word starts and ends in the clip, in seconds.",
 }
 
 

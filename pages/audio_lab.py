@@ -240,7 +240,9 @@ def transcript_ui(result, duration: float) -> None:
     st.markdown(f"**Used: {USED_MODE[result.mode]}**" + (f" · {result.reason}" if result.text else ""),
                 help=help_for(MODE_TERM[result.mode]))
     cols = st.columns(3)
-    cols[0].metric("Recognised in", format_seconds(result.seconds), help=f"For {format_seconds(duration)} of audio.")
+    cols[0].metric("Recognised in", format_seconds(result.seconds),
+                   help=f"For {format_seconds(duration)} of audio, on this computer's CPU; the first use "
+                        "also loads the recogniser.")
     cols[1].metric("Real-time factor", format_number(result.seconds / max(duration, 1e-9), digits=2),
                    help=help_for("real-time factor"))
     cols[2].metric("Words", format_number(len(result.words)), help=help_for("word timings"))

@@ -128,13 +128,13 @@ def transcribe_auto(
     """Commands when a phrase explains the speech, else dictation; `reason` says which and why.
 
     Args:
-        phrases: the phrases to try first; None for :data:`DEFAULT_PHRASES`. The ten
-            command words are always among them.
+        phrases: the phrases to try first; None for :data:`DEFAULT_PHRASES`. A single short
+            word is still checked against the ten command words.
     """
     import time
 
     started = time.perf_counter()
-    result = _choose(samples, sample_rate, list(phrases or ()) + list(DEFAULT_PHRASES))
+    result = _choose(samples, sample_rate, list(DEFAULT_PHRASES if phrases is None else phrases))
     return replace(result, seconds=time.perf_counter() - started)
 
 
@@ -154,7 +154,7 @@ def _choose(samples, sample_rate: int, phrases: list[str]) -> Transcript:
         aligned = transcribe(samples, sample_rate, [label])
         if aligned.text:
             return replace(aligned, mode="keyword", reason=(
-                f"One short word: the keyword model heard “{label}” ({_pct(probability)} sure) and the "
+                f"One short word: the keyword model heard “{label}” ({_sure(probability)} sure) and the "
                 "recogniser placed it in time."))
     if grammar.text:
         share = coverage(grammar.words, loud)
@@ -174,6 +174,11 @@ def _dictation(samples, reason: str) -> Transcript:
 def _secs(seconds: float) -> str:
     from core.formatting import format_seconds
     return format_seconds(seconds)
+
+
+def _sure(probability: float) -> str:
+    # "100%" would overstate a model's 0.9999: calibrated or not, it can still be wrong.
+    return "over 99%" if probability > 0.99 else _pct(probability)
 
 
 def _pct(share: float) -> str:
