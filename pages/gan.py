@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from core.data import DATASETS
-from pages.common import get_store, launch_ui, page_setup, status_badge
+from pages.common import get_store, help_for, launch_ui, page_setup, status_badge
 
 GAN_DATASETS = ["digits", "mnist", "fashion_mnist"]
 
@@ -16,14 +16,25 @@ def intro_ui():
                 "(noise) into an image; the **discriminator** sees real images and generated ones and "
                 "learns to tell them apart; the generator learns to fool it. Below, the same 16 noise "
                 "vectors are drawn after every epoch, so you watch the same images come into focus.")
+    words_ui({"GAN": "gan", "Generator": "generator", "Discriminator": "discriminator",
+              "Noise (latent) dimensions": "latent", "Epoch": "epoch"})
+
+
+def words_ui(words: dict[str, str]) -> None:
+    """The page's technical words (shown name -> glossary term) in plain words, until asked for."""
+    with st.popover("What do these words mean?"):
+        for shown, term in words.items():
+            st.markdown(f"**{shown}**: {help_for(term)}")
 
 
 def settings_ui():
     from core.training import RunConfig
     cols = st.columns(4)
     dataset = cols[0].selectbox("Images", GAN_DATASETS, format_func=lambda k: DATASETS[k].title, key="gan_data")
-    epochs = cols[1].number_input("Epochs", 1, 200, 30 if dataset == "digits" else 10, key=f"gan_epochs-{dataset}")
-    latent = cols[2].select_slider("Noise dimensions", [2, 8, 16, 32, 64], 32, key="gan_latent")
+    epochs = cols[1].number_input("Epochs", 1, 200, 30 if dataset == "digits" else 10, key=f"gan_epochs-{dataset}",
+                                  help=help_for("epoch"))
+    latent = cols[2].select_slider("Noise dimensions", [2, 8, 16, 32, 64], 32, key="gan_latent",
+                                   help=help_for("latent"))
     cols[3].markdown("&nbsp;")
     if cols[3].button("🎨 Train the GAN", key="gan_start", type="primary"):
         launch_ui(RunConfig(dataset=dataset, architecture="dcgan", task="gan", epochs=int(epochs),
@@ -42,11 +53,13 @@ def run_ui():
                 "28x28 digits take longer and come out far more recognisable.")
         return None
     wanted = st.session_state.pop("gan_run_pick", None) or st.session_state.get("gan_run")
-    ids = [r.id for r in runs]
+    names = {r.id: f"{r.name} · {r.id}" for r in runs}  # its status: the live badge below
+    ids = list(names)
     index = ids.index(wanted) if wanted in ids else 0
-    run = st.selectbox("Run", runs, index=index, format_func=lambda r: f"{r.name} · {r.status} · {r.id}",
-                       key=f"gan_select-{wanted}")
+    # Options are ids, not Run objects: a widget may hand back the Run it stored on an earlier
+    # rerun (status "running" for ever), and the panel would poll a finished run without end.
     store = get_store()
+    run = store.get_run(st.selectbox("Run", ids, index=index, format_func=names.get, key=f"gan_select-{wanted}"))
     every = 1.0 if run.is_active else None
 
     @st.fragment(run_every=every)
@@ -62,15 +75,18 @@ def run_ui():
         samples = sample_paths(run.id)
         left, right = st.columns([3, 2])
         if samples:
-            shown = samples[-1] if current.is_active else samples[st.slider(
-                "Epoch", 1, len(samples), len(samples), key=f"gan_epoch-{run.id}") - 1]
+            shown = pick_sample(samples, current, run.id)
             grid = np.load(shown)
             fig = charts.image_grid_figure(grid, [""] * len(grid))
             fig.update_layout(title=f"The same 16 noise vectors after epoch {int(shown.stem.split('_')[1])}")
             left.plotly_chart(fig, key="gan_grid")
         else:
             left.info("Waiting for the first epoch…")
-        right.plotly_chart(charts.gan_losses_figure(store.metrics(run.id)), key="gan_losses")
+        metrics = store.metrics(run.id, "epoch")
+        if metrics.empty:
+            right.info("The generator's and discriminator's losses appear after the first epoch.")
+        else:
+            right.plotly_chart(charts.gan_losses_figure(metrics), key="gan_losses")
         right.caption("Neither loss should reach zero: if the discriminator's did, it would have won and "
                       "the generator would stop learning. A tug of war that stays balanced is healthy.")
         if every and not current.is_active:
@@ -78,6 +94,16 @@ def run_ui():
 
     live()
     return store.get_run(run.id)
+
+
+def pick_sample(samples: list, run, run_id: str):
+    """The sample grid to show: the newest while training; after, any epoch on a slider. One
+    epoch gives one grid and no slider (a slider from 1 to 1 is an error in Streamlit)."""
+    if run.is_active or len(samples) == 1:
+        return samples[-1]
+    epoch = st.slider("Epoch", 1, len(samples), len(samples), key=f"gan_epoch-{run_id}",
+                      help=help_for("epoch"))
+    return samples[epoch - 1]
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the generator…")
