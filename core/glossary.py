@@ -37,6 +37,7 @@ GLOSSARY: dict[str, str] = {
     "initializer": "How the weights are set before training starts; a good start helps deep networks learn.",
     "glorot": "A standard way to set starting weights so signals keep a steady size through the layers.",
     "he": "A way to set starting weights suited to ReLU networks.",
+    "hidden layer": "A layer between the input and the answer; each adds a step of computation the model can learn.",
     "dropout": "Randomly switching off some neurons during training so the model cannot rely on any one.",
     "mixed precision": "Doing most maths in 16-bit numbers on a GPU: faster, with the same result in practice.",
     "checkpoint": "A saved copy of the model part-way through training, so a run can resume after a crash.",
