@@ -26,11 +26,12 @@ def intro_ui():
 
 
 def settings_ui():
-    cols = st.columns([1, 2, 1])
+    # Widths on a row of their own: beside the others, at 1024 px the dataset's name was cut.
+    cols = st.columns([3, 1])
     dataset = cols[0].selectbox("Dataset", SCALE_DATASETS, format_func=lambda k: DATASETS[k].title, key="scale_data")
-    widths = cols[1].multiselect("Widths (neurons per hidden layer)", WIDTHS, [4, 8, 16, 32, 64, 128],
-                                 key="scale_widths", help=help_for("width"))
-    epochs = cols[2].number_input("Epochs", 1, 50, 10, key="scale_epochs")
+    epochs = cols[1].number_input("Epochs", 1, 50, 10, key="scale_epochs", help=help_for("epoch"))
+    widths = st.multiselect("Widths (neurons per hidden layer)", WIDTHS, [4, 8, 16, 32, 64, 128],
+                            key="scale_widths", help=help_for("width"))
     return dataset, sorted(widths), int(epochs)
 
 
@@ -71,11 +72,23 @@ def results_ui():
         if len(rows) >= 2:
             fit = power_law([r["parameters"] for r in rows], [r["best val loss"] for r in rows])
             left, right = st.columns(2)
-            left.plotly_chart(charts.scaling_figure(rows, "parameters", fit), key="scale_params")
-            right.plotly_chart(charts.scaling_figure(rows, "training FLOPs", None), key="scale_flops")
+            left.plotly_chart(labels_inside(charts.scaling_figure(rows, "parameters", fit)), key="scale_params")
+            by_compute = labels_inside(charts.scaling_figure(rows, "training FLOPs", None))
+            by_compute.update_layout(title_text="Validation loss against compute")  # the longer one was cut at 1024 px
+            right.plotly_chart(by_compute, key="scale_flops")
             power_law_ui(rows, fit)
-            st.plotly_chart(charts.cost_figure(rows), key="scale_costs")
-            st.dataframe(pd.DataFrame(display_rows(rows)), hide_index=True)
+            costs = charts.cost_figure(rows)
+            costs.layout.annotations[1].text = "memory added (MB)"  # subplot title: the long one ran into its neighbours
+            costs.update_layout(margin_t=80)  # the figure's title sat on the subplot titles
+            st.plotly_chart(costs, key="scale_costs")
+            st.dataframe(pd.DataFrame(display_rows(rows)), hide_index=True, column_config={
+                column: st.column_config.Column(help=text) for column, text in (  # short names: 1024 px fit
+                    ("Width", help_for("width")), ("Parameters", help_for("parameters")),
+                    ("Loss", "Best validation loss: " + help_for("validation loss")),
+                    ("Accuracy", "Test accuracy: " + help_for("test accuracy")),
+                    ("Compute", "Training compute in FLOPs: " + help_for("training compute")),
+                    ("Memory added", "What this run's training added to its process's memory, at its peak."),
+                    ("File", "The size of the saved model file."))})
             st.caption("Where it stops: with a fixed dataset the curve flattens and then turns up once a "
                        "model can memorise its training set (watch the largest widths' validation loss); "
                        "real scaling laws grow the data and the compute together with the model. At these "
@@ -90,7 +103,7 @@ def power_law_ui(rows: list[dict], fit: tuple[float, float]) -> None:
     spread = rows[-1]["parameters"] / rows[0]["parameters"]
     st.markdown(f"Fitted power law: **L ≈ {format_number(a)} · N^{format_number(b)}** over a "
                 f"{format_number(spread, digits=2)}× range of sizes: doubling the parameters multiplies the "
-                f"loss by {format_number(2 ** b)}.", help=help_for("power law"))
+                f"loss by {format_number(2 ** b)}.")
 
 
 def memory_note_ui(rows: list[dict]) -> None:
@@ -107,15 +120,32 @@ def memory_note_ui(rows: list[dict]) -> None:
                f"dataset, the same for every width.", help=help_for("peak memory"))
 
 
+def labels_inside(fig):
+    """The 'width N' labels of the first and last points point inwards: at the edges they were cut."""
+    for trace in fig.data:
+        if trace.mode == "markers+text" and trace.x is not None and len(trace.x) > 1:
+            n = len(trace.x)
+            trace.textposition = ["top right"] + ["top center"] * (n - 2) + ["top left"]
+    return fig
+
+
 def display_rows(rows: list[dict]) -> list[dict]:
     """The table as people read it: formatted numbers, words for column names."""
     return [{"Width": row["width"], "Parameters": format_number(row["parameters"]),
-             "Best validation loss": format_number(row["best val loss"]),
-             "Test loss": format_number(row["test loss"]), "Test accuracy": format_percent(row["test accuracy"]),
-             "Training compute (FLOPs)": format_number(row["training FLOPs"], digits=2),
-             "Training time": format_seconds(row["seconds"]),
-             "Memory training added": format_bytes(_mb(row["training memory (MB)"])),
-             "Model file": format_bytes(row["model file (KB)"] * 1024)} for row in rows]
+             "Loss": format_number(row["best val loss"]),
+             "Accuracy": format_percent(row["test accuracy"]),
+             "Compute": format_large(row["training FLOPs"]),
+             "Time": format_seconds(row["seconds"]),
+             "Memory added": format_bytes(_mb(row["training memory (MB)"])),
+             "File": format_bytes(row["model file (KB)"] * 1024)} for row in rows]
+
+
+def format_large(value) -> str:
+    """11,385,000 -> '11.4 million': a count too long to read digit by digit."""
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if value is not None and abs(value) >= size:
+            return f"{format_number(value / size)} {word}"
+    return format_number(value)
 
 
 def _mb(value):
