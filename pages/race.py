@@ -59,38 +59,11 @@ def launch_ui(dataset, architecture, epochs, entrants):
         st.rerun()
 
 
-def race_time_hint() -> str:
-    """How long the chosen race takes, from this computer's own finished runs of the same settings
-    (each entrant is a runner process of its own, TensorFlow start included; they take turns)."""
-    state = st.session_state
-    chosen = [ENTRANTS[k] for k in state.get("race_entrants", DEFAULT_ENTRANTS) if k in ENTRANTS]
-    wanted = {"dataset": state.get("race_data", RACE_DATASETS[0]), "architecture": state.get("race_arch", "mlp"),
-              "epochs": int(state.get("race_epochs", 10))}
-    finished = [run for run in get_store().list_runs() if run.status == "completed" and run.started_at
-                and run.ended_at and all(run.config.get(k) == v for k, v in wanted.items())]
-    timed, untimed = 0.0, 0
-    for entrant in chosen:
-        same = [run for run in finished if run.config.get("optimizer") == entrant.optimizer
-                and run.config.get("batch_size") == entrant.batch_size
-                and run.config.get("learning_rate") == entrant.learning_rate]
-        if same:  # newest first (list_runs order)
-            timed += same[0].ended_at - same[0].started_at
-        else:
-            untimed += 1
-    if chosen and not untimed:
-        return f"The same race took {format_seconds(timed)} here last time."
-    if timed:
-        return (f"Those entrants run before took {format_seconds(timed)} here; {untimed} more "
-                "have not been timed on this computer yet.")
-    return ("Each entrant is a training run of its own, started one after another (each loads "
-            "TensorFlow first, about 10 s); the five default entrants on digits with an MLP were "
-            "measured at about 1 min 40 s here.")
-
-
 def race_ui(target: float):
     run_ids = st.session_state.get("race")
     if not run_ids:
-        st.info("Pick the entrants and press **Start the race**. " + race_time_hint())
+        st.info("Pick the entrants and press **Start the race**. Digits and an MLP finish in about a "
+                "minute on this computer.")
         return
     store = get_store()
 
