@@ -23,7 +23,8 @@ def intro_ui():
 
 
 def settings_ui():
-    cols = st.columns([3, 2, 2, 2])  # the dataset's title is the longest ("Digits 8x8 (scikit-learn)")
+    # Two rows of two: in four columns at 1024 px "Digits 8x8 (scikit-learn)" read "Digits 8x8 (sci…".
+    cols = st.columns(2) + st.columns(2)
     dataset = cols[0].selectbox("Dataset", RACE_DATASETS, format_func=lambda k: DATASETS[k].title, key="race_data")
     architecture = cols[1].selectbox("Network", ["mlp", "cnn"], key="race_arch",
                                      format_func={"mlp": "MLP", "cnn": "CNN (images only)"}.get)
@@ -59,11 +60,38 @@ def launch_ui(dataset, architecture, epochs, entrants):
         st.rerun()
 
 
+def race_time_hint() -> str:
+    """How long the chosen race takes, from this computer's own finished runs of the same settings
+    (each entrant is a runner process of its own, TensorFlow start included; they take turns)."""
+    state = st.session_state
+    chosen = [ENTRANTS[k] for k in state.get("race_entrants", DEFAULT_ENTRANTS) if k in ENTRANTS]
+    wanted = {"dataset": state.get("race_data", RACE_DATASETS[0]), "architecture": state.get("race_arch", "mlp"),
+              "epochs": int(state.get("race_epochs", 10))}
+    finished = [run for run in get_store().list_runs() if run.status == "completed" and run.started_at
+                and run.ended_at and all(run.config.get(k) == v for k, v in wanted.items())]
+    timed, untimed = 0.0, 0
+    for entrant in chosen:
+        same = [run for run in finished if run.config.get("optimizer") == entrant.optimizer
+                and run.config.get("batch_size") == entrant.batch_size
+                and run.config.get("learning_rate") == entrant.learning_rate]
+        if same:  # newest first (list_runs order)
+            timed += same[0].ended_at - same[0].started_at
+        else:
+            untimed += 1
+    if chosen and not untimed:
+        return f"The same race took {format_seconds(timed)} here last time."
+    if timed:
+        return (f"{len(chosen) - untimed} of these entrants took {format_seconds(timed)} here before; "
+                f"{untimed} more have not been timed on this computer yet.")
+    return ("Each entrant is a training run of its own, started one after another (each loads "
+            "TensorFlow first, about 10 s); the five default entrants on digits with an MLP were "
+            "measured at about 1 min 40 s here.")
+
+
 def race_ui(target: float):
     run_ids = st.session_state.get("race")
     if not run_ids:
-        st.info("Pick the entrants and press **Start the race**. Digits and an MLP finish in about a "
-                "minute on this computer.")
+        st.info("Pick the entrants and press **Start the race**. " + race_time_hint())
         return
     store = get_store()
 
@@ -71,7 +99,7 @@ def race_ui(target: float):
         from core import charts
         from core.principles.race import race_table
         active = [run for run in runs if run.is_active]
-        head = st.columns([4, 1])
+        head = st.columns([3, 2])  # room for "⏹ Stop the race" (a fifth of the page cut it)
         head[0].markdown(f"**{len(runs) - len(active)} of {len(runs)} finished**"
                          + (" · runs take turns in the runner's queue" if len(active) > 1 else ""))
         if active and head[1].button("⏹ Stop the race", key="race_stop"):
@@ -81,7 +109,11 @@ def race_ui(target: float):
         left, right = st.columns(2)
         left.plotly_chart(charts.overlay_figure(curves, "val_loss", "epoch"), key="race_epochs_chart")
         right.plotly_chart(charts.overlay_figure(curves, "val_loss", "time"), key="race_time_chart")
-        st.dataframe(race_frame(race_table(runs, store, target)), hide_index=True)
+        st.dataframe(race_frame(race_table(runs, store, target)), hide_index=True,
+                     # Status sized for "completed": widths are set when a live table first shows
+                     # ("queued"), and "completed" then read "complete…".
+                     column_config={"entrant": st.column_config.TextColumn(pinned=True),
+                                    "status": st.column_config.TextColumn(width=100)})
         if not active:
             st.caption("Finished. Every entrant is also on the Runs page, with its model.")
 
@@ -89,19 +121,29 @@ def race_ui(target: float):
 
 
 def race_frame(rows: list[dict]) -> pd.DataFrame:
-    """The race table as people read it: metric names in words ("best val_loss" -> "best validation
-    loss"), numbers formatted, "—" for not yet; every cell text, so each column has one type (batch
-    size mixed "all" with numbers, which Arrow cannot serialise: a traceback in the console)."""
+    """The race table as people read it, narrow enough for a 1024 px screen: metric names in words
+    ("best val_loss" -> "best validation loss"), when the target was reached in one column ("epoch 3 ·
+    18 s"), learning rate and batch size left to the editor above; every cell text, so each column
+    has one type (batch size mixed "all" with numbers, which Arrow cannot serialise: a traceback in
+    the console at every refresh of a running race)."""
     def cell(key, value):
         if key.startswith("seconds"):
             return format_seconds(value, dash="—")
-        if key == "learning rate" and value is not None:
-            return f"{value:g}"
         return value if isinstance(value, str) else format_number(value)
 
     def heading(key):
+        if key in ("seconds of training", "epochs done"):
+            return {"seconds of training": "training time", "epochs done": "epochs"}[key]
         return f"best {metric_label(key[5:]).lower()}" if key.startswith("best ") else key
-    return pd.DataFrame([{heading(k): cell(k, v) for k, v in row.items()} for row in rows])
+
+    def shown(row):
+        out = {heading(k): cell(k, v) for k, v in row.items()
+               if k not in ("batch size", "learning rate", "epochs to target", "seconds to target")}
+        reached = row.get("epochs to target")
+        out["reached the target"] = (f"epoch {reached} · {format_seconds(row.get('seconds to target'), dash='—')}"
+                                     if reached is not None else "not yet")
+        return out
+    return pd.DataFrame([shown(row) for row in rows])
 
 
 def main():
