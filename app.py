@@ -4,6 +4,9 @@ The entry point only sets up navigation; it imports no TensorFlow, so the home p
 """
 import streamlit as st
 
+from core.tf_logging import quiet_tensorflow
+
+quiet_tensorflow()  # before any page imports TensorFlow: no cuInit alarm on a computer without a GPU
 st.set_page_config(page_title="Model Studio", page_icon="🧪", layout="wide")
 
 PAGES = {

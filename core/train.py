@@ -13,6 +13,7 @@ import sys
 
 from core.params import ConfigError
 from core.runs import RunStore
+from core.tf_logging import quiet_tensorflow
 from core.training.config import RunConfig
 from core.training.distributed import DistributionError, cluster_from_env
 from core.training.runner import execute, train
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true",
                         help="with --run-id: go on from the run's last checkpoint (used by the app)")
     args = parser.parse_args(argv)
+    quiet_tensorflow()  # before training imports TensorFlow (core/tf_logging.py says what it hides)
 
     if args.resume and not args.run_id:
         parser.error("--resume needs --run-id")
