@@ -1,0 +1,174 @@
+"""The language model as one object: convert once, cache, load, ask.
+
+First use reads the GGUF (dequantizing 4-bit blocks takes 10-20 s) and writes plain float32
+weights (weights.npy, one array, memory-mapped on load) plus the tokenizer and config to
+<data>/models/smollm2-135m-instruct/. Later loads read that folder in a few seconds. The cache is
+rebuilt when the GGUF file or this converter changes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ..paths import data_dir
+from .gguf import GGUFModel, LlamaConfig, TokenizerData, gguf_path, read_gguf
+
+MODEL_NAME = "smollm2-135m-instruct"
+CONVERTER_VERSION = 1
+Progress = Callable[[float, str], None]
+
+
+def cache_dir() -> Path:
+    return data_dir() / "models" / MODEL_NAME
+
+
+def _source_stamp(path: Path) -> dict:
+    st = path.stat()
+    return {"gguf": path.name, "bytes": st.st_size, "mtime": int(st.st_mtime),
+            "converter": CONVERTER_VERSION}
+
+
+def is_converted(folder: Path | None = None) -> bool:
+    folder = folder or cache_dir()
+    try:
+        info = json.loads((folder / "info.json").read_text())
+        return info.get("source") == _source_stamp(gguf_path()) and (folder / "weights.npy").is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def convert(progress: Progress | None = None, folder: Path | None = None) -> Path:
+    """GGUF -> cache folder. Written under temporary names, then renamed: an interrupted
+    conversion never leaves a half-written cache that looks complete."""
+    folder = folder or cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    src = gguf_path()
+    report = progress or (lambda f, m: None)
+    gg = read_gguf(src, progress=lambda f, m: report(0.9 * f, m))
+    names = sorted(gg.weights)
+    offsets, at = {}, 0
+    for name in names:
+        offsets[name] = [at, list(gg.weights[name].shape)]
+        at += gg.weights[name].size
+    report(0.92, "Writing float32 weights")
+    flat = np.lib.format.open_memmap(folder / "weights.npy.tmp", mode="w+", dtype=np.float32,
+                                     shape=(at,))
+    for name in names:
+        start, shape = offsets[name]
+        flat[start:start + gg.weights[name].size] = gg.weights[name].ravel()
+    flat.flush()
+    del flat
+    os.replace(folder / "weights.npy.tmp", folder / "weights.npy")
+    info = {"source": _source_stamp(src), "config": asdict(gg.config), "offsets": offsets,
+            "metadata": gg.metadata, "tokenizer": asdict(gg.tokenizer)}
+    (folder / "info.json.tmp").write_text(json.dumps(info))
+    os.replace(folder / "info.json.tmp", folder / "info.json")
+    report(1.0, "Converted")
+    return folder
+
+
+def load_converted(folder: Path | None = None) -> GGUFModel:
+    folder = folder or cache_dir()
+    info = json.loads((folder / "info.json").read_text())
+    flat = np.load(folder / "weights.npy", mmap_mode="r")
+    weights = {name: flat[start:start + int(np.prod(shape))].reshape(shape)
+               for name, (start, shape) in info["offsets"].items()}
+    return GGUFModel(config=LlamaConfig(**info["config"]), tokenizer=TokenizerData(**info["tokenizer"]),
+                     weights=weights, metadata=info["metadata"])
+
+
+def int8_config():
+    """Keras int8, weights only: one scale per output row, activations stay float32."""
+    import keras
+    return keras.quantizers.Int8QuantizationConfig(activation_quantizer=None)
+
+
+class LanguageModel:
+    """SmolLM2-135M-Instruct: tokenizer + Keras model + compiled decoding."""
+
+    def __init__(self, model, tokenizer, metadata: dict, context: int = 1024):
+        from .generate import Engine
+        self.model, self.tokenizer, self.metadata = model, tokenizer, metadata
+        self.quantization = model.embed.quantization_mode   # None or "int8"
+        # The one-token step: float32 runs fastest as a plain TensorFlow graph (its matrix-vector
+        # kernels, and no compile wait); int8 needs XLA, which fuses the int8 -> float conversion
+        # into the product instead of writing a float32 copy of every weight each step.
+        self.engine = Engine(model, context, jit=self.quantization == "int8")
+        self.load_seconds = 0.0
+
+    @classmethod
+    def load(cls, progress: Progress | None = None, quantize: str | None = None,
+             context: int = 1024, folder: Path | None = None) -> "LanguageModel":
+        """Convert on first use (progress(fraction, message) drives a progress bar), then
+        build the Keras model from the cached weights; quantize="int8" for Keras int8."""
+        from .model import build_model
+        from .tokenizer import Tokenizer
+        report = progress or (lambda f, m: None)
+        t0 = time.perf_counter()
+        if not is_converted(folder):
+            convert(lambda f, m: report(0.8 * f, m), folder)
+        report(0.8, "Loading weights")
+        gg = load_converted(folder)
+        model = build_model(gg.weights, gg.config, max_positions=max(context, 2048))
+        if quantize == "int8":
+            report(0.9, "Quantizing to int8")
+            from .quantize import quantize_int8
+            quantize_int8(model)
+        elif quantize:
+            raise ValueError(f"Unknown quantization {quantize!r} (use 'int8' or None)")
+        lm = cls(model, Tokenizer(gg.tokenizer), gg.metadata, context)
+        lm.load_seconds = time.perf_counter() - t0
+        report(1.0, "Ready")
+        return lm
+
+    # ---------------------------------------------------------------- facts
+    @property
+    def config(self) -> LlamaConfig:
+        return self.model.cfg
+
+    @property
+    def context(self) -> int:
+        return self.engine.context
+
+    def parameters(self) -> int:
+        from .model import count_parameters
+        return count_parameters(self.model)
+
+    def weight_bytes(self) -> int:
+        return int(sum(np.prod(v.shape) * np.dtype(v.dtype).itemsize for v in self.model.weights))
+
+    # ---------------------------------------------------------------- use
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text)
+
+    def chat_ids(self, messages: list[dict] | str, system: str | None = None) -> list[int]:
+        if isinstance(messages, str):
+            messages = [{"role": "user", "content": messages}]
+        return self.tokenizer.chat_ids(messages, system=system)
+
+    def next_token(self, ids: list[int] | str, sampling=None):
+        """The distribution over the next token after `ids` (or the text, encoded as is)."""
+        from .generate import GREEDY, distribution
+        ids = self.encode(ids) if isinstance(ids, str) else list(ids)
+        if not ids:
+            raise ValueError("The prompt is empty")
+        ids = ids[-self.context:]
+        logits = self.engine.logits(ids)
+        return distribution(logits, sampling or GREEDY)
+
+    def generate(self, ids: list[int] | str, max_new_tokens: int = 128, sampling=None,
+                 seed: int | None = 0, should_stop=None) -> Iterator:
+        """Stream TokenSteps; a str is encoded as is (use chat_ids for a chat turn)."""
+        from .generate import GREEDY, generate
+        ids = self.encode(ids) if isinstance(ids, str) else list(ids)
+        return generate(self.engine, ids, self.tokenizer, max_new_tokens, sampling or GREEDY,
+                        seed, should_stop)
+
+    def complete(self, ids: list[int] | str, max_new_tokens: int = 64, **kwargs) -> str:
+        return "".join(step.text for step in self.generate(ids, max_new_tokens, **kwargs))
