@@ -532,7 +532,7 @@ def test_the_run_goes_on_when_the_app_server_dies_and_a_new_server_shows_it(data
         at = open_page("pages/runs.py")
         at.multiselect(key="selected_runs").set_value([run.id]).run()
         assert not at.exception, at.exception
-        assert at.dataframe[0].value.set_index("id").loc[run.id, "status"] == "running"
+        assert at.dataframe[0].value.set_index("name").loc[run.name or run.id, "status"] == "running"
         first = epoch_shown(at)
         wait_until(lambda: epoch_shown(at.run()) > first, 30, "the page to show later epochs", every=0.5)
         later = epoch_shown(at)
@@ -545,7 +545,7 @@ def test_the_run_goes_on_when_the_app_server_dies_and_a_new_server_shows_it(data
         assert trained == list(range(1, len(trained) + 1)) and len(trained) >= later  # none lost, none doubled
         at.run()
         assert not at.exception and "Test accuracy" in [m.label for m in at.metric]
-        assert at.dataframe[0].value.set_index("id").loc[run.id, "status"] == "stopped"
+        assert at.dataframe[0].value.set_index("name").loc[run.name or run.id, "status"] == "stopped"
         print(f"the page showed epoch {first}, then {later}, of {epochs} after the server restart; "
               f"{done.results['fit_seconds']:.1f} s of training")
     finally:
