@@ -2,9 +2,10 @@
 
 How one answer is made: the prompt goes through the model once ("prefill"), which writes every
 layer's keys and values into a fixed-size cache; then each new token is one compiled step that
-reads the whole cache but computes only the new position. The step is an XLA-compiled
-tf.function with static shapes (1 token, a cache of `context` positions), compiled once per
-process; the prefill runs as a TensorFlow graph that accepts any prompt length.
+reads the whole cache but computes only the new position. Both are tf.functions with fixed
+signatures, traced once per process (`Engine.warm_up`): the step is XLA-compiled for int8 (XLA
+fuses the int8 -> float conversion into each product) and a plain graph for float32 (TensorFlow's
+own matrix-vector kernels, no compile wait); the prefill is a graph accepting any prompt length.
 
 One cache per engine, owned by one `Sequence` at a time; a lock makes each step atomic, and a
 sequence that finds the cache taken by another is fed again from its start, so two callers can

@@ -1,13 +1,20 @@
 """SmolLM2-135M as a compact Keras 3 Llama, every equation in plain sight.
 
-Why our own model and not Keras Hub's `LlamaBackbone` (PyPI keras-hub 0.32.0, measured here with
-the same weights, TF 2.21, 2 shared cores): Keras Hub gives the same next token (" Paris",
-p = 0.7725), but its cached decoding stacks and returns the key/value cache of all 30 layers on
-every step and does Keras' activation-quantized int8 matmuls, which TensorFlow's CPU kernels run
-slower than float32. Compiled per step it decoded 3.6 tokens/s (XLA, after a 78 s compile) and
-4.3 tokens/s (graph) on the loaded machine, while this model's step runs several times faster.
-It also needs tensorflow-text, sentencepiece, kagglehub and huggingface-hub, none of which the
-studio uses. So: about 200 lines here, readable, with weights laid out for speed:
+Why our own model and not Keras Hub's `LlamaBackbone` (PyPI keras-hub 0.32.0 installs cleanly
+beside TF 2.21 / Keras 3.15; measured with the same weights on the same shared 2 cores, see
+benchmarks/llm.py --keras-hub): both give the same next token (" Paris", p = 0.7725), and in
+float32 they decode equally fast as TensorFlow graphs (3.7 vs 3.8 tokens/s in one run on a machine
+loaded about 3x over). The differences that decided it:
+- int8. Keras Hub's layers quantize activations too and multiply int8 x int8, which TensorFlow's
+  CPU kernels ran 3.6x slower than float32 here; its kernels are (in, out), a layout XLA's CPU
+  matrix-vector code handles 6-14x slower. This model's weight-only int8 step decoded 2.7x faster
+  than float32 in the same run.
+- Compile: Keras Hub's XLA step took 78 s to compile and then ran 3.6 tokens/s (it stacks and
+  returns all 30 layers' caches every step).
+- The Inside view needs each layer's attention weights and residual stream, which Keras Hub's
+  attention layer does not return; and it pulls tensorflow-text, sentencepiece, kagglehub and
+  huggingface-hub, none of which the studio needs.
+So: about 200 lines here, readable, with weights laid out for speed:
 
 - Every projection is an `EinsumDense("bti,oi->bto")` whose kernel is (out, in), the layout
   the checkpoint uses. XLA on CPU turns a matrix-vector product with that layout, int8 weights
