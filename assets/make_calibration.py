@@ -41,10 +41,11 @@ def topic_splits(card: dict):
 
 
 def topic_entry() -> dict:
-    from core.text.classify import _bundled_meta, load_text_model
+    from core.catalog import load_model
+    from core.text.classify import _bundled_meta
     card = _bundled_meta("topic_classifier")
     val_texts, y_val, test_texts, y_test = topic_splits(card)
-    classifier = load_text_model("topic_classifier", calibrated=False)
+    classifier = load_model("topic_classifier", calibrated=False)
     return entry(classifier.predict_batch(val_texts), y_val, classifier.predict_batch(test_texts), y_test,
                  f"{len(y_val):,} validation fortunes (never trained on)", "held-out fortunes")
 
@@ -53,13 +54,14 @@ def keyword_entry() -> dict:
     sys.path.insert(0, str(ROOT / "assets"))
     import make_keyword_model as K
 
-    from core.audio.keywords import bundled_card, load_audio_model
+    from core.audio.keywords import bundled_card
+    from core.catalog import load_model
     held_out = bundled_card()["held_out_voices"]
     started = time.perf_counter()
     x_val, y_val = K.build_split("test", held_out, K.SEED + 200)
     x_test, y_test = K.build_split("test", held_out, K.SEED + 100)
     print(f"synthesised {len(x_val) + len(x_test):,} clips in {time.perf_counter() - started:.0f} s", flush=True)
-    classifier = load_audio_model("keyword_spotter", calibrated=False)
+    classifier = load_model("keyword_spotter", calibrated=False)
     return entry(classifier.probabilities(x_val), y_val, classifier.probabilities(x_test), y_test,
                  f"{len(y_val):,} clips spoken by the {len(held_out)} held-out voices (never trained on)",
                  "the card's held-out-voice test clips")

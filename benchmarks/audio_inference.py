@@ -47,8 +47,8 @@ def pipeline():
     text = step("transcribe", lambda: transcribe(clip.samples, 16000, json.loads(sys.argv[2])).text)
     return clip, text
 start = time.perf_counter(); clip, text = pipeline(); fresh_no_model = time.perf_counter() - start
-from core.audio.keywords import load_audio_model
-classifier = step("model_load", lambda: load_audio_model("keyword_spotter"))
+from core.catalog import load_model
+classifier = step("model_load", lambda: load_model("keyword_spotter"))
 step("keywords_first", lambda: (classifier.predict(clip.samples), classifier.over_time(clip.samples)))
 warm = {}
 for _ in range(3):
@@ -64,7 +64,7 @@ for _ in range(200):
 lat_f = []
 for _ in range(50):
     start = time.perf_counter(); classifier.predict(clip.samples); lat_f.append(time.perf_counter() - start)
-from core.audio.keywords import load_audio_model as _load
+from core.catalog import load_model as _load
 keras_model = _load("keyword_spotter", prefer_litert=False)
 lat_k = []
 for _ in range(50):

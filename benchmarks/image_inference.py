@@ -55,16 +55,16 @@ def main():
     from skimage import data as skdata
 
     from core.data import uploads
-    from core.inference import load_image_model
+    from core.catalog import load_model
     from core.runs import RunStore
     from core.training import RunConfig
     from core.training.runner import train
 
     start = time.perf_counter()
-    classifier = load_image_model("efficientnet_lite0_imagenet")
+    classifier = load_model("efficientnet_lite0_imagenet")
     print(f"first use (convert .pth -> Keras, save .keras, warm up): {time.perf_counter() - start:.1f} s")
     start = time.perf_counter()
-    classifier = load_image_model("efficientnet_lite0_imagenet")
+    classifier = load_model("efficientnet_lite0_imagenet")
     print(f"load from the cached .keras (safe_mode) + warm-up:        {time.perf_counter() - start:.1f} s")
 
     photo = skdata.chelsea()

@@ -53,12 +53,12 @@ def timed(fn, repeats: int) -> list[float]:
 
 def main() -> None:
     from core.text.batch import classifier_scores, score_csv, vader_scores
-    from core.text.classify import load_text_model
+    from core.catalog import load_model
     from core.text.io import open_csv
     from core.text.translate import load_translator
 
     start = time.perf_counter()
-    classifier = load_text_model("topic_classifier")
+    classifier = load_model("topic_classifier")
     print(f"load the topic model (import TensorFlow, load, compile): {time.perf_counter() - start:.2f} s")
 
     latencies = timed(lambda i: classifier.predict(SENTENCES[i % len(SENTENCES)]), 300)

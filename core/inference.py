@@ -1,42 +1,26 @@
-"""Image classifiers for live inference: the pretrained registry and every trained image run.
+"""What every lab's live inference shares: predictions, runs as models, calibration, teach flows.
 
-    classifier = load_image_model("efficientnet_lite0_imagenet")   # or "run:<run id>", "imported:<id>"
-    prediction = classifier.predict(rgb_uint8_photo)               # top 5, probabilities, seconds
-
-A photo of any size is cropped to the model's aspect ratio around its centre and resized, the way
-the model saw its training images. Single images go through `predict_on_batch` (a compiled call,
-a few ms of overhead) rather than `model.predict` (about 100 ms of overhead per call).
+The labs' classifiers live with their modality (core/image, core/audio, core/text); the catalogue
+(core/catalog.py) lists and loads them by key. This module holds what they have in common: the
+prediction record, the widget key of a per-input choice, finished runs as models (their files,
+card and validation examples) and the temperature that calibrates a run's confidence.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from core import paths
-from core.calibration import UNCALIBRATED, Calibration, fit, is_sure
+from core.calibration import Calibration, fit
 from core.calibration import read as read_calibration
+from core.catalog import RUN_PREFIX, TASKS, ModelInfo, resolve
 from core.runs import COMPLETED, STOPPED, RunStore
 
-RUN_PREFIX = "run:"
 CALIBRATION_FILE = paths.ASSETS_DIR / "models" / "calibration.json"  # bundled models (assets/make_calibration.py)
 CALIBRATION_LIMIT = 500   # validation examples a run's temperature is fitted on (loading stays quick)
-NO_HELD_OUT_IMAGENET = ("not calibrated: no held-out ImageNet photos are available here, so this is the "
-                        "model's own confidence")
-# Published by the model's authors (TensorFlow model garden), not measured here.
-EFFICIENTNET_LITE0_TOP1 = "75.1 % top-1 on the ImageNet validation set (published by its authors)"
-
-
-@dataclass
-class ModelInfo:
-    """A model a lab can offer: its key for loading, a title, where it comes from, its card."""
-    key: str
-    title: str
-    source: str  # 'pretrained', 'bundled', 'run' or 'imported'
-    card: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -66,75 +50,37 @@ def top_k(probabilities: np.ndarray, class_names: list[str], k: int = 5) -> list
     return [(class_names[i], float(probabilities[i])) for i in best]
 
 
-class ImageClassifier:
-    """A Keras image model with its labels and the exact input preparation it was trained with."""
-
-    def __init__(self, model, class_names: list[str], card: dict, crop_fraction: float = 1.0,
-                 normalize=None, outputs_logits: bool = False, calibration: Calibration = UNCALIBRATED):
-        self.model = model
-        self.calibration = calibration
-        self.class_names = list(class_names)
-        self.card = card
-        height, width, channels = model.input_shape[1:]
-        self.input_size, self.channels = (height, width), channels
-        self.crop_fraction = crop_fraction
-        self.normalize = normalize          # None: the model takes raw 0-255 pixel values
-        self.outputs_logits = outputs_logits
-
-    def crop_box(self, image: np.ndarray) -> tuple[float, float, float, float]:
-        """The central region of `image` (left, top, right, bottom) that the model looks at."""
-        h, w = image.shape[:2]
-        aspect = self.input_size[1] / self.input_size[0]
-        crop_w, crop_h = (h * aspect, h) if w / h > aspect else (w, w / aspect)
-        crop_w, crop_h = crop_w * self.crop_fraction, crop_h * self.crop_fraction
-        return ((w - crop_w) / 2, (h - crop_h) / 2, (w + crop_w) / 2, (h + crop_h) / 2)
-
-    def prepare(self, image: np.ndarray) -> np.ndarray:
-        """RGB uint8 photo (H, W, 3) -> one model input (h, w, c) float32."""
-        from PIL import Image
-        photo = Image.fromarray(np.asarray(image, dtype=np.uint8)).convert("RGB")
-        if self.channels == 1:
-            photo = photo.convert("L")
-        resized = photo.resize(self.input_size[::-1], Image.Resampling.BICUBIC, box=self.crop_box(image))
-        x = np.asarray(resized, dtype=np.float32).reshape(*self.input_size, self.channels)
-        return self.normalize(x) if self.normalize else x
-
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        out = np.asarray(self.model.predict_on_batch(batch), dtype=np.float64)
-        if self.outputs_logits:
-            out = np.exp(out - out.max(axis=1, keepdims=True))
-            out /= out.sum(axis=1, keepdims=True)
-        return out
-
-    def predict(self, image: np.ndarray, k: int = 5) -> Prediction:
-        start = time.perf_counter()
-        raw = self.probabilities(self.prepare(image)[None])[0]
-        p = self.calibration.apply(raw)
-        seconds = time.perf_counter() - start
-        return Prediction(p, top_k(p, self.class_names, k), seconds, raw, is_sure(p))
-
-    def dataset_probabilities(self, x) -> np.ndarray:
-        """Raw probabilities for examples as the run's dataset holds them (already at input size)."""
-        chunks = []
-        for start in range(0, len(x), 64):
-            batch = np.asarray(x[start:start + 64], dtype=np.float32)
-            chunks.append(self.probabilities(self.normalize(batch) if self.normalize else batch))
-        return np.concatenate(chunks)
+def wrap(task: str, model, labels, preprocessing: dict, card: dict, run=None, calibrated: bool = True):
+    """A Keras model from a run or an import, as its lab's classifier (core.catalog.TASKS): calibrated
+    on the run's own validation examples (an import has none), its predict step compiled."""
+    if task not in TASKS:
+        raise KeyError(f"No lab uses '{task}' models (labs: {', '.join(TASKS)}).")
+    classifier = resolve(TASKS[task])(model, labels, preprocessing, card)
+    if calibrated:
+        classifier.calibration = calibrate_on_run(run, classifier.dataset_probabilities) if run is not None \
+            else Calibration(source="not calibrated: an imported model comes without held-out examples")
+    classifier.warm_up()
+    return classifier
 
 
-def list_image_models(store: RunStore | None = None) -> list[ModelInfo]:
-    """The pretrained image models, then every finished image run, then imported models, newest first."""
-    from core.model_import import list_imported_models
-    from core.models.pretrained import PRETRAINED
-    return [ModelInfo(key, entry.title, "pretrained", _pretrained_card(key))
-            for key, entry in PRETRAINED.items() if entry.task == "image"] + run_models("image", store) \
-        + list_imported_models("image")
+class RunSource:
+    """The catalogue's "run:" models: finished runs of this studio (completed or stopped, with a model)."""
+
+    def list(self, task: str, store=None) -> list[ModelInfo]:
+        return [ModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", run_card(run), task)
+                for run in finished_runs(task, store)]
+
+    def load(self, key: str, progress=None, calibrated: bool = True, **_):
+        model, labels, preprocessing, run = load_run_model(key[len(RUN_PREFIX):])
+        return wrap(preprocessing.get("kind", "tabular"), model, labels, preprocessing, run_card(run), run,
+                    calibrated)
+
+    def task_of(self, key: str) -> str | None:
+        run = RunStore().get_run(key[len(RUN_PREFIX):])
+        return (run_preprocessing(run) or {}).get("kind") if run else None
 
 
-def run_models(kind: str, store: RunStore | None = None) -> list[ModelInfo]:
-    """Every finished run trained on `kind` data, as a model a lab can offer, newest first."""
-    return [ModelInfo(RUN_PREFIX + run.id, f"Your model: {run.name}", "run", run_card(run))
-            for run in finished_runs(kind, store)]
+RUN_SOURCE = RunSource()
 
 
 def finished_runs(kind: str, store: RunStore | None = None) -> list:
@@ -202,54 +148,14 @@ def bundled_calibration(key: str) -> Calibration:
         source="not calibrated: its temperature was not fitted yet (python assets/make_calibration.py)")
 
 
-def load_image_model(key: str, progress=None, calibrated: bool = True) -> ImageClassifier:
-    """Load a classifier by key; the pretrained one is converted on first use (progress reported).
-    A run's model is calibrated on its validation examples (`calibrated=False`: the raw model)."""
-    from core.model_import import IMPORTED_PREFIX, image_normalizer, load_imported
-    if key.startswith(RUN_PREFIX):
-        classifier = _load_run_model(key[len(RUN_PREFIX):], calibrated)
-    elif key.startswith(IMPORTED_PREFIX):
-        model, labels, preprocessing, card = load_imported(key)  # outputs probabilities, also for logits
-        classifier = ImageClassifier(model, labels, card, normalize=image_normalizer(preprocessing),
-                                     calibration=Calibration(source="not calibrated: an imported model "
-                                                                    "comes without held-out examples"))
-    else:
-        from core.models.pretrained import PRETRAINED, load_pretrained
-        model, labels = load_pretrained(key, paths.data_dir() / "models", progress)
-        classifier = ImageClassifier(model, labels, _pretrained_card(key), crop_fraction=224 / 256,
-                                     normalize=PRETRAINED[key].preprocess, outputs_logits=True,
-                                     calibration=Calibration(source=NO_HELD_OUT_IMAGENET))
-    classifier.predict(np.zeros((32, 32, 3), np.uint8))  # compile the predict step now, not on the user's photo
-    return classifier
-
-
-def _load_run_model(run_id: str, calibrated: bool = True) -> ImageClassifier:
-    from core.models.pretrained import PRETRAINED
-    model, labels, preprocessing, run = load_run_model(run_id)
-    normalize = PRETRAINED[preprocessing["normalize"]].preprocess if preprocessing.get("normalize") else None
-    classifier = ImageClassifier(model, labels, run_card(run), normalize=normalize)
-    if calibrated:
-        classifier.calibration = calibrate_on_run(run, classifier.dataset_probabilities)
-    return classifier
-
-
-def _pretrained_card(key: str) -> dict:
-    from core.models.pretrained import PRETRAINED
-    entry = PRETRAINED[key]
-    cache = paths.data_dir() / "models" / f"{key}.keras"
-    return {"title": entry.title, "trained on": "ImageNet-1k: 1.28 million photos of 1,000 everyday things",
-            "number of classes": 1000, "accuracy": EFFICIENTNET_LITE0_TOP1,
-            "parameters": "4,694,024", "file size": f"{cache.stat().st_size / 2**20:.1f} MB" if cache.exists()
-            else "converted on first use (about 19 MB)", "weights licence": entry.licence, "source": entry.source}
-
-
 def run_card(run) -> dict:
     from core.data import dataset_title
+    from core.modalities import modality_of
     r = run.results
     return {"title": run.name, "trained on": dataset_title(run.config.get("dataset", "")),
             "classes": r.get("class_names", []), "number of classes": len(r.get("class_names", [])),
             "accuracy": f"{r['test_accuracy']:.1%} on {r['test_examples']:,} held-out test "
-                        + {"audio": "clips", "text": "texts"}.get((run_preprocessing(run) or {}).get("kind"), "images")
+                        + modality_of((run_preprocessing(run) or {}).get("kind", "image")).noun
             if "test_accuracy" in r else "not evaluated",
             "parameters": f"{r.get('parameters', 0):,}",
             "file size": f"{run.model_path.stat().st_size / 2**20:.1f} MB",

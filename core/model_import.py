@@ -34,9 +34,12 @@ import numpy as np
 
 from core import archive as archive_lib
 from core import paths
+from core.catalog import IMPORTED_PREFIX
 from core.modalities import LABS, modality_of
+from core.modalities.base import InputRefused
+from core.modalities.base import shape_text as _shape
+from core.modalities.base import shown as _shown
 
-IMPORTED_PREFIX = "imported:"
 MAX_MODEL_BYTES = 200 << 20        # a file over this is refused before it is opened
 MAX_EXPANDED_BYTES = 512 << 20     # the archive's entries unzipped (Keras stores weights uncompressed)
 MAX_CONFIG_BYTES = 16 << 20        # config.json of a large real model is well under 1 MB
@@ -115,8 +118,8 @@ def import_model(data: bytes, filename: str, lab: str, labels: bytes | None = No
 
 
 def list_imported_models(lab: str) -> list:
-    """Every model imported into `lab`, as `core.inference.ModelInfo`, newest first."""
-    from core.inference import ModelInfo
+    """Every model imported into `lab`, as `core.catalog.ModelInfo`, newest first."""
+    from core.catalog import ModelInfo
     models = []
     for folder in imported_dir().iterdir():
         card = _stored_card(folder) if _ID.fullmatch(folder.name) else None
@@ -124,6 +127,28 @@ def list_imported_models(lab: str) -> list:
             models.append(((folder / "card.json").stat().st_mtime, ModelInfo(IMPORTED_PREFIX + folder.name,
                                                              f"Imported: {card['title']}", "imported", card)))
     return [info for _, info in sorted(models, key=lambda pair: -pair[0])]
+
+
+class ImportedSource:
+    """The catalogue's "imported:" models: users' own .keras files, checked and stored here."""
+
+    def list(self, task: str, store=None) -> list:
+        return list_imported_models(task)
+
+    def load(self, key: str, progress=None, calibrated: bool = True, **_):
+        from core.inference import wrap
+        model, labels, preprocessing, card = load_imported(key)  # outputs probabilities, also for logits
+        return wrap(card.get("lab") or preprocessing.get("kind"), model, labels, preprocessing, card,
+                    calibrated=calibrated)
+
+    def task_of(self, key: str) -> str | None:
+        try:
+            return (_stored_card(_folder(key)) or {}).get("lab")
+        except KeyError:
+            return None
+
+
+IMPORTED_SOURCE = ImportedSource()
 
 
 def load_imported(key: str):
@@ -153,11 +178,8 @@ def delete_imported(key: str) -> None:
 
 
 def image_normalizer(preprocessing: dict):
-    """The function from raw 0-255 pixels to what an imported image model takes (None: as they are)."""
-    if preprocessing.get("normalize"):
-        from core.models.pretrained import PRETRAINED
-        return PRETRAINED[preprocessing["normalize"]].preprocess
-    return {"0-255": None, "0-1": _unit_pixels, "-1-1": _signed_pixels}[preprocessing.get("pixels", "0-255")]
+    """The function from raw 0-255 pixels to what an image model takes (None: as they are)."""
+    return modality_of("image").normalizer(preprocessing)
 
 
 def imported_dir() -> Path:
@@ -432,7 +454,10 @@ def _preprocessing(lab: str, input_shape: tuple, content: bytes | None) -> dict:
         raise ModelImportError("Refused: preprocessing.json must be a JSON object like the one a studio run writes.")
     given = given or {}
     prep = {"kind": lab, "input_shape": [int(side) if side is not None else None for side in input_shape[1:]]}
-    return dict(prep, **modality_of(lab).import_preprocessing(given, input_shape))
+    try:
+        return dict(prep, **modality_of(lab).import_preprocessing(given, input_shape))
+    except InputRefused as err:
+        raise ModelImportError(str(err)) from err
 
 
 def _probe_outputs(model, lab: str, prep: dict) -> str:
@@ -521,23 +546,6 @@ def _stored_card(folder: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return card if isinstance(card, dict) and (folder / "model.keras").exists() else None
-
-
-def _unit_pixels(x):
-    return x / 255.0
-
-
-def _signed_pixels(x):
-    return x / 127.5 - 1.0
-
-
-def _shape(shape) -> str:
-    return "(" + ", ".join("None" if side is None else str(side) for side in shape) + ")"
-
-
-def _shown(value) -> str:
-    """A value from the file, safe to put in a message: printable, no markup, at most 80 characters."""
-    return re.sub(r"[^\w.>:/ -]", "?", str(value))[:80]
 
 
 def _short(err: BaseException) -> str:

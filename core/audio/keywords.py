@@ -1,6 +1,6 @@
 """Audio classifiers for live inference: the bundled keyword spotter and every trained audio run.
 
-    classifier = load_audio_model("keyword_spotter")       # or "run:<run id>", "imported:<id>"
+    classifier = core.catalog.load_model("keyword_spotter")   # or "run:<run id>", "imported:<id>"
     prediction = classifier.predict(clip.samples)           # on the loudest second
     times, probabilities = classifier.over_time(clip.samples)   # one-second windows, 0.25 s apart
     heat = classifier.occlusion(features, class_index)      # which time-frequency regions mattered
@@ -27,8 +27,7 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 KEYWORD_MODEL_PATH = ASSETS / "keyword_spotter.keras"
 KEYWORD_MODEL_CARD = ASSETS / "keyword_spotter.json"
 KEYWORD_MODEL_TFLITE = ASSETS / "keyword_spotter.tflite"
-BUNDLED_KEY = "keyword_spotter"
-RUN_PREFIX = "run:"
+BUNDLED_KEY = "keyword_spotter"  # its catalogue key (core/catalog.py)
 
 
 @dataclass
@@ -53,6 +52,24 @@ class AudioClassifier:
         self.card = card
         self.runtime = "LiteRT (TFLite)" if interpreter is not None else "Keras"
         self._lock = threading.Lock()  # one interpreter, several browser sessions
+        self.label_help: dict[str, str] = {}
+
+    @classmethod
+    def from_keras(cls, model, labels: list[str], preprocessing: dict, card: dict) -> "AudioClassifier":
+        """A run's or an imported model (both take the studio's one-second log-mel spectrograms)."""
+        return cls(model, labels, card)
+
+    def dataset_probabilities(self, x) -> np.ndarray:
+        """Raw probabilities for spectrograms as a dataset holds them, 128 per call."""
+        return np.concatenate([self.probabilities(np.asarray(x[i:i + 128], np.float32))
+                               for i in range(0, len(x), 128)])
+
+    def warm_up(self) -> None:
+        self.predict(np.zeros(F.CLIP_SAMPLES, np.float32))  # compile now, not on the user's clip
+
+    def explain(self, features: np.ndarray, class_index: int) -> np.ndarray:
+        """Where on the spectrogram the model heard `class_index`: occlusion, (frames, mels) in [0, 1]."""
+        return self.occlusion(features, class_index)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         if self.interpreter is not None:
@@ -107,48 +124,29 @@ class AudioClassifier:
         return heat / heat.max() if heat.max() > 0 else heat
 
 
-def list_audio_models(store=None) -> list["ModelInfo"]:  # noqa: F821 - core.inference.ModelInfo
-    """The bundled keyword spotter, then every finished audio run, then imported models, newest first."""
-    from core.inference import ModelInfo, run_models
-    from core.model_import import list_imported_models
-    bundled = [ModelInfo(BUNDLED_KEY, "Keyword spotter (yes, no, up, down, left, right, on, off, stop, go)",
-                         "bundled", bundled_card())] if KEYWORD_MODEL_PATH.exists() else []
-    return bundled + run_models("audio", store) + list_imported_models("audio")
+def bundled_available() -> bool:
+    return KEYWORD_MODEL_PATH.exists()
 
 
-def load_audio_model(key: str, prefer_litert: bool = True, calibrated: bool = True) -> AudioClassifier:
-    """Load by key (safe_mode: no code in the file is ever run) and compile the predict step now.
+def load_bundled(entry, progress=None, prefer_litert: bool = True, calibrated: bool = True) -> AudioClassifier:
+    """The bundled keyword spotter (catalogue entry "keyword_spotter"): LiteRT when it can, else Keras.
 
-    Its confidence is calibrated: the keyword spotter's temperature comes from assets/models/
-    calibration.json, a run's is fitted on its validation clips (`calibrated=False`: the raw model)."""
-    from core.inference import bundled_calibration, calibrate_on_run, load_run_model, run_card
-    from core.model_import import IMPORTED_PREFIX, load_imported
-    if key.startswith(RUN_PREFIX):
-        model, labels, _, run = load_run_model(key[len(RUN_PREFIX):])
-        classifier = AudioClassifier(model, labels, run_card(run))
-        if calibrated:
-            classifier.calibration = calibrate_on_run(run, lambda x: np.concatenate(
-                [classifier.probabilities(np.asarray(x[i:i + 128], np.float32)) for i in range(0, len(x), 128)]))
-    elif key.startswith(IMPORTED_PREFIX):
-        model, labels, _, card = load_imported(key)
-        classifier = AudioClassifier(model, labels, card, calibration=Calibration(
-            source="not calibrated: an imported model comes without held-out examples"))
-    elif key == BUNDLED_KEY:
-        if not KEYWORD_MODEL_PATH.exists():
-            raise FileNotFoundError(f"The bundled keyword model is missing ({KEYWORD_MODEL_PATH}); "
-                                    "run `python assets/make_keyword_model.py` to make it.")
-        card = bundled_card()
-        interpreter = _litert_interpreter(KEYWORD_MODEL_TFLITE) if prefer_litert else None
-        if interpreter is None:
-            import keras
-            model = keras.models.load_model(KEYWORD_MODEL_PATH, safe_mode=True)
-        else:
-            model = None
-        classifier = AudioClassifier(model, card["classes"], card, interpreter,
-                                     bundled_calibration(BUNDLED_KEY) if calibrated else UNCALIBRATED)
+    Its confidence is calibrated with the temperature in assets/models/calibration.json
+    (`calibrated=False`: the raw model)."""
+    from core.inference import bundled_calibration
+    if not KEYWORD_MODEL_PATH.exists():
+        raise FileNotFoundError(f"The bundled keyword model is missing ({KEYWORD_MODEL_PATH}); "
+                                "run `python assets/make_keyword_model.py` to make it.")
+    card = entry.card()
+    interpreter = _litert_interpreter(KEYWORD_MODEL_TFLITE) if prefer_litert else None
+    if interpreter is None:
+        import keras
+        model = keras.models.load_model(KEYWORD_MODEL_PATH, safe_mode=True)
     else:
-        raise KeyError(f"Unknown audio model '{key}'.")
-    classifier.predict(np.zeros(F.CLIP_SAMPLES, np.float32))  # compile now, not on the user's clip
+        model = None
+    classifier = AudioClassifier(model, card["classes"], card, interpreter,
+                                 bundled_calibration(entry.key) if calibrated else UNCALIBRATED)
+    classifier.warm_up()
     return classifier
 
 
@@ -167,3 +165,8 @@ def _litert_interpreter(path: Path):
 
 def bundled_card() -> dict:
     return json.loads(KEYWORD_MODEL_CARD.read_text())
+
+
+def bundled_card_facts(entry) -> dict:
+    """The card assets/make_keyword_model.py wrote when it made (and measured) the model."""
+    return bundled_card()

@@ -189,8 +189,9 @@ def _pct(share: float) -> str:
 def _keyword(samples) -> tuple[str, float] | None:
     """The bundled keyword model's word when it is sure of one of the ten; None otherwise."""
     try:
-        from core.audio.keywords import BUNDLED_KEY, load_audio_model
-        classifier = _keyword_model(BUNDLED_KEY, load_audio_model)
+        from core.audio.keywords import BUNDLED_KEY
+        from core.catalog import load_model
+        classifier = _keyword_model(BUNDLED_KEY, load_model)
         prediction = classifier.predict(np.asarray(samples, np.float32))
     except Exception:  # noqa: BLE001 - a missing or broken model only loses this shortcut
         return None

@@ -12,7 +12,8 @@ from typing import Callable
 
 from core.data import bundled, uploads
 from core.data.dataset import AUDIO, IMAGE, TABULAR, TEXT, DataError, Dataset
-from core.data.text import SPLITS
+from core.modalities.text import TEXT_PARAMS
+from core.modalities import MODALITIES
 from core.params import Param, resolve
 
 
@@ -57,19 +58,12 @@ def _load_cached(loader: Callable[..., Dataset], params_json: str) -> Dataset:
     return loader(**json.loads(params_json))
 
 
-# Texts are split into tokens when a run prepares them; the run config records how.
-TEXT_PARAMS = {"split": Param("whitespace", "Split the text into", choices=SPLITS,
-                              help="whitespace: words (Chinese/Japanese characters one by one). "
-                                   "character: one token per character, for any language.")}
-
-
 def resolve_dataset_params(key: str, params: dict | None) -> tuple[dict, list[str]]:
     if key.startswith(uploads.UPLOAD_PREFIX):
         try:
             kind = uploads.upload_meta(key[len(uploads.UPLOAD_PREFIX):])["kind"]
         except (DataError, OSError, ValueError, KeyError):
             kind = None  # a missing upload is reported when the data is loaded
-        from core.modalities import MODALITIES
         settings = MODALITIES[kind].upload_params() if kind in MODALITIES else {}
         if settings:
             return resolve(settings, params, f"Uploaded {MODALITIES[kind].noun}")

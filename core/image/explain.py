@@ -1,4 +1,4 @@
-"""Explanations: where in a photo a model looked (Grad-CAM).
+"""Where in a photo an image model looked (Grad-CAM), and the heatmap drawn over the photo.
 
 Grad-CAM (Selvaraju et al., 2017): take the last convolutional feature map A (h x w x k), weight
 each channel by how much the class score y_c grows with it, α_k = mean_ij ∂y_c/∂A_ijk, and keep
@@ -26,14 +26,12 @@ def last_feature_map_layer(model):
 
 
 def grad_cam(classifier, image: np.ndarray, class_index: int) -> np.ndarray:
-    """Heatmap in [0, 1] with the photo's height and width (zero outside the region the model saw)."""
-    import keras
+    """Heatmap in [0, 1] with the photo's height and width (zero outside the region the model saw).
+
+    `classifier`: a core.image.classify.ImageClassifier (its `explain` calls this).
+    """
     import tensorflow as tf
-    model = classifier.model
-    explainer = getattr(classifier, "_grad_cam_model", None)
-    if explainer is None:
-        explainer = keras.Model(model.inputs, [last_feature_map_layer(model).output, model.output])
-        classifier._grad_cam_model = explainer  # built once per classifier
+    explainer = classifier.feature_map_model()
     x = tf.convert_to_tensor(classifier.prepare(image)[None])
     with tf.GradientTape() as tape:
         feature_map, output = explainer(x, training=False)

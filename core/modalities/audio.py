@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.modalities.base import Modality, fill
+from core.modalities.base import InputRefused, Modality, fill
 
 AUDIO_PREPARE = """\
 import numpy as np
@@ -51,10 +51,9 @@ class AudioModality(Modality):
 
     def import_preprocessing(self, given, input_shape) -> dict:
         from core.audio.features import FEATURE_PARAMS
-        from core.model_import import ModelImportError
         features = {key: value for key, value in given.get("features", {}).items() if key != "recipe"}
         if any(features.get(key, value) != value for key, value in FEATURE_PARAMS.items()):
-            raise ModelImportError("Refused: preprocessing.json describes audio features other than the "
+            raise InputRefused("Refused: preprocessing.json describes audio features other than the "
                                    f"studio's ({FEATURE_PARAMS}); the audio lab can only compute those.")
         return self.training_preprocessing()
 

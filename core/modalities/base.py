@@ -8,6 +8,20 @@ from pathlib import Path
 import numpy as np
 
 
+class InputRefused(ValueError):
+    """A model's input or its preprocessing.json does not fit a modality; the message says why
+    (core.model_import turns it into the refusal the user reads)."""
+
+
+def shape_text(shape) -> str:
+    return "(" + ", ".join("None" if side is None else str(side) for side in shape) + ")"
+
+
+def shown(value) -> str:
+    """A value from an uploaded file, safe to put in a message: printable, no markup, at most 80 characters."""
+    return re.sub(r"[^\w.>:/ -]", "?", str(value))[:80]
+
+
 def fill(template: str, **values) -> str:
     """`{{name}}` placeholders of a code template, filled."""
     return re.sub(r"\{\{(\w+)\}\}", lambda m: str(values[m.group(1)]), template)

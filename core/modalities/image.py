@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.modalities.base import Modality, fill
+from core.modalities.base import InputRefused, Modality, fill, shown
 
 MIN_IMAGE_SIDE = 8
 # Pixel ranges an image model may expect; the studio's own runs take raw 0-255 values.
@@ -50,11 +50,10 @@ class ImageModality(Modality):
         if not preprocessing.get("normalize"):
             return np.asarray(raw, np.float32)
         # Transfer learning: crop, resize and scale as inference does.
-        from core.inference import ImageClassifier
-        from core.models.pretrained import PRETRAINED
-        classifier = ImageClassifier(model, [], {}, normalize=PRETRAINED[preprocessing["normalize"]].preprocess)
-        return np.stack([classifier.prepare(image if image.shape[-1] == 3 else np.repeat(image, 3, -1))
-                         for image in raw])
+        height, width, channels = model.input_shape[1:]
+        normalize = self.normalizer(preprocessing)
+        return np.stack([prepare_photo(image if image.shape[-1] == 3 else np.repeat(image, 3, -1), (height, width),
+                                       channels, normalize=normalize) for image in raw])
 
     def random_inputs(self, rng, shape, preprocessing):
         return rng.uniform(-1, 1, shape) if preprocessing.get("normalize") else rng.uniform(0, 255, shape)
@@ -77,12 +76,11 @@ class ImageModality(Modality):
                                 f"and width at least {MIN_IMAGE_SIDE}")
 
     def import_preprocessing(self, given, input_shape) -> dict:
-        from core.model_import import ModelImportError, _shown
         pixels = given.get("pixels", "0-255")
         if isinstance(pixels, str) and pixels.startswith("raw 0-255"):  # what studio image runs write
             pixels = "0-255"
         if pixels not in PIXEL_RANGES:
-            raise ModelImportError(f"Refused: preprocessing.json says pixels '{_shown(pixels)}'; use one of "
+            raise InputRefused(f"Refused: preprocessing.json says pixels '{shown(pixels)}'; use one of "
                                    f"{', '.join(PIXEL_RANGES)} (the range the model expects).")
         prep = {"pixels": pixels}
         from core.models.pretrained import PRETRAINED
@@ -90,9 +88,19 @@ class ImageModality(Modality):
             prep["normalize"] = given["normalize"]
         return prep
 
+    def normalizer(self, preprocessing: dict):
+        """The function from raw 0-255 pixels to what the model takes (None: it takes them as they are):
+        a pretrained backbone's scaling (transfer learning runs), or the pixel range an import names."""
+        if preprocessing.get("normalize"):
+            from core.models.pretrained import PRETRAINED
+            return PRETRAINED[preprocessing["normalize"]].preprocess
+        pixels = preprocessing.get("pixels", "0-255")
+        if pixels.startswith("raw 0-255"):  # what studio image runs write
+            return None
+        return {"0-255": None, "0-1": _unit_pixels, "-1-1": _signed_pixels}[pixels]
+
     def probe_inputs(self, rng, shape, preprocessing):
-        from core.model_import import image_normalizer
-        normalize = image_normalizer(preprocessing)
+        normalize = self.normalizer(preprocessing)
         x = rng.uniform(0, 255, shape).astype(np.float32)
         return normalize(x) if normalize else x
 
@@ -101,3 +109,35 @@ class ImageModality(Modality):
         return (f"photo centre-cropped and resized to {height} x {width}, "
                 + ("normalised as for EfficientNet-Lite0" if preprocessing.get("normalize")
                    else PIXEL_RANGES[preprocessing["pixels"]]))
+
+
+def _unit_pixels(x):
+    return x / 255.0
+
+
+def _signed_pixels(x):
+    return x / 127.5 - 1.0
+
+
+def crop_box(image_size: tuple, input_size: tuple, crop_fraction: float = 1.0) -> tuple[float, float, float, float]:
+    """The central region (left, top, right, bottom) of a photo of `image_size` (h, w) that a model
+    of `input_size` (h, w) looks at: its aspect ratio, then `crop_fraction` of that."""
+    h, w = image_size
+    aspect = input_size[1] / input_size[0]
+    crop_w, crop_h = (h * aspect, h) if w / h > aspect else (w, w / aspect)
+    crop_w, crop_h = crop_w * crop_fraction, crop_h * crop_fraction
+    return ((w - crop_w) / 2, (h - crop_h) / 2, (w + crop_w) / 2, (h + crop_h) / 2)
+
+
+def prepare_photo(image: np.ndarray, input_size: tuple, channels: int, crop_fraction: float = 1.0,
+                  normalize=None) -> np.ndarray:
+    """RGB uint8 photo (H, W, 3) -> one model input (h, w, c) float32: cropped around its centre to the
+    model's aspect ratio, resized (bicubic) as the model saw its training images, then `normalize`d."""
+    from PIL import Image
+    photo = Image.fromarray(np.asarray(image, dtype=np.uint8)).convert("RGB")
+    if channels == 1:
+        photo = photo.convert("L")
+    box = crop_box(np.asarray(image).shape[:2], input_size, crop_fraction)
+    resized = photo.resize(tuple(input_size[::-1]), Image.Resampling.BICUBIC, box=box)
+    x = np.asarray(resized, dtype=np.float32).reshape(*input_size, channels)
+    return normalize(x) if normalize else x

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.modalities.base import Modality, fill
+from core.data.text import SPLITS
+from core.modalities.base import InputRefused, Modality, fill, shape_text, shown
+from core.params import Param
 
 TEXT_PREPARE = r'''import json
 import re
@@ -43,6 +45,12 @@ if tokens and tokens[-1] == "▁":
 }
 
 
+# Texts are split into tokens when a run prepares them; the run config records how.
+TEXT_PARAMS = {"split": Param("whitespace", "Split the text into", choices=SPLITS,
+                              help="whitespace: words (Chinese/Japanese characters one by one). "
+                                   "character: one token per character, for any language.")}
+
+
 class TextModality(Modality):
     name = "text"
     noun = "texts"
@@ -50,7 +58,6 @@ class TextModality(Modality):
     tokens = True
 
     def upload_params(self) -> dict:
-        from core.data import TEXT_PARAMS
         return TEXT_PARAMS
 
     def describe_input(self, shape, preprocessing) -> str:
@@ -80,27 +87,26 @@ class TextModality(Modality):
 
     def import_preprocessing(self, given, input_shape) -> dict:
         from core.data.text import PAD, SPLITS, UNKNOWN
-        from core.model_import import ModelImportError, _shape, _shown
         upload_hint = ("Upload the preprocessing.json exported with the model (a studio text run writes it next "
                        "to model.keras): the model reads token ids, and only that file says which word each id is.")
         if not given:
-            raise ModelImportError(f"Refused: a text model needs its vocabulary. {upload_hint}")
+            raise InputRefused(f"Refused: a text model needs its vocabulary. {upload_hint}")
         vocabulary, split, length = given.get("vocabulary"), given.get("split", "whitespace"), \
             given.get("sequence_length")
         if not isinstance(vocabulary, list) or len(vocabulary) < 3 or not all(isinstance(t, str) for t in vocabulary):
-            raise ModelImportError(f"Refused: preprocessing.json has no vocabulary (a list of tokens). {upload_hint}")
+            raise InputRefused(f"Refused: preprocessing.json has no vocabulary (a list of tokens). {upload_hint}")
         if vocabulary[:2] != [PAD, UNKNOWN]:
-            raise ModelImportError("Refused: the vocabulary in preprocessing.json must start with '' (padding, "
+            raise InputRefused("Refused: the vocabulary in preprocessing.json must start with '' (padding, "
                                    "id 0) and '[UNK]' (unknown words, id 1), as studio text runs write it.")
         if split not in SPLITS:
-            raise ModelImportError(f"Refused: preprocessing.json says split '{_shown(split)}'; "
+            raise InputRefused(f"Refused: preprocessing.json says split '{shown(split)}'; "
                                    f"use one of {', '.join(SPLITS)}.")
         if length is None:
             length = input_shape[1]
         if not isinstance(length, int) or isinstance(length, bool) or length < 1 \
                 or (input_shape[1] is not None and length != input_shape[1]):
-            raise ModelImportError(f"Refused: preprocessing.json says sequence_length {_shown(length)}, but the "
-                                   f"model takes {_shape(input_shape)}. Upload the preprocessing.json exported "
+            raise InputRefused(f"Refused: preprocessing.json says sequence_length {shown(length)}, but the "
+                                   f"model takes {shape_text(input_shape)}. Upload the preprocessing.json exported "
                                    "with this model.")
         return {"vocabulary": vocabulary, "split": split, "sequence_length": length, "input_shape": [length]}
 

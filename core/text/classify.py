@@ -1,6 +1,6 @@
 """Keras text classifiers for live inference: the bundled topic model and every trained text run.
 
-    classifier = load_text_model("topic_classifier")      # or "run:<run id>", "imported:<id>"
+    classifier = core.catalog.load_model("topic_classifier")   # or "run:<run id>", "imported:<id>"
     prediction = classifier.predict("The compiler found a bug in my program")
     words = classifier.importance(text, prediction.best)  # (token, how much it mattered) pairs
     maps = classifier.attention(text)                     # Transformers: who looks at whom
@@ -19,10 +19,8 @@ import numpy as np
 from core import paths
 from core.calibration import MOSTLY_UNKNOWN_FROM, UNCALIBRATED, Calibration, is_sure
 from core.data.text import Encoder, Token
-from core.inference import (RUN_PREFIX, ModelInfo, bundled_calibration, calibrate_on_run, load_run_model,
-                            run_card, run_models, top_k)
+from core.inference import bundled_calibration, top_k
 
-BUNDLED = {"topic_classifier": "Topics of short texts (Transformer, trained here on Debian's fortunes)"}
 BATCH = 256  # rows per model call when scoring many texts
 
 
@@ -71,6 +69,23 @@ class TextClassifier:
         self.model, self.class_names, self.card = model, list(class_names), card
         self.encoder = Encoder(vocabulary, split, sequence_length)
         self.calibration = calibration
+        self.label_help: dict[str, str] = {}
+
+    @classmethod
+    def from_keras(cls, model, labels: list[str], preprocessing: dict, card: dict) -> "TextClassifier":
+        """A run's or an imported model, with the tokenizer its preprocessing.json describes."""
+        return cls(model, labels, preprocessing["vocabulary"], preprocessing["split"],
+                   preprocessing["sequence_length"], card)
+
+    def dataset_probabilities(self, texts) -> np.ndarray:
+        return self.raw_batch(texts)
+
+    def warm_up(self) -> None:
+        self.predict("warm up")  # compile the predict step now, so the first answer is fast
+
+    def explain(self, text: str, class_index: int) -> list[tuple[Token, float]]:
+        """How much each token pushed towards `class_index` (occlusion, see `importance`)."""
+        return self.importance(text, class_index)
 
     @property
     def split(self) -> str:
@@ -151,45 +166,29 @@ class TextClassifier:
         return AttentionMap(tokens, weights, np.asarray(probabilities, dtype=np.float64)[0])
 
 
-def list_text_models(store=None) -> list[ModelInfo]:
-    """The bundled text models, then every finished text run, then imported models, newest first."""
-    from core.model_import import list_imported_models
-    return [ModelInfo(key, title, "bundled", bundled_card(key)) for key, title in BUNDLED.items()
-            if (paths.ASSETS_DIR / "models" / f"{key}.keras").exists()] + run_models("text", store) \
-        + list_imported_models("text")
+def bundled_available() -> bool:
+    return (paths.ASSETS_DIR / "models" / "topic_classifier.keras").exists()
 
 
-def load_text_model(key: str, calibrated: bool = True) -> TextClassifier:
-    """Load a text classifier by key and compile its predict step (so the first answer is fast).
-
-    Its confidence is calibrated: the bundled model's temperature comes from assets/models/
-    calibration.json, a run's is fitted on its validation texts (`calibrated=False`: the raw model)."""
+def load_bundled(entry, progress=None, calibrated: bool = True) -> TextClassifier:
+    """A bundled text model (its .keras and .json in assets/models), calibrated with the temperature
+    in assets/models/calibration.json (`calibrated=False`: the raw model)."""
     import keras
 
     import core.models.layers  # noqa: F401 - registers the studio's custom layers for loading
-    from core.model_import import IMPORTED_PREFIX, load_imported
-    if key.startswith(RUN_PREFIX):
-        model, labels, preprocessing, run = load_run_model(key[len(RUN_PREFIX):])
-        classifier = TextClassifier(model, labels, preprocessing["vocabulary"], preprocessing["split"],
-                                    preprocessing["sequence_length"], run_card(run))
-        if calibrated:
-            classifier.calibration = calibrate_on_run(run, classifier.raw_batch)
-    elif key.startswith(IMPORTED_PREFIX):
-        model, labels, preprocessing, card = load_imported(key)
-        classifier = TextClassifier(model, labels, preprocessing["vocabulary"], preprocessing["split"],
-                                    preprocessing["sequence_length"], card,
-                                    Calibration(source="not calibrated: an imported model comes without "
-                                                       "held-out examples"))
-    elif key in BUNDLED:
-        meta = _bundled_meta(key)
-        model = keras.models.load_model(paths.ASSETS_DIR / "models" / f"{key}.keras", safe_mode=True)
-        classifier = TextClassifier(model, meta["classes"], meta["vocabulary"], meta["split"],
-                                    meta["sequence_length"], bundled_card(key),
-                                    bundled_calibration(key) if calibrated else UNCALIBRATED)
-    else:
-        raise KeyError(f"Unknown text model '{key}'.")
-    classifier.predict("warm up")
+    meta = _bundled_meta(entry.key)
+    model = keras.models.load_model(paths.ASSETS_DIR / "models" / f"{entry.key}.keras", safe_mode=True)
+    classifier = TextClassifier(model, meta["classes"], meta["vocabulary"], meta["split"],
+                                meta["sequence_length"], entry.card(),
+                                bundled_calibration(entry.key) if calibrated else UNCALIBRATED)
+    classifier.warm_up()
     return classifier
+
+
+def bundled_card_facts(entry) -> dict:
+    """The card assets/make_topic_model.py wrote when it made (and measured) the model."""
+    card = bundled_card(entry.key)
+    return {**card, "title": _bundled_meta(entry.key).get("title") or entry.title}
 
 
 def _bundled_meta(key: str) -> dict:
@@ -199,7 +198,7 @@ def _bundled_meta(key: str) -> dict:
 def bundled_card(key: str) -> dict:
     meta = _bundled_meta(key)
     held_out = meta.get("held_out", {})
-    return {"title": meta.get("title", BUNDLED[key]), "trained on": meta.get("trained on", ""),
+    return {"title": meta.get("title", key), "trained on": meta.get("trained on", ""),
             "classes": meta["classes"], "number of classes": len(meta["classes"]),
             "accuracy": f"{held_out['accuracy']:.1%} on {held_out['examples']:,} held-out texts "
                         f"(always guessing the largest class: {held_out['majority_baseline']:.1%})"

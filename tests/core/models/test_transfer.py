@@ -5,8 +5,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from core.data import uploads
-from core.explain import grad_cam
-from core.inference import load_image_model
+from core.image.explain import grad_cam
+from core.catalog import load_model
 from core.runs import RunStore
 from core.training import RunConfig
 from core.training.runner import train
@@ -45,7 +45,7 @@ def test_transfer_learning_reaches_high_accuracy_and_serves(pretrained_cache):
     val_accuracy = store.metrics(run_id, "epoch").query("name == 'val_accuracy'").value.iloc[-1]
     assert val_accuracy >= 0.9 and run.results["test_accuracy"] >= 0.8, (val_accuracy, run.results)
     assert run.results["parameters"] == 1280 * 3 + 3  # only the head is trained
-    classifier = load_image_model(f"run:{run_id}")
+    classifier = load_model(f"run:{run_id}")
     fresh = np.asarray(Image.open(io.BytesIO(drawing("square", np.random.default_rng(99)))))
     assert classifier.predict(fresh).top[0][0] == "square"
     heatmap = grad_cam(classifier, fresh, classifier.class_names.index("square"))
@@ -65,5 +65,5 @@ def test_fine_tuning_the_last_block_trains_backbone_weights_too(pretrained_cache
     run = store.get_run(run_id)
     assert sorted(store.metrics(run_id, "epoch").epoch.unique()) == [1, 2, 3, 4]  # 3 head + 1 fine-tune
     assert run.results["parameters"] > 100_000  # the last block and head conv were trained as well
-    classifier = load_image_model(f"run:{run_id}")
+    classifier = load_model(f"run:{run_id}")
     assert classifier.predict(np.zeros((64, 64, 3), np.uint8)).top[0][0] in ("circle", "square")

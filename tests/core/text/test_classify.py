@@ -7,7 +7,7 @@ import pandas as pd
 
 from core.data import uploads
 from core.runs import RunStore
-from core.text.classify import load_text_model
+from core.catalog import load_model
 from core.training import RunConfig
 from core.training.runner import train
 
@@ -49,7 +49,7 @@ def test_a_bag_of_words_model_learns_the_generated_labels_and_explains_itself():
     val = history[(history.kind == "epoch") & (history.name == "val_accuracy")]["value"]
     assert val.iloc[-1] >= 0.9  # high validation accuracy, not just test
 
-    classifier = load_text_model(f"run:{run.id}")
+    classifier = load_model(f"run:{run.id}")
     text = "We talked today about football and then my friend said so"
     prediction = classifier.predict(text)
     assert prediction.top[0][0] == "sport"
@@ -73,7 +73,7 @@ def test_a_transformer_shows_attention_maps_per_block_and_head():
     run = teach(generated_csv(), "transformer", epochs=6, blocks=2, heads=2, key_dim=8,
                 ff_units=32, embedding_dim=16)
     assert run.results["test_accuracy"] >= 0.8
-    classifier = load_text_model(f"run:{run.id}")
+    classifier = load_model(f"run:{run.id}")
     assert classifier.has_attention
     text = "My friend said the pasta was very good"
     maps = classifier.attention(text)
@@ -96,14 +96,14 @@ def test_character_tokens_learn_chinese_without_spaces():
     run = teach(pd.DataFrame(rows, columns=["text", "label"]), "cnn", epochs=10, split="character",
                 conv_blocks=1, filters=32)
     assert run.results["test_accuracy"] >= 0.9
-    classifier = load_text_model(f"run:{run.id}")
+    classifier = load_model(f"run:{run.id}")
     assert classifier.split == "character"
     assert classifier.predict("这个产品质量很好，我很满意").top[0][0] == "好评"
 
 
 def test_models_do_not_crash_on_text_they_cannot_read():
     run = teach(generated_csv(90), "mlp", epochs=1)
-    classifier = load_text_model(f"run:{run.id}")
+    classifier = load_model(f"run:{run.id}")
     for text in ["!!! ???", "👍👍", "x" * 5000, "word " * 500]:
         prediction = classifier.predict(text)
         assert np.isclose(prediction.probabilities.sum(), 1.0)
