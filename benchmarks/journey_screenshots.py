@@ -1,0 +1,92 @@
+"""Screenshots of every page after a stranger's journey (#14), at 1440x900 and 1024x768, full page.
+
+    python benchmarks/journey_screenshots.py OUT_DIR              # build the runs, start the app, walk, shoot
+    python benchmarks/journey_screenshots.py OUT_DIR --data DIR   # reuse a data directory built before
+
+It builds the journey's data directory (tests/browser/journey_data.py: runs of every kind),
+starts `streamlit run app.py` over it, walks the journey of tests/browser/test_journey.py in one
+Chromium session (printing what each page got wrong), then visits every page again through the
+sidebar, in the same session, and saves OUT_DIR/<width>x<height>/<nn>-<page>.png. "Full page":
+Streamlit scrolls inside its main column, so the window is made as tall as that column first.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.journey_data import build_journey_data
+from tests.browser.test_journey import JOURNEY, Journey, full_page_screenshot, nav, settle, start_server, stop_server
+
+PAGES = [("home", "Home"), ("image_lab", "Image Lab"), ("audio_lab", "Audio Lab"), ("text_lab", "Text Lab"),
+         ("optimizers", "Optimizer playground"), ("race", "Optimizer race"), ("anatomy", "Network anatomy"),
+         ("scale", "Why large models win"), ("gan", "GAN studio"), ("train", "Train a model"), ("runs", "Runs")]
+SIZES = [(1440, 900), (1024, 768)]
+
+
+def walk(journey: Journey) -> dict[str, list[str]]:
+    """The journey's steps; what each page got wrong (a step that broke off counts as a problem)."""
+    found = {}
+    for step in JOURNEY:
+        started = time.perf_counter()
+        try:
+            problems = list(step(journey))
+        except Exception as err:  # noqa: BLE001 - report it and go on to the next page
+            problems = [f"{step.__name__}: the step broke off: {str(err)[:600]}"]
+        found[step.__name__] = problems
+        print(f"{step.__name__:12s} {time.perf_counter() - started:5.0f} s  "
+              + ("ok" if not problems else "\n    " + "\n    ".join(problems)), flush=True)
+    return found
+
+
+def shoot(journey: Journey, out: Path) -> list[Path]:
+    shots = []
+    for width, height in SIZES:
+        folder = out / f"{width}x{height}"
+        folder.mkdir(parents=True, exist_ok=True)
+        journey.page.set_viewport_size({"width": width, "height": height})
+        for number, (key, title) in enumerate(PAGES, start=1):
+            nav(journey.page, title)
+            settle(journey.page, timeout=30)
+            path = folder / f"{number:02d}-{key}.png"
+            tall = full_page_screenshot(journey.page, path, width, height)
+            print(f"{path}  ({width}x{tall})", flush=True)
+            shots.append(path)
+    return shots
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path, help="folder for the screenshots")
+    parser.add_argument("--data", type=Path, help="a data directory built before (default: build one in tmp)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="journey-") as tmp:
+        data_dir = args.data or Path(tmp) / "studio-data"
+        if not args.data:
+            started = time.perf_counter()
+            build_journey_data(data_dir, Path(tmp) / "models")
+            print(f"data directory built in {time.perf_counter() - started:.0f} s: {data_dir}", flush=True)
+        server, url = start_server(data_dir, args.out / "streamlit.log")
+        try:
+            from playwright.sync_api import sync_playwright
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1400, "height": 1600})
+                journey = Journey(page, url, data_dir)
+                problems = walk(journey)
+                shoot(journey, args.out)
+                browser.close()
+        finally:
+            stop_server(server, data_dir)
+    print(f"pages with problems: {sorted(k for k, v in problems.items() if v) or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
