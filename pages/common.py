@@ -114,17 +114,34 @@ def curves_ui(run: Run, store: RunStore) -> None:
     right.plotly_chart(charts.curves_figure(metrics, "accuracy", steps_per_epoch), key=f"acc-{run.id}")
 
 
+def gan_losses_ui(run: Run, store: RunStore) -> None:
+    """A GAN's generator and discriminator losses per epoch (it has no accuracy to chart)."""
+    from core import charts
+    metrics = store.metrics(run.id, "epoch")
+    if metrics.empty:
+        st.info("The generator's and discriminator's losses appear after the first epoch.")
+        return
+    st.plotly_chart(charts.gan_losses_figure(metrics), key=f"gan-losses-{run.id}")
+
+
 def results_ui(run: Run) -> None:
     from core import charts  # Plotly loads on first chart, not with the home page
     r = run.results
-    if not r or "test_accuracy" not in r:  # e.g. a GAN run: no test set, nothing to score
+    if r and r.get("task") == "gan":  # no test set: what it trained, not a score
+        cols = st.columns(3)
+        cols[0].metric("Epochs", format_number(r.get("epochs_completed")), help=help_for("epoch"))
+        cols[1].metric("Generator parameters", format_number(r.get("parameters")), help=help_for("generator"))
+        cols[2].metric("Training time", format_seconds(r.get("fit_seconds")))
+        return
+    if not r or "test_accuracy" not in r:  # nothing scored (e.g. stopped before its test)
         return
     cols = st.columns(4)
-    cols[0].metric("Test accuracy", f"{r['test_accuracy']:.1%}", help=f"on {r['test_examples']:,} held-out examples")
-    cols[1].metric("Test loss", f"{r['test_loss']:.3f}")
-    cols[2].metric("Parameters", f"{r['parameters']:,}")
+    cols[0].metric("Test accuracy", format_percent(r["test_accuracy"]),
+                   help=f"{help_for('test accuracy')} Here: {format_number(r.get('test_examples'))} examples.")
+    cols[1].metric("Test loss", format_number(r.get("test_loss")), help=help_for("loss"))
+    cols[2].metric("Parameters", format_number(r.get("parameters")), help=help_for("parameters"))
     cols[3].metric("Training time", format_seconds(r.get("fit_seconds")),
-                   help=f"{r.get('samples_per_second') or 0:,.0f} examples per second")
+                   help=f"{format_number(r.get('samples_per_second'))} examples per second")
     where = r.get("distribution")
     if where and (where.get("replicas", 1) > 1 or where.get("gpus") or where.get("mixed_precision")):
         st.caption(f"Trained with {where['strategy']}: {where['workers']} machine(s), {where['replicas']} "
@@ -197,7 +214,10 @@ def run_panel_ui(run_id: str) -> None:
         if current.status in ("failed", "interrupted"):
             resume_ui(current, st)  # full width: "Resume from epoch N" must be readable
         progress_ui(current)
-        curves_ui(current, store)
+        if current.config.get("task") == "gan":  # no accuracy, no validation: its own two losses
+            gan_losses_ui(current, store)
+        else:
+            curves_ui(current, store)
         if every and not current.is_active:
             st.rerun()  # the run just ended: redraw the whole page once, without polling
 

@@ -14,8 +14,9 @@ from core.models import ARCHITECTURES
 from core.optim import OPTIMIZERS, SCHEDULES
 from core.params import ConfigError
 from core.training.config import LOSSES, RunConfig
-from pages.common import (get_store, latest_run_id, limited_uploader, over_limit, page_setup, param_widget,
-                          run_panel_ui, skipped_ui, text_label_columns_ui)
+from pages.common import (get_store, help_for, limited_uploader, over_limit, page_setup, param_widget,
+                          run_panel_ui, skipped_ui)
+from pages.common import csv_columns_ui as shared_csv_columns_ui
 
 SAMPLES = paths.ASSETS_DIR / "samples"
 
@@ -78,17 +79,10 @@ def upload_ui() -> tuple[str, dict] | None:
 
 
 def csv_columns_ui(file_id: str, title: str, data: bytes | str) -> None:
-    if isinstance(data, str):  # over the widget's limit: its error message
-        st.error(data)
+    picked = shared_csv_columns_ui(title, data, f"c-{file_id}")  # read it, say how, pick the columns
+    if picked is None:
         return
-    try:
-        frame = uploads.read_csv_upload(data)
-    except DataError as err:
-        st.error(f"**{title}**: {err}")
-        return
-    if not frame.attrs.get("encoding", "utf-8").startswith("utf-8"):
-        st.caption(f"The file is not UTF-8; it was read as {frame.attrs['encoding']}.")
-    text_col, label_col = text_label_columns_ui(frame, f"c-{file_id}")
+    frame, text_col, label_col = picked
     st.dataframe(frame.head(5), hide_index=True)
     if st.button(f"Import {len(frame):,} rows", key=f"import-{file_id}", type="primary"):
         _import_once(f"{file_id}-{text_col}-{label_col}",
@@ -208,25 +202,24 @@ def optimizer_ui() -> dict:
     left, right = st.columns(2)
     with left:
         key = st.selectbox("Optimizer", list(OPTIMIZERS), index=list(OPTIMIZERS).index("adam"),
-                           format_func=lambda k: OPTIMIZERS[k].title, key="optimizer")
+                           format_func=lambda k: OPTIMIZERS[k].title, key="optimizer", help=help_for("optimizer"))
         st.code(OPTIMIZERS[key].rule, language=None, wrap_lines=True)
         params = {name: param_widget(name, p, key=f"opt-{key}-{name}")
                   for name, p in OPTIMIZERS[key].params.items()}
         learning_rate = st.number_input("Learning rate α", value=0.001, format="%g", step=0.0005,
-                                        key="lr", help="How big a step the optimizer takes.")
+                                        key="lr", help=help_for("learning rate"))
         schedule = st.selectbox("Learning-rate schedule", list(SCHEDULES), key="schedule",
-                                help="\n\n".join(SCHEDULES.values()))
+                                help=help_for("schedule") + "\n\n" + "\n\n".join(SCHEDULES.values()))
     with right:
-        epochs = st.number_input("Epochs", value=10, step=1, key="epochs",
-                                 help="Passes over the training data.")
+        epochs = st.number_input("Epochs", value=10, step=1, key="epochs", help=help_for("epoch"))
         batch_size = st.number_input("Batch size", value=64, step=1, key="batch_size",
                                      disabled=OPTIMIZERS[key].full_batch,
-                                     help="Examples per optimizer step.")
+                                     help=help_for("batch size"))
         if OPTIMIZERS[key].full_batch:
             st.caption("Full-batch gradient descent uses the whole training set for every step.")
         validation_split = st.slider("Validation split", 0.0, 0.5, 0.2, 0.05, key="val_split",
-                                     help="Share of the training pool held back to check for over-fitting.")
-        loss = st.selectbox("Loss", list(LOSSES), format_func=LOSSES.get, key="loss")
+                                     help=help_for("validation split"))
+        loss = st.selectbox("Loss", list(LOSSES), format_func=LOSSES.get, key="loss", help=help_for("loss"))
         seed = st.number_input("Seed", value=0, step=1, key="seed", help="Same seed, same run.")
     return dict(optimizer=key, optimizer_params=params, learning_rate=learning_rate, schedule=schedule,
                 epochs=epochs, batch_size=batch_size, validation_split=validation_split, loss=loss, seed=seed,
@@ -263,14 +256,26 @@ def hardware_ui() -> dict:
 
 # -- 4. launch and watch --------------------------------------------------------------------------
 
+def run_name_ui(config: RunConfig) -> str:
+    """The run's name: the suggestion is the field's value (editable), and the one stored.
+
+    The suggestion follows the network and data while the person has not typed a name of their
+    own; a name they typed stays; an emptied field falls back to the suggestion."""
+    suggested = f"{ARCHITECTURES[config.architecture].title} on {dataset_title(config.dataset)}"
+    if st.session_state.get("run_name", "").strip() in ("", st.session_state.get("run_name_suggested")):
+        st.session_state["run_name"] = suggested
+    st.session_state["run_name_suggested"] = suggested
+    name = st.text_input("Run name", key="run_name", help="How the run is listed on the Runs page.")
+    return name.strip() or suggested
+
+
 def launch_ui(config: RunConfig) -> None:
     st.subheader("4 · Launch")
-    name = st.text_input("Run name (optional)", key="run_name",
-                         placeholder=f"{ARCHITECTURES[config.architecture].title} on {dataset_title(config.dataset)}")
+    name = run_name_ui(config)
     if not st.button("🚀 Launch", type="primary", key="launch"):
         return
     from core.training import launch
-    config = dataclasses.replace(config, name=name.strip())
+    config = dataclasses.replace(config, name=name)
     busy = [r for r in get_store().list_runs() if r.is_active]
     try:
         with st.spinner("Checking the settings…"):
@@ -290,11 +295,16 @@ def launch_ui(config: RunConfig) -> None:
 
 
 def current_run_ui() -> None:
-    run_id = st.session_state.get("run_id") or latest_run_id(get_store())
-    if run_id:
-        st.divider()
-        st.subheader("Current run")
-        run_panel_ui(run_id)
+    """The run launched from this page in this browser session, and nobody else's (older runs, a
+    lab's or another browser's, are on the Runs page)."""
+    st.divider()
+    run_id = st.session_state.get("run_id")
+    if not run_id:
+        st.caption("The run you launch appears here, live.")
+        st.page_link("pages/runs.py", label="Earlier runs are on the Runs page", icon="📈")
+        return
+    st.subheader("Current run")
+    run_panel_ui(run_id)
 
 
 def main():
@@ -307,8 +317,17 @@ def main():
         model = RunConfig(dataset=chosen[0], dataset_params=chosen[1], architecture=arch,
                           arch_params=arch_params)
         layer_table_ui(model)
-        launch_ui(dataclasses.replace(model, **optimizer_ui()))
-    current_run_ui()
+        settings = optimizer_ui()
+        launch_box = st.container()
+    # The run panel's slot, placed before the launch runs: on the run of a Launch click it is
+    # emptied at once, so the previous run's panel ("Epoch 30/30") is not shown while the new run
+    # is checked and started; on other reruns it is a plain container (no redraw, no flicker).
+    panel = st.empty() if st.session_state.get("launch") else st.container()
+    if data is not None:
+        with launch_box:
+            launch_ui(dataclasses.replace(model, **settings))
+    with panel.container() if st.session_state.get("launch") else panel:
+        current_run_ui()
 
 
 main()

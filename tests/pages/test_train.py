@@ -152,3 +152,66 @@ def test_sounds_imported_in_the_audio_lab_train_here_with_the_speech_network():
     assert not at.error, texts(at.error)
     run = wait_for_run(RunStore().list_runs()[0].id)
     assert run.status == "completed" and run.results["test_accuracy"] >= 0.6, run.error
+
+
+def _stored_gan_run(store, epochs=2):
+    """A finished GAN run as the runner records it: two losses per epoch, no accuracy, no test set."""
+    run_id = store.create_run({"dataset": "digits", "architecture": "dcgan", "task": "gan", "epochs": epochs},
+                              "GAN: Digits 8x8")
+    for epoch in range(1, epochs + 1):
+        store.log_metrics(run_id, "epoch", epoch, 23 * epoch, 2.0 * epoch, {"d_loss": 1.3, "g_loss": 0.8 + epoch / 10})
+    store.set_progress(run_id, {"state": "completed", "epoch": epochs, "epochs": epochs, "batch": 23,
+                                "steps_per_epoch": 23, "step": 23 * epochs, "total_steps": 23 * epochs})
+    store.set_results(run_id, {"task": "gan", "fit_seconds": 4.2, "parameters": 52_001, "latent_dim": 32,
+                               "epochs_completed": epochs, "train_examples": 1437})
+    store.finish(run_id, "completed")
+    return run_id
+
+
+def test_opens_on_no_run_even_when_the_store_holds_someone_elses_gan_run():
+    _stored_gan_run(RunStore())
+    at = open_page("pages/train.py")
+    assert not at.exception, at.exception
+    assert "Current run" not in [h.value for h in at.subheader]
+    assert "GAN: Digits 8x8" not in "\n".join(m.value for m in at.markdown)
+    assert "Earlier runs are on the Runs page" in [link.label for link in at.get("page_link")]
+    assert len(at.get("plotly_chart")) == 2  # the data preview and its class counts: no empty run charts
+
+
+def test_the_run_panel_draws_a_gan_with_its_own_losses_not_empty_accuracy_charts():
+    run_id = _stored_gan_run(RunStore())
+
+    def panel(run_id):
+        from pages.common import run_panel_ui
+        run_panel_ui(run_id)
+
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_function(panel, args=(run_id,), default_timeout=60).run()
+    assert not at.exception, at.exception
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(specs) == 1 and "Generator vs discriminator loss" in specs[0]
+    assert "accuracy" not in specs[0].lower()
+    assert {m.label: m.value for m in at.metric} == {"Epochs": "2", "Generator parameters": "52,001",
+                                                     "Training time": "4.2 s"}
+
+
+def test_the_suggested_run_name_is_the_one_stored_and_can_be_edited(at):
+    from core.models import ARCHITECTURES
+    suggested = f"{ARCHITECTURES[at.selectbox(key='arch').value].title} on Digits 8x8 (scikit-learn)"
+    assert at.text_input(key="run_name").value == suggested  # shown as the field's value, not a hint
+    at.selectbox(key="arch").set_value("cnn").run()  # the suggestion follows the network
+    suggested = "CNN (convolutional) on Digits 8x8 (scikit-learn)"
+    assert at.text_input(key="run_name").value == suggested
+    at.number_input(key="epochs").set_value(1)
+    at.button(key="launch").click().run()
+    assert not at.exception
+    assert RunStore().get_run(at.session_state["run_id"]).name == suggested
+    wait_for_run(at.session_state["run_id"])
+    at.text_input(key="run_name").set_value("  My first digits model ").run()
+    at.button(key="launch").click().run()
+    assert RunStore().get_run(at.session_state["run_id"]).name == "My first digits model"
+    wait_for_run(at.session_state["run_id"])
+    at.run()
+    assert not at.exception
+    # The panel shows the new run only (this session's latest launch), with its own name.
+    assert any("My first digits model" in m.value for m in at.markdown)
