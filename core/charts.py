@@ -298,8 +298,13 @@ def optimizer_paths_figure(surface, paths: dict, titles: dict, max_frames: int =
                              for k in stops])])
     fig.update_xaxes(range=list(surface.x_range), title="x")
     fig.update_yaxes(range=list(surface.y_range), title="y")
-    fig = _layout(fig, f"{surface.title}: {surface.formula}", height=620)
-    fig.update_layout(margin=dict(l=50, r=10, t=60, b=200))  # room for the y labels, the player, the legend
+    # The legend sits at the bottom, under the player; on a narrow page it wraps to two entries a
+    # row, and Plotly does not grow the margin past the player for it: room for the worst case,
+    # the plot itself keeping its height.
+    legend_rows = -(-(len(paths) + 1) // 2)  # the paths and the minimum's star
+    top, bottom = 60, 170 + 22 * legend_rows  # bottom: ticks, x title, player (to 160 px), legend
+    fig = _layout(fig, f"{surface.title}: {surface.formula}", height=top + 400 + bottom)  # 400 px of plot
+    fig.update_layout(margin=dict(l=50, r=10, t=top, b=bottom))
     return fig
 
 

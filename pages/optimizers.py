@@ -64,7 +64,8 @@ def knobs_ui(chosen: list[str]) -> dict:
     values = {"momentum": 0.9, "rho": 0.9, "beta_1": 0.9, "beta_2": 0.999, "weight_decay": 0.004}
     if not shown:
         return values
-    cols = st.columns(max(3, len(shown)))
+    # Rows of three: five side by side wrapped their labels ("Momen tum β") at 1024 px.
+    cols = [col for start in range(0, len(shown), 3) for col in st.columns(3)]
     for col, name in zip(cols, shown):
         label, users, widget = KNOBS[name]
         with col:

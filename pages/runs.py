@@ -54,7 +54,9 @@ def table_ui(runs: list[Run]) -> list[Run]:
         runs_table(runs), hide_index=True, key="runs_table",
         column_config={
             # Pinned: on a narrow screen the other columns scroll under it, the run stays named.
-            "name": st.column_config.TextColumn("name", pinned=True),
+            # A fixed width: a long name ("Race 21:06:57 · SGD with momentum") pushed the last
+            # columns off the right edge; the whole name is in the picker below.
+            "name": st.column_config.TextColumn("name", pinned=True, width=230),
             "status": st.column_config.TextColumn("status", width="small"),
             "epochs": st.column_config.TextColumn("epochs", width="small", help=help_for("epoch")),
             "test accuracy": st.column_config.TextColumn("test accuracy", help=help_for("test accuracy")),
@@ -114,7 +116,7 @@ def detail_ui(run: Run) -> None:
 
 
 def actions_ui(run: Run) -> None:
-    cols = st.columns(3)
+    cols = st.columns([2, 1, 1])  # a third of a 1024 px page cut "Download model (.k…"
     if run.model_path.exists():
         cols[0].download_button("⬇️ Download model (.keras)", run.model_path.read_bytes(),
                                 file_name=f"{run.id}.keras", mime="application/octet-stream",

@@ -80,4 +80,8 @@ def test_the_optimizer_player_sits_under_the_axis_in_pixels():
     assert (menu.y, menu.yanchor, slider.y, slider.yanchor) == (0, "top", 0, "top")
     assert menu.pad.t >= 50 and slider.pad.t >= 50
     assert slider.pad.t >= menu.pad.t + 40  # the slider under the buttons, not beside them
-    assert fig.layout.margin.b >= 200
+    # Room under the player for a legend wrapped two entries a row (gd + the minimum: one row).
+    assert fig.layout.margin.b >= 160 + 22 and fig.layout.height - fig.layout.margin.t - fig.layout.margin.b == 400
+    seven = {k: paths["gd"] for k in ("gd", "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")}
+    bigger = charts.optimizer_paths_figure(surface, seven, {k: k for k in seven})
+    assert bigger.layout.margin.b >= 160 + 4 * 22 and bigger.layout.height - fig.layout.height == 3 * 22
