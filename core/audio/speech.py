@@ -292,3 +292,57 @@ def _commands_decoder(phrases: tuple[str, ...]):
         decoder.add_jsgf_string("commands", grammar)
         decoder.activate_search("commands")
     return decoder
+
+
+# -- scoring a transcript against a reference (pocketsphinx and Whisper alike) -------------------------
+
+LIBRIVOX_DIR = "/usr/share/pocketsphinx/test/data/librivox"  # Debian's pocketsphinx-testdata
+# The bundled examples' words (assets/samples/audio): their reference transcripts.
+EXAMPLE_REFERENCES = {"yes.wav": "yes", "stop.wav": "stop", "left.wav": "left",
+                      "go_up_left_stop.wav": "go up then turn left and stop",
+                      "go_forward_ten_meters.wav": "go forward ten meters"}
+# Whisper writes "Mr." and "10" where a reference spells words out; scoring compares words, not spelling.
+_SPOKEN = {"mr": "mister", "mrs": "missus", "dr": "doctor", "st": "saint", "0": "zero", "1": "one",
+           "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven", "8": "eight",
+           "9": "nine", "10": "ten", "ok": "okay", "metres": "meters"}
+
+
+def normalised_words(text: str) -> list[str]:
+    """Lower case, no punctuation, hyphens split, common abbreviations and digits spelled out."""
+    text = re.sub(r"[-‐–—]", " ", str(text).lower())
+    words = re.sub(r"[^a-z0-9' ]+", " ", text).split()
+    return [_SPOKEN.get(w, w) for w in (w.strip("'") for w in words) if w]
+
+
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(substitutions + deletions + insertions, reference words): the edit distance over words."""
+    ref, hyp = normalised_words(reference), normalised_words(hypothesis)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        previous, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
+    return row[-1], len(ref)
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word error rate: edits over reference words (0 = word for word; can exceed 1)."""
+    errors, total = word_errors(reference, hypothesis)
+    return errors / total if total else float(bool(normalised_words(hypothesis)))
+
+
+def librivox_references() -> dict[str, str]:
+    """{clip file name: its reference transcript} for the LibriVox clips, {} when not installed."""
+    from pathlib import Path
+    listing = Path(LIBRIVOX_DIR) / "transcription"
+    try:
+        lines = listing.read_text().splitlines()
+    except OSError:
+        return {}
+    found = (re.fullmatch(r"<s>\s*(.*?)\s*</s>\s*\((\S+)\)", line.strip()) for line in lines)
+    return {f"{m.group(2)}.wav": m.group(1) for m in found if m}
+
+
+def reference_for(name: str) -> str | None:
+    """The known reference transcript of a clip by its file name (bundled examples, LibriVox clips)."""
+    return EXAMPLE_REFERENCES.get(name) or librivox_references().get(name)
