@@ -135,13 +135,23 @@ def waveform_figure(samples: np.ndarray, sample_rate: int, words=(), max_points:
                              fill="toself", mode="lines", line=dict(color=TRAIN_COLOR, width=1),
                              name="waveform", hoverinfo="skip"))
     for i, word in enumerate(words):
-        fig.add_vrect(x0=word.start, x1=word.end, fillcolor=VAL_COLOR if i % 2 else "#2ca02c",
-                      opacity=0.18, line_width=0, annotation_text=word.text,
+        # A word with a probability (Whisper) is coloured by it, red (a guess) to green (sure).
+        probability = getattr(word, "probability", None)
+        colour = (VAL_COLOR if i % 2 else "#2ca02c") if probability is None else _confidence_colour(probability)
+        fig.add_vrect(x0=word.start, x1=word.end, fillcolor=colour,
+                      opacity=0.18 if probability is None else 0.35, line_width=0, annotation_text=word.text,
                       annotation_position="top left")
     fig.update_xaxes(title="time (s)", range=[0, n / sample_rate])
     fig.update_yaxes(title="amplitude", range=[-1.05, 1.05])
     fig.update_layout(showlegend=False)
     return _layout(fig, "Waveform" + (" with the recognised words" if len(words) else ""), height=260)
+
+
+def _confidence_colour(probability: float) -> str:
+    """Red at 0, amber at 0.5, green at 1."""
+    p = min(1.0, max(0.0, float(probability)))
+    red, green = (214, int(39 + 2 * p * (180 - 39))) if p < 0.5 else (int(214 - 2 * (p - 0.5) * 170), 160)
+    return f"rgb({red},{green},40)"
 
 
 def spectrogram_figure(log_mel: np.ndarray, band_hz: np.ndarray, hop_seconds: float,
