@@ -114,6 +114,15 @@ GLOSSARY: dict[str, str] = {
     "real-time factor": "Time spent recognising divided by the length of the audio: below 1 means faster "
                         "than someone could listen to it.",
     "word timings": "When each recognised word starts and ends in the clip, in seconds.",
+    "whisper": "A speech recogniser of today's kind: a Transformer that listens to 30 s of sound at a time "
+               "and writes the words, trained on 680,000 hours of speech in 99 languages.",
+    "word error rate": "The share of the reference's words the transcript gets wrong (replaced, left out "
+                       "or added): 0 % is word for word; lower is better.",
+    "language detection": "Whisper's guess of the spoken language from the clip's first 30 seconds, with "
+                          "how sure it is.",
+    "word confidence": "How likely the recogniser found each word it wrote: high is a clear word, low a "
+                       "guess (noise, mumbling, a name it does not know).",
+    "subtitles": "The transcript cut into timed pieces (SRT file), which video players show under a film.",
 }
 
 
