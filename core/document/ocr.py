@@ -1,0 +1,244 @@
+"""Read the text of a page with PP-OCRv4 (PyPI rapidocr-onnxruntime 1.4.4, ONNX on onnxruntime).
+
+    reader = load_reader()                # the catalogue's "pp_ocrv4" entry; models ship in the wheel
+    reading = reader.read(rgb_pixels)     # Reading: lines in reading order, seconds per stage, heat map
+    reading.text                          # one row of the page per line of text
+
+Three networks in turn, each timed: detection (DBNet: a map of "how likely is this pixel text",
+cut into boxes), direction (is each box upside down?) and recognition (CRNN: the characters of
+each box, with a confidence). The detector's map is kept from its ONNX session for a "where it
+looked" overlay. The lines come back in reading order: rows top to bottom (measured across the
+page's own tilt, so a photographed page keeps its rows), left to right within a row. A page
+whose lines mostly read upside down is turned round and read again.
+
+rapidocr-onnxruntime 1.4.4 is chosen over the newer `rapidocr` 2.x/3.x because its wheel carries
+the three ONNX models (15 MB): the newer releases download models at run time, which cannot work
+offline. It needs OpenCV 4 (opencv-python < 5).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+STAGES = ("detection", "direction", "recognition")
+MIN_CONFIDENCE = 0.5        # recognitions below this are dropped (RapidOCR's own default)
+FLIP_THRESHOLD = 0.9        # the direction model's confidence needed to call a line upside down
+
+
+@dataclass
+class Line:
+    text: str
+    confidence: float                     # the recogniser's mean character probability, 0..1
+    box: list[list[float]]                # four corners (x, y) in the page's pixels, clockwise from top-left
+    row: int = 0                          # the reading-order row it belongs to
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        xs, ys = [p[0] for p in self.box], [p[1] for p in self.box]
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+@dataclass
+class Reading:
+    lines: list[Line]                     # in reading order
+    seconds: dict[str, float]             # per stage (STAGES), plus "total"
+    size: tuple[int, int]                 # (width, height) of the page read
+    probability: np.ndarray | None = None  # uint8 HxW: the detector's text probability, 0..255
+    notes: list[str] = field(default_factory=list)
+    turned: bool = False                  # read after turning the page round (it was upside down)
+
+    @property
+    def text(self) -> str:
+        """The page's text: the boxes of one row joined by spaces, one row per line."""
+        rows: dict[int, list[str]] = {}
+        for line in self.lines:
+            rows.setdefault(line.row, []).append(line.text)
+        return "\n".join(" ".join(parts) for parts in rows.values())
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "size": list(self.size), "seconds": self.seconds, "notes": self.notes,
+                "lines": [{"text": l.text, "confidence": round(l.confidence, 4), "row": l.row,
+                           "box": [[round(x, 1), round(y, 1)] for x, y in l.box]} for l in self.lines]}
+
+
+class _MapRecorder:
+    """Stands in for the detector's ONNX session call: runs it and keeps its output map."""
+
+    def __init__(self, infer):
+        self.infer, self.last = infer, None
+
+    def __call__(self, x):
+        out = self.infer(x)
+        self.last = out[0]
+        return out
+
+
+class DocumentReader:
+    """PP-OCRv4 detection, direction and recognition, run stage by stage and timed."""
+
+    def __init__(self, engine, card: dict | None = None):
+        self.engine = engine
+        self.card = card or {}
+        self._recorder = _MapRecorder(engine.text_det.infer)
+        engine.text_det.infer = self._recorder
+        self._lock = threading.Lock()  # one page at a time: the recorder holds the last map
+
+    def read(self, rgb: np.ndarray) -> Reading:
+        started = time.perf_counter()
+        reading = self._read_once(rgb)
+        if reading.notes == ["upside down"]:
+            reading = self._read_once(np.ascontiguousarray(rgb[::-1, ::-1]))
+            reading.notes = ["Most lines read upside down, so the page was turned round (180°) and read again; "
+                             "boxes are drawn on the turned page."]
+            reading.turned = True
+        reading.seconds["total"] = time.perf_counter() - started
+        return reading
+
+    def _read_once(self, rgb: np.ndarray) -> Reading:
+        import cv2
+        bgr = cv2.cvtColor(_as_rgb(rgb), cv2.COLOR_RGB2BGR)
+        engine, (raw_h, raw_w) = self.engine, bgr.shape[:2]
+        with self._lock:
+            img, ratio_h, ratio_w = engine.preprocess(bgr)
+            record = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
+            img, record = engine.maybe_add_letterbox(img, record)
+            self._recorder.last = None
+            boxes, det_s = engine.auto_text_det(img)
+            probability = _map_to_page(self._recorder.last, img.shape[:2], record, (raw_h, raw_w))
+            seconds = {"detection": det_s, "direction": 0.0, "recognition": 0.0}
+            if boxes is None:
+                return Reading([], seconds, (raw_w, raw_h), probability)
+            crops = engine.get_crop_img_list(img, boxes)
+            crops, directions, seconds["direction"] = engine.text_cls(crops)
+            recognised, seconds["recognition"] = engine.text_rec(crops, False)
+            corners = engine._get_origin_points(boxes, record, raw_h, raw_w)
+        flipped = sum(1 for label, score in directions if "180" in label and score > FLIP_THRESHOLD)
+        lines = [Line(str(res[0]).strip(), float(res[1]), box.tolist())
+                 for box, res in zip(corners, recognised) if float(res[1]) >= MIN_CONFIDENCE and str(res[0]).strip()]
+        reading = Reading(reading_order(lines), seconds, (raw_w, raw_h), probability)
+        if len(directions) >= 3 and flipped > len(directions) / 2:
+            reading.notes = ["upside down"]
+        return reading
+
+
+def _as_rgb(pixels: np.ndarray) -> np.ndarray:
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 2:
+        return np.repeat(pixels[..., None], 3, axis=2).astype(np.uint8)
+    return np.ascontiguousarray(pixels[..., :3].astype(np.uint8))
+
+
+def _map_to_page(pred, det_shape, record, page_shape) -> np.ndarray | None:
+    """The detector's output (at its own input size) laid over the page: padding cut, scaled back."""
+    import cv2
+    if pred is None:
+        return None
+    heat = np.asarray(pred, np.float32).reshape(pred.shape[-2:])
+    h, w = det_shape
+    heat = cv2.resize(heat, (w, h), interpolation=cv2.INTER_LINEAR)
+    top = record.get("padding_1", {}).get("top", 0)
+    if top:
+        heat = heat[top:h - top]
+    heat = cv2.resize(heat, (page_shape[1], page_shape[0]), interpolation=cv2.INTER_LINEAR)
+    return (np.clip(heat, 0, 1) * 255).astype(np.uint8)
+
+
+def reading_order(lines: list[Line]) -> list[Line]:
+    """Rows top to bottom, left to right within a row, measured along the page's own tilt.
+
+    The tilt is the median slope of the wide boxes' top edges; each box's centre is turned back by
+    it, and boxes whose centres lie within half a line height of a row's join that row."""
+    if not lines:
+        return []
+    slopes = [np.arctan2(l.box[1][1] - l.box[0][1], l.box[1][0] - l.box[0][0]) for l in lines
+              if _width(l) > 2 * _height(l)]
+    angle = float(np.median(slopes)) if slopes else 0.0
+    cos, sin = np.cos(-angle), np.sin(-angle)
+    centres = []
+    for line in lines:
+        cx, cy = np.mean([p[0] for p in line.box]), np.mean([p[1] for p in line.box])
+        centres.append((cx * cos - cy * sin, cx * sin + cy * cos))
+    height = float(np.median([_height(l) for l in lines]))
+    order = sorted(range(len(lines)), key=lambda i: centres[i][1])
+    rows: list[list[int]] = []
+    for i in order:
+        if rows and abs(centres[i][1] - np.mean([centres[j][1] for j in rows[-1]])) < 0.5 * height:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    ordered = []
+    for number, row in enumerate(rows):
+        for i in sorted(row, key=lambda j: centres[j][0]):
+            lines[i].row = number
+            ordered.append(lines[i])
+    return ordered
+
+
+def _width(line: Line) -> float:
+    return float(np.hypot(line.box[1][0] - line.box[0][0], line.box[1][1] - line.box[0][1]))
+
+
+def _height(line: Line) -> float:
+    return float(np.hypot(line.box[3][0] - line.box[0][0], line.box[3][1] - line.box[0][1]))
+
+
+# -- the model ------------------------------------------------------------------------------------
+
+def available() -> bool:
+    try:
+        import cv2  # noqa: F401
+        import rapidocr_onnxruntime  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def model_files() -> list[Path]:
+    import rapidocr_onnxruntime
+    return sorted((Path(rapidocr_onnxruntime.__file__).parent / "models").glob("*.onnx"))
+
+
+_READER: DocumentReader | None = None
+_READER_LOCK = threading.Lock()
+
+
+def load_reader(entry=None, progress=None, **options) -> DocumentReader:
+    """The one reader of this process (its three ONNX sessions take about a second to open)."""
+    global _READER
+    with _READER_LOCK:
+        if _READER is None:
+            if progress:
+                progress(0.2, "Opening the three PP-OCRv4 networks")
+            from rapidocr_onnxruntime import RapidOCR
+            card = {"title": getattr(entry, "title", "PP-OCRv4"), "file size":
+                    f"{sum(p.stat().st_size for p in model_files()) / 2**20:.1f} MB",
+                    "networks": ", ".join(p.stem for p in model_files())}
+            _READER = DocumentReader(RapidOCR(), card)
+        return _READER
+
+
+def character_error_rate(read: str, truth: str) -> float:
+    """Edits (insertions, deletions, substitutions) per character of the truth, spaces and
+    full-width punctuation aside: the recogniser often drops the space between two words, and a
+    Chinese comma reads as a Latin one; neither changes what the text says."""
+    a, b = normalise(read), normalise(truth)
+    if not b:
+        return 0.0 if not a else 1.0
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1] / len(b)
+
+
+FULL_WIDTH = str.maketrans("，：；！？（）％￥", ",:;!?()%¥")
+
+
+def normalise(text: str) -> str:
+    return "".join(text.translate(FULL_WIDTH).split())
