@@ -8,15 +8,23 @@ import numpy as np
 import streamlit as st
 
 from core import charts, paths
-from core.data import AUDIO, DATASETS, IMAGE, TABULAR, TEXT, DataError, dataset_title, load_dataset
-from core.data import uploads
+from core.data import DATASETS, DataError, dataset_title, load_dataset, uploads
+from core.modalities import modality_of
 from core.models import ARCHITECTURES
 from core.optim import OPTIMIZERS, SCHEDULES
 from core.params import ConfigError
 from core.training.config import LOSSES, RunConfig
-from pages.common import (get_store, help_for, limited_uploader, over_limit, page_setup, param_widget,
-                          run_panel_ui, skipped_ui)
 from pages.common import csv_columns_ui as shared_csv_columns_ui
+from pages.common import (
+    get_store,
+    help_for,
+    limited_uploader,
+    over_limit,
+    page_setup,
+    param_widget,
+    run_panel_ui,
+    skipped_ui,
+)
 
 SAMPLES = paths.ASSETS_DIR / "samples"
 
@@ -124,10 +132,9 @@ def stored_upload_ui() -> tuple[str, dict] | None:
         st.session_state.pop("upload_select", None)  # e.g. an upload deleted meanwhile
     key = st.selectbox("Train on", keys, format_func=titles.get, key="upload_select")
     kind = next(m["kind"] for m in stored if uploads.UPLOAD_PREFIX + m["id"] == key)
-    if kind == TEXT:  # the one setting of uploaded texts: words or characters as tokens
-        from core.data import TEXT_PARAMS
-        return key, {"split": param_widget("split", TEXT_PARAMS["split"], key="upload_split")}
-    return key, {}
+    # The settings an upload of this kind takes (texts: words or characters as tokens).
+    return key, {name: param_widget(name, param, key=f"upload_{name}")
+                 for name, param in modality_of(kind).upload_params().items()}
 
 
 def preview_ui(key: str, params: dict):
@@ -145,19 +152,16 @@ def preview_ui(key: str, params: dict):
         # 16 examples: from an image upload (a memmap on disk) only these 16 images are read.
         pick = np.sort(rng.choice(len(data.x), size=min(16, len(data.x)), replace=False))
         titles = [data.class_names[i] for i in data.y[pick]]
-        if data.kind == IMAGE:
-            st.plotly_chart(charts.image_grid_figure(data.x[pick], titles), key="preview")
-        elif data.kind == AUDIO:  # spectrograms as pictures: time across, pitch up
-            pictures = (np.flip(data.x[pick].transpose(0, 2, 1, 3), axis=1) * 255).astype(np.uint8)
-            st.plotly_chart(charts.image_grid_figure(pictures, titles, columns=4), key="preview")
-        elif data.kind == TABULAR:
-            st.plotly_chart(charts.scatter_figure(data.x, [data.class_names[i] for i in data.y]), key="preview")
+        modality = modality_of(data.kind)
+        figure = modality.preview_figure(data.x[pick], titles, data.x, [data.class_names[i] for i in data.y])
+        if figure is not None:
+            st.plotly_chart(figure, key="preview")
         else:
             st.dataframe({"text": data.x[pick], "label": titles}, hide_index=True)
     with right:
         st.plotly_chart(charts.class_counts_figure(data.class_counts()), key="counts")
         st.caption(f"{len(data.x):,} training-pool examples · {len(data.x_test):,} test examples · "
-                   f"{data.num_classes} classes · input {'text' if data.kind == TEXT else data.input_shape}")
+                   f"{data.num_classes} classes · input {modality_of(data.kind).shape_label(data.input_shape)}")
     return data
 
 
@@ -169,7 +173,7 @@ def architecture_ui(kind: str) -> tuple[str, dict]:
     key = st.selectbox("Architecture", fitting, format_func=lambda k: ARCHITECTURES[k].title, key="arch")
     st.caption(ARCHITECTURES[key].description)
     params = {}
-    knobs = {n: p for n, p in ARCHITECTURES[key].params.items() if kind == TEXT or n != "embedding_dim"}
+    knobs = {n: p for n, p in ARCHITECTURES[key].params.items() if modality_of(kind).tokens or n != "embedding_dim"}
     cols = st.columns(3)
     for i, (name, param) in enumerate(knobs.items()):
         with cols[i % 3]:
@@ -233,7 +237,11 @@ def _gpus() -> list[str]:
 
 
 def hardware_ui() -> dict:
-    from core.training.distributed import DISTRIBUTIONS, cluster_from_env, describe_choice
+    from core.training.distributed import (
+        DISTRIBUTIONS,
+        cluster_from_env,
+        describe_choice,
+    )
     gpus = _gpus()
     with st.expander("Where it trains: " + (f"{len(gpus)} GPU(s)" if gpus else "CPU")):
         distribution = st.selectbox("Devices", list(DISTRIBUTIONS), format_func=DISTRIBUTIONS.get,

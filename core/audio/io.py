@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.dataset import DataError
+from core.errors import DataError
 
 SAMPLE_RATE = 16000           # what every studio model and the speech recogniser expect
 MAX_SECONDS = 60.0            # longer clips are refused (say so) rather than cut silently

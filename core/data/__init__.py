@@ -12,8 +12,7 @@ from typing import Callable
 
 from core.data import bundled, uploads
 from core.data.dataset import AUDIO, IMAGE, TABULAR, TEXT, DataError, Dataset
-from core.modalities.text import TEXT_PARAMS
-from core.modalities import MODALITIES
+from core.data.text import TEXT_PARAMS
 from core.params import Param, resolve
 
 
@@ -58,15 +57,19 @@ def _load_cached(loader: Callable[..., Dataset], params_json: str) -> Dataset:
     return loader(**json.loads(params_json))
 
 
+# The settings an upload of each kind takes (core.modalities' upload_params reads the same).
+UPLOAD_SETTINGS = {TEXT: TEXT_PARAMS}
+
+
 def resolve_dataset_params(key: str, params: dict | None) -> tuple[dict, list[str]]:
     if key.startswith(uploads.UPLOAD_PREFIX):
         try:
             kind = uploads.upload_meta(key[len(uploads.UPLOAD_PREFIX):])["kind"]
         except (DataError, OSError, ValueError, KeyError):
             kind = None  # a missing upload is reported when the data is loaded
-        settings = MODALITIES[kind].upload_params() if kind in MODALITIES else {}
+        settings = UPLOAD_SETTINGS.get(kind)
         if settings:
-            return resolve(settings, params, f"Uploaded {MODALITIES[kind].noun}")
+            return resolve(settings, params, f"Uploaded {kind} data")
         return {}, ([f"Uploaded datasets take no settings (got {sorted(params)})."] if params else [])
     if key not in DATASETS:
         return {}, [f"Unknown dataset '{key}'. Choose one of: {', '.join(DATASETS)}."]

@@ -6,11 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.errors import DataError  # noqa: F401 - defined low in core (core.audio.io needs it); re-exported
+
 IMAGE, TABULAR, TEXT, AUDIO = "image", "tabular", "text", "audio"
-
-
-class DataError(ValueError):
-    """Data the user supplied (or asked for) cannot be used; the message says why and what to do."""
 
 
 @dataclass

@@ -18,11 +18,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from core.params import Param
 from dataclasses import dataclass
 
 import numpy as np
 
 SPLITS = ("whitespace", "character")
+
+# Texts are split into tokens when a run prepares them; the run config records how.
+TEXT_PARAMS = {"split": Param("whitespace", "Split the text into", choices=SPLITS,
+                              help="whitespace: words (Chinese/Japanese characters one by one). "
+                                   "character: one token per character, for any language.")}
 SPACE_TOKEN = "▁"  # stands for a run of whitespace in character mode
 PAD, UNKNOWN = "", "[UNK]"
 

@@ -66,6 +66,21 @@ class Modality:
     def write_example(self, path: Path, example) -> None:
         path.write_text(json.dumps([float(v) for v in np.ravel(example)], indent=2))
 
+    def shape_label(self, shape: tuple) -> str:
+        """One example's input, in a word or a shape, for a caption."""
+        return str(tuple(shape))
+
+    def preview_figure(self, examples, titles: list[str], x_all, labels_all: list[str]):
+        """A Plotly figure of a few examples (or of all the points), or None: show them as a table."""
+        pictures = self.pictures(examples)
+        if pictures is None:
+            return None
+        from core import charts
+        return charts.image_grid_figure(np.stack([p if p.ndim == 3 else p[..., None] for p in pictures]), titles,
+                                        **self.grid_options)
+
+    grid_options: dict = {}
+
     def pictures(self, examples) -> list | None:
         """Examples as pictures for a gallery (None: they are not pictures; show a table)."""
         return None

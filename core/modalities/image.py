@@ -83,8 +83,8 @@ class ImageModality(Modality):
             raise InputRefused(f"Refused: preprocessing.json says pixels '{shown(pixels)}'; use one of "
                                    f"{', '.join(PIXEL_RANGES)} (the range the model expects).")
         prep = {"pixels": pixels}
-        from core.models.pretrained import PRETRAINED
-        if given.get("normalize") in PRETRAINED:  # a studio transfer-learning run
+        from core.catalog import CATALOG
+        if given.get("normalize") in CATALOG:  # a studio transfer-learning run (its backbone's key)
             prep["normalize"] = given["normalize"]
         return prep
 
@@ -92,8 +92,8 @@ class ImageModality(Modality):
         """The function from raw 0-255 pixels to what the model takes (None: it takes them as they are):
         a pretrained backbone's scaling (transfer learning runs), or the pixel range an import names."""
         if preprocessing.get("normalize"):
-            from core.models.pretrained import PRETRAINED
-            return PRETRAINED[preprocessing["normalize"]].preprocess
+            from core.catalog import CATALOG
+            return CATALOG[preprocessing["normalize"]].preprocess
         pixels = preprocessing.get("pixels", "0-255")
         if pixels.startswith("raw 0-255"):  # what studio image runs write
             return None

@@ -16,6 +16,10 @@ class TabularModality(Modality):
     name = "tabular"
     noun = "examples"
 
+    def preview_figure(self, examples, titles, x_all, labels_all):
+        from core import charts
+        return charts.scatter_figure(x_all, labels_all)  # every point: the shape of the classes is the point
+
     def prepare_code(self, shape, preprocessing, example, export_dir: Path) -> str:
         values = json.loads((export_dir / self.example_file).read_text())
         return fill(TABULAR_PREPARE, values=", ".join(f"{v:.8g}" for v in values))

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.text import SPLITS
+from core.data.text import TEXT_PARAMS
 from core.modalities.base import InputRefused, Modality, fill, shape_text, shown
-from core.params import Param
 
 TEXT_PREPARE = r'''import json
 import re
@@ -45,12 +44,6 @@ if tokens and tokens[-1] == "▁":
 }
 
 
-# Texts are split into tokens when a run prepares them; the run config records how.
-TEXT_PARAMS = {"split": Param("whitespace", "Split the text into", choices=SPLITS,
-                              help="whitespace: words (Chinese/Japanese characters one by one). "
-                                   "character: one token per character, for any language.")}
-
-
 class TextModality(Modality):
     name = "text"
     noun = "texts"
@@ -59,6 +52,9 @@ class TextModality(Modality):
 
     def upload_params(self) -> dict:
         return TEXT_PARAMS
+
+    def shape_label(self, shape) -> str:
+        return "text"
 
     def describe_input(self, shape, preprocessing) -> str:
         return (f"{shape[0]} token ids (integers stored as float32): the text's tokens looked up in the "
