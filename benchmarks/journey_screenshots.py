@@ -52,6 +52,11 @@ def shoot(journey: Journey, out: Path) -> list[Path]:
         journey.page.set_viewport_size({"width": width, "height": height})
         for number, (key, title) in enumerate(PAGES, start=1):
             nav(journey.page, title)
+            heading = journey.page.locator("h1").filter(has_text="Model Studio" if key == "home" else title)
+            try:  # measured before the page is drawn, the height would be the window's
+                heading.first.wait_for(timeout=60_000)
+            except Exception:  # noqa: BLE001 - an exception box instead: shoot that
+                print(f"{title}: its heading did not appear within 60 s", flush=True)
             settle(journey.page, timeout=30)
             path = folder / f"{number:02d}-{key}.png"
             tall = full_page_screenshot(journey.page, path, width, height)

@@ -178,6 +178,10 @@ def full_page_screenshot(page, path: Path, width: int, height: int) -> int:
     tall = page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
                          " return m ? m.scrollHeight : document.documentElement.scrollHeight; }")
     page.set_viewport_size({"width": width, "height": max(height, int(tall))})
+    page.wait_for_timeout(800)  # charts re-lay out for the new window; the column may grow with them
+    tall = page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                         " return m ? m.scrollHeight : document.documentElement.scrollHeight; }")
+    page.set_viewport_size({"width": width, "height": max(height, int(tall))})
     page.wait_for_timeout(800)  # charts re-lay out for the new window
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": width, "height": height})
@@ -427,7 +431,11 @@ def start_server(data_dir: Path, log_path: Path):
 def stop_server(server, data_dir: Path) -> None:
     """Stop the server and any runner it started (runners live in their own sessions)."""
     server.terminate()
-    server.wait(10)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:  # a busy machine: it did not get to its shutdown in time
+        server.kill()
+        server.wait(10)
     from core.runs import RunStore
     for run in RunStore(data_dir / "runs.sqlite").list_runs():
         if run.is_active and run.pid and run.pid != os.getpid():
