@@ -1,0 +1,326 @@
+"""Meaning: a pretrained sentence encoder (all-MiniLM-L6-v2) searches a document set by meaning beside
+keyword search, labels texts with no training (zero-shot) or from a few examples (few-shot), shows
+why a pretrained model beats one trained from scratch, and draws a map of the documents."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.meaning import documents as docs_mod
+from core.meaning import encoder as enc
+from core.meaning import fewshot, maps, search, zeroshot
+from core.text.io import TextInputError
+from pages.common import (format_number, format_percent, format_seconds, help_for, limited_uploader, page_setup,
+                          use_new_file_ui)
+
+SOURCES = {
+    "answers": "📚 Help-centre answers (bundled, 10)",
+    "desk": "🎫 Help desk: tickets and answers (bundled, labelled)",
+    "csv": "📄 My CSV",
+    "txt": "📝 My .txt (one document per line)",
+    "paste": "✍️ Pasted lines",
+}
+DEFAULT_QUERY = "my parcel never came"
+DEFAULT_LABELS = "delivery, refund, account, billing, technical"
+STATE = "meaning_documents"
+
+
+def intro_ui() -> None:
+    st.title("🔎 Meaning")
+    st.markdown("A **pretrained sentence encoder** (all-MiniLM-L6-v2, trained on a billion sentence pairs) turns "
+                "each text into 384 numbers placed so that texts meaning the same thing land close together. "
+                "With that one model: **search by meaning** beside keyword search, **label texts with no "
+                "training**, **teach labels from a few examples**, and **draw a map** of your documents.",
+                help=help_for("embedding"))
+
+
+@st.cache_resource(show_spinner=False)
+def _encoder():
+    return enc.load_encoder()
+
+
+def encoder_ui():
+    if not enc.available():
+        st.error(enc.missing_message())
+        st.stop()
+    with st.spinner("Loading the sentence encoder (converted once, then read from the data directory)…"):
+        return _encoder()
+
+
+# -- the document set ---------------------------------------------------------------------------------
+
+def _keep(documents) -> None:
+    st.session_state[STATE] = documents
+
+
+def documents_ui():
+    """Pick a document set; it stays in the session until another is picked."""
+    st.subheader("1 · Documents")
+    choice = st.radio("Documents", list(SOURCES), format_func=SOURCES.get, horizontal=True,
+                      key="meaning_source", label_visibility="collapsed")
+    if choice in ("answers", "desk"):
+        wanted = docs_mod.support_documents(answers_only=choice == "answers")
+        current = st.session_state.get(STATE)
+        if current is None or current.name != wanted.name:
+            _keep(wanted)
+    elif choice == "csv":
+        csv_ui()
+    elif choice == "txt":
+        file = limited_uploader("A .txt file, one document per line", "text file", type=["txt"],
+                                key="meaning_txt")
+        use_new_file_ui(file, "meaning_txt", _use_txt, limit="text file", forget=STATE)
+    else:
+        pasted = st.text_area("One document per line", key="meaning_paste", height=140,
+                              placeholder="Delivery delayed: your order is late\nHow to reset your password")
+        if st.button("Use these lines", key="meaning_use_paste"):
+            try:
+                _keep(docs_mod.from_pasted(pasted))
+            except docs_mod.DocumentError as err:
+                st.session_state.pop(STATE, None)
+                st.error(str(err))
+    documents = st.session_state.get(STATE)
+    if documents is None:
+        st.info("Pick or upload a document set to begin.")
+        return None
+    labelled = f", labelled ({len(set(documents.labels))} labels)" if documents.labels else ""
+    st.caption(f"**{documents.name}**: {format_number(len(documents))} documents{labelled}. "
+               f"Up to {format_number(docs_mod.MAX_DOCUMENTS)} documents at once.")
+    for note in documents.notes:
+        st.caption(f"ℹ️ {note}")
+    if docs_mod.mostly_not_english(documents.texts):
+        st.warning("Most of these documents do not look like English. This encoder was trained on English "
+                   "only: search and labels will be much weaker in other languages.")
+    return documents
+
+
+def _use_txt(name: str, data: bytes):
+    try:
+        _keep(docs_mod.from_txt(name, data))
+    except TextInputError as err:
+        return str(err)
+    return None
+
+
+def csv_ui() -> None:
+    file = limited_uploader("A CSV with a column of texts (and optionally a column of labels)", "csv to learn from",
+                            type=["csv"], key="meaning_csv")
+    use_new_file_ui(file, "meaning_csv", _keep_csv, limit="csv to learn from", forget="meaning_csv_table")
+    kept = st.session_state.get("meaning_csv_table")
+    if not kept:
+        return
+    name, data, columns, text_column, label_column, all_columns = kept
+    left, right = st.columns(2)
+    text_column = left.selectbox("Text column", columns, index=columns.index(text_column), key="meaning_csv_text")
+    options = ["(none)"] + [c for c in all_columns if c != text_column]
+    label_column = right.selectbox("Label column", options,
+                                   index=options.index(label_column) if label_column in options else 0,
+                                   key="meaning_csv_label")
+    try:
+        documents = docs_mod.from_csv(name, data, text_column, None if label_column == "(none)" else label_column)
+    except TextInputError as err:
+        st.session_state.pop(STATE, None)
+        st.error(str(err))
+        return
+    current = st.session_state.get(STATE)
+    if current is None or current.texts != documents.texts or current.labels != documents.labels:
+        _keep(documents)
+
+
+def _keep_csv(name: str, data: bytes):
+    st.session_state.pop(STATE, None)
+    try:
+        texty, text_column, label_column = docs_mod.csv_columns(data)
+        all_columns = docs_mod.open_csv(data).columns
+    except TextInputError as err:
+        st.session_state.pop("meaning_csv_table", None)
+        return str(err)
+    st.session_state["meaning_csv_table"] = (name, data, texty, text_column, label_column, all_columns)
+    return None
+
+
+def index_ui(encoder, documents):
+    """The documents' vectors (stored in the data directory: a second visit reads them)."""
+    key = search.index_key(documents.texts)
+    cached = st.session_state.get("meaning_index")
+    if cached and cached[0] == key:
+        return cached[1], cached[2]
+    bar = st.progress(0.0, text="Encoding the documents…")
+    index = search.SemanticIndex.build(encoder, documents.texts, progress=lambda f, m: bar.progress(f, text=m))
+    bar.empty()
+    keyword = search.BM25(documents.texts)
+    st.session_state["meaning_index"] = (key, index, keyword)
+    how = "read from the stored index" if index.reused else "encoded and stored"
+    st.caption(f"{format_number(len(documents))} documents {how} in {format_seconds(index.seconds)}.")
+    return index, keyword
+
+
+# -- 2 · search ---------------------------------------------------------------------------------------
+
+def hits_frame(hits) -> pd.DataFrame:
+    return pd.DataFrame({"score": [format_number(h.score) for h in hits], "document": [h.text for h in hits]})
+
+
+def search_ui(encoder, index, keyword) -> None:
+    query = st.text_input("Search", DEFAULT_QUERY, key="meaning_query",
+                          help="Type a question in your own words; both searches look for it.")
+    if not query.strip():
+        st.info("Type something to search for.")
+        return
+    found = search.search_both(encoder, index, keyword, query, k=5)
+    by_meaning, by_words = st.columns(2)
+    by_meaning.markdown("**By meaning** (cosine similarity of sentence vectors)", help=help_for("cosine similarity"))
+    by_meaning.dataframe(hits_frame(found["meaning"]), hide_index=True, use_container_width=True)
+    by_words.markdown("**By keywords** (BM25: shared words, rarer words count more)", help=help_for("bm25"))
+    if found["keywords"]:
+        by_words.dataframe(hits_frame(found["keywords"]), hide_index=True, use_container_width=True)
+    else:
+        by_words.warning("No document shares a word with the query: keyword search finds nothing.")
+    st.caption(f"Query encoded in {format_seconds(found['query_seconds'])}, "
+               f"{format_number(len(index.texts))} documents compared in {format_seconds(found['search_seconds'])}.")
+
+
+# -- 3 · zero-shot ------------------------------------------------------------------------------------
+
+def zeroshot_ui(encoder, documents) -> None:
+    st.markdown("No training: each label becomes a sentence (*This text is about …*), and a text gets the "
+                "labels it is closest to in meaning.", help=help_for("zero-shot"))
+    raw = st.text_input("Labels, separated by commas", DEFAULT_LABELS, key="meaning_labels")
+    try:
+        labels = zeroshot.parse_labels(raw)
+    except zeroshot.LabelError as err:
+        st.error(str(err))
+        return
+    model = zeroshot.ZeroShot(encoder, labels)
+    text = st.text_input("A text to label", "I was billed twice for one order", key="meaning_zs_text")
+    if text.strip():
+        p = model.probabilities([text])[0]
+        order = np.argsort(p)
+        figure = go.Figure(go.Bar(x=p[order], y=[labels[i] for i in order], orientation="h",
+                                  text=[format_percent(v) for v in p[order]], textposition="auto"))
+        figure.update_layout(height=60 + 28 * len(labels), margin=dict(l=10, r=10, t=10, b=10),
+                             xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"))
+        st.plotly_chart(figure, use_container_width=True)
+    if st.button(f"Label all {format_number(len(documents))} documents", key="meaning_zs_batch"):
+        bar = st.progress(0.0, text="Labelling…")
+        table = model.label_table(documents.texts, progress=lambda f, m: bar.progress(f, text=m))
+        bar.empty()
+        st.session_state["meaning_zs_table"] = (tuple(labels), documents.name, table)
+    kept = st.session_state.get("meaning_zs_table")
+    if kept and kept[0] == tuple(labels) and kept[1] == documents.name:
+        table = kept[2]
+        shown = table.copy()
+        for column in shown.columns[2:]:
+            shown[column] = shown[column].map(format_percent)
+        st.dataframe(shown, hide_index=True, use_container_width=True, height=260)
+        st.download_button("Download the labels (CSV)", table.to_csv(index=False).encode("utf-8"),
+                           "zero_shot_labels.csv", "text/csv", key="meaning_zs_download")
+
+
+# -- 4 · few-shot -------------------------------------------------------------------------------------
+
+def fewshot_ui(encoder, documents, index) -> None:
+    st.markdown("Teach labels from examples: a small Keras layer learns on top of the frozen encoder "
+                "(a second or two), and a learning curve shows how few examples it needs compared with a "
+                "network trained from scratch on the same texts.", help=help_for("few-shot"))
+    if not documents.labels:
+        st.info("These documents have no labels. Pick the bundled help desk, or a CSV with a label column.")
+        return
+    try:
+        fewshot.check_examples(documents.labels, minimum=2)
+    except fewshot.FewShotError as err:
+        st.error(str(err))
+        return
+    if st.button("Teach the labels", key="meaning_fs_train", type="primary"):
+        bar = st.progress(0.0, text="Training…")
+        head = fewshot.train_head(index.vectors, documents.labels, progress=lambda f, m: bar.progress(f, text=m))
+        bar.empty()
+        st.session_state["meaning_head"] = (documents.name, head)
+    kept = st.session_state.get("meaning_head")
+    if kept and kept[0] == documents.name:
+        head = kept[1]
+        loss = head.history.get("loss", [])
+        if loss:
+            st.plotly_chart(px.line(x=np.arange(1, len(loss) + 1), y=loss, labels={"x": "epoch", "y": "loss"},
+                                    height=220), use_container_width=True)
+        text = st.text_input("Try it on a new text", "Can I send the shoes back?", key="meaning_fs_text")
+        if text.strip():
+            p = head.probabilities(encoder.encode([text]))[0]
+            best = int(np.argmax(p))
+            st.success(f"**{head.labels[best]}** · {format_percent(p[best])}")
+    if st.button("Measure the learning curve", key="meaning_curve"):
+        bar = st.progress(0.0, text="Training…")
+        points, n_test = fewshot.learning_curve(documents.texts, documents.labels, index.vectors, documents.groups,
+                                                progress=lambda f, m: bar.progress(f, text=m))
+        bar.empty()
+        st.session_state["meaning_curve_points"] = (documents.name, points, n_test)
+    curve = st.session_state.get("meaning_curve_points")
+    if curve and curve[0] == documents.name:
+        learning_curve_ui(curve[1], curve[2])
+
+
+def learning_curve_ui(points, n_test: int) -> None:
+    x = [p.shots for p in points]
+    figure = go.Figure([
+        go.Scatter(x=x, y=[p.pretrained for p in points], mode="lines+markers", name="pretrained encoder + head"),
+        go.Scatter(x=x, y=[p.from_scratch for p in points], mode="lines+markers", name="from scratch (bag of words)"),
+    ])
+    figure.update_layout(height=320, xaxis_title="examples per label", yaxis_title="test accuracy",
+                         yaxis=dict(range=[0, 1], tickformat=".0%"), margin=dict(l=10, r=10, t=30, b=10))
+    st.plotly_chart(figure, use_container_width=True)
+    st.caption(f"Accuracy on the same {format_number(n_test)} held-out documents for every point.")
+
+
+# -- 5 · map ------------------------------------------------------------------------------------------
+
+def map_ui(documents, index) -> None:
+    left, right = st.columns(2)
+    method = left.radio("Projection", ["pca", "tsne"], horizontal=True, key="meaning_map_method",
+                        format_func={"pca": "PCA (fast)", "tsne": "t-SNE (keeps neighbours together)"}.get,
+                        help=help_for("t-sne"))
+    colour_options = (["label"] if documents.labels else []) + ["cluster"]
+    colour = right.radio("Colour by", colour_options, horizontal=True, key="meaning_map_colour")
+    coordinates = _projection(search.index_key(documents.texts), index.vectors, method)
+    groups = (documents.labels if colour == "label"
+              else [f"cluster {c + 1}" for c in maps.clusters(index.vectors)])
+    frame = pd.DataFrame({"x": coordinates[:, 0], "y": coordinates[:, 1], "group": groups,
+                          "document": [t if len(t) <= 90 else t[:89] + "…" for t in documents.texts]})
+    figure = px.scatter(frame, "x", "y", color="group", hover_data={"document": True, "x": False, "y": False},
+                        height=440)
+    figure.update_layout(xaxis_title="", yaxis_title="", margin=dict(l=10, r=10, t=10, b=10))
+    st.plotly_chart(figure, use_container_width=True)
+    picked = st.selectbox("Pick a document to see its nearest neighbours", range(len(documents)),
+                          format_func=lambda i: documents.texts[i][:100], key="meaning_map_pick")
+    near = maps.neighbours(index.vectors, int(picked), k=5)
+    st.dataframe(pd.DataFrame({"similarity": [format_number(s) for _, s in near],
+                               "document": [documents.texts[i] for i, _ in near]}),
+                 hide_index=True, use_container_width=True)
+
+
+@st.cache_data(show_spinner="Drawing the map…", max_entries=8)
+def _projection(key: str, _vectors, method: str):
+    return maps.project(_vectors, method)
+
+
+def main() -> None:
+    page_setup()
+    intro_ui()
+    encoder = encoder_ui()
+    documents = documents_ui()
+    if documents is None:
+        return
+    index, keyword = index_ui(encoder, documents)
+    tabs = st.tabs(["🔎 Search", "🏷️ Zero-shot labels", "🎓 Few-shot labels", "🗺️ Map"])
+    with tabs[0]:
+        search_ui(encoder, index, keyword)
+    with tabs[1]:
+        zeroshot_ui(encoder, documents)
+    with tabs[2]:
+        fewshot_ui(encoder, documents, index)
+    with tabs[3]:
+        map_ui(documents, index)
+
+
+main()
