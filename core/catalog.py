@@ -183,6 +183,17 @@ CATALOG: dict[str, CatalogEntry] = {entry.key: entry for entry in (
                              "follow instructions (published by Hugging Face)",
                "good at": "fluent English; not a source of facts: it often invents them"}),
     CatalogEntry(
+        key="pp_ocrv4",
+        title="PP-OCRv4 text reader (Chinese and English, printed text)",
+        task="document", source="pretrained",
+        origin="PyPI rapidocr-onnxruntime 1.4.4: models/ch_PP-OCRv4_det_infer.onnx (detection), "
+               "ch_ppocr_mobile_v2.0_cls_infer.onnx (direction), ch_PP-OCRv4_rec_infer.onnx (recognition), "
+               "PaddleOCR's models as ONNX, run on onnxruntime",
+        licence="Apache-2.0",
+        loader="core.document.ocr:load_reader", available_fn="core.document.ocr:available",
+        facts={"trained on": "Chinese and English printed and scene text (PaddleOCR, published by Baidu)",
+               "accuracy": "character error rate on the bundled examples: see benchmarks/ocr.py"}),
+    CatalogEntry(
         key="minilm_l6_v2",
         title="all-MiniLM-L6-v2 (English sentence encoder, 384 numbers per text)",
         task="meaning", source="pretrained",

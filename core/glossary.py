@@ -120,6 +120,14 @@ GLOSSARY: dict[str, str] = {
                        "or added): 0 % is word for word; lower is better.",
     "language detection": "Whisper's guess of the spoken language from the clip's first 30 seconds, with "
                           "how sure it is.",
+    "text detection": "Finding where on the page there is text: a network marks each pixel as text or not, "
+                      "and the marked areas are cut into boxes, one per line.",
+    "text direction": "A small network that checks each box the right way up, and turns those that are "
+                      "upside down before they are read.",
+    "text recognition": "Reading the characters in each box: a network turns the strip of pixels into "
+                        "letters and Chinese characters, with how sure it is of them.",
+    "text probability map": "The detector's picture of the page: for every pixel, how likely it is part of "
+                            "text. Bright where it saw text; the boxes are cut from the bright areas.",
     "word confidence": "How likely the recogniser found each word it wrote: high is a clear word, low a "
                        "guess (noise, mumbling, a name it does not know).",
     "subtitles": "The transcript cut into timed pieces (SRT file), which video players show under a film.",

@@ -32,6 +32,10 @@ PAGES: list[PageSpec] = [
              "Paste a review or an email: see its sentiment word by word, its topic with the words that decided "
              "it and a Transformer's attention map, translate with the alignment on screen, score a whole CSV, "
              "and teach it your own labels.", "Open the Text Lab"),
+    PageSpec("pages/document_lab.py", "Document Lab", "📄", "Labs", "document_lab",
+             "Show it an invoice, a receipt or a notice (Chinese or English): a real OCR model reads it line by "
+             "line, shows where it looked and how sure it is, pulls out dates, amounts, totals and invoice "
+             "numbers, and hands the text to the Text Lab.", "Open the Document Lab"),
     PageSpec("pages/optimizers.py", "Optimizer playground", "🧭", "Principles", "optimizers",
              "Watch gradient descent, momentum, RMSprop, Adam and friends walk downhill on a loss surface you "
              "can see, with their update rules beside them: why some zig-zag, some overshoot, and some blow up.",

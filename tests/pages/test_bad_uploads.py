@@ -372,6 +372,11 @@ def text_lab_works(at):
     assert "Sentiment (VADER)" in texts(at.subheader) and "😀 positive" in [m.value for m in at.metric]
 
 
+def document_lab_works(at):
+    at.button(key="example-receipt-clean").click().run()
+    assert "R-58213" in at.code[0].value
+
+
 def train_works(at):
     at.button(key="sample_csv").click().run()
     assert any(b.label.startswith("Import 150 rows") for b in at.button)
@@ -411,6 +416,7 @@ def small_image_model() -> bytes:
 
 IMAGE, AUDIO, TEXT = "pages/image_lab.py", "pages/audio_lab.py", "pages/text_lab.py"
 TRAIN, RUNS = "pages/train.py", "pages/runs.py"
+DOCUMENT = "pages/document_lab.py"
 WIDGETS = [
     Widget("image-photo", IMAGE, "photo", "photo", upload("photo_upload"), image_lab_works),
     Widget("image-camera", IMAGE, "photo", "photo", capture("camera", "camera_input", ".jpg"), image_lab_works,
@@ -450,6 +456,9 @@ WIDGETS = [
     Widget("train-zip", TRAIN, "images zip", "images zip", upload("zip_upload"), train_works, before=choose_source),
     Widget("train-csv", TRAIN, "csv", "csv to learn from", upload("csv_upload"), train_works, before=choose_source),
     Widget("runs-bundle", RUNS, "bundle", "bundle", form_upload("bundle_file", "Import the runs"), runs_works),
+    Widget("document-upload", DOCUMENT, "photo", "photo", upload("document_upload"), document_lab_works),
+    Widget("document-camera", DOCUMENT, "photo", "photo", capture("document_camera", "camera_input", ".jpg"),
+           document_lab_works, skip=("decompression-bomb",)),
 ]
 TABLE = [pytest.param(widget, case, id=f"{widget.name}:{case}") for widget in WIDGETS for case in widget.cases]
 MIME = {".png": "image/png", ".wav": "audio/wav", ".zip": "application/zip", ".txt": "text/plain",
