@@ -127,7 +127,7 @@ def explain_ui(classifier, photo: np.ndarray, prediction, model_key: str) -> Non
     # Keyed on the photo and the model: a new photo or model starts again from its top answer.
     target = cols[0].selectbox("For the class", labels, key=input_key("gradcam_class", model_key, photo))
     opacity = cols[1].slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="gradcam_opacity")
-    from core.explain import grad_cam, overlay
+    from core.image.explain import grad_cam, overlay
     try:
         with st.spinner("Computing the heatmap…"):
             heatmap = _grad_cam_cached(classifier, photo, classifier.class_names.index(target), grad_cam)
