@@ -229,8 +229,8 @@ def whisper_ui(name: str, clip) -> None:
                  else {"en": "English (this model knows only English)"})
     language = right.selectbox("Language", list(languages), format_func=languages.get, key=f"whisper_language_{key}",
                                help=help_for("language detection"))
-    st.caption(f"Clips up to {format_seconds(WHISPER_SECONDS)}; runs on this computer's CPU (two threads), "
-               "nothing leaves it.")
+    st.caption(f"Runs on this computer's CPU (two threads); nothing leaves it. Whisper takes up to "
+               f"{WHISPER_SECONDS / 60:.0f} minutes of audio; clips on this page are up to {MAX_SECONDS:.0f} s.")
     if st.button("📝 Transcribe", key="transcribe", type="primary"):
         _whisper(name, clip, key, None if language == AUTO_LANGUAGE else language)
     source, transcript = st.session_state.get("transcript", (None, None))
