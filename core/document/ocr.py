@@ -232,11 +232,12 @@ def _write_card(path: Path, measured: dict) -> None:
         pass
 
 
-def character_error_rate(read: str, truth: str) -> float:
+def character_error_rate(read: str, truth: str, spaces: bool = False) -> float:
     """Edits (insertions, deletions, substitutions) per character of the truth, spaces and
     full-width punctuation aside: the recogniser often drops the space between two words, and a
-    Chinese comma reads as a Latin one; neither changes what the text says."""
-    a, b = normalise(read), normalise(truth)
+    Chinese comma reads as a Latin one; neither changes what the text says. `spaces=True` counts
+    every lost or extra space too (runs of white space as one)."""
+    a, b = (normalise(read), normalise(truth)) if not spaces else (_spaced(read), _spaced(truth))
     if not b:
         return 0.0 if not a else 1.0
     previous = list(range(len(b) + 1))
@@ -249,6 +250,10 @@ def character_error_rate(read: str, truth: str) -> float:
 
 
 FULL_WIDTH = str.maketrans("，：；！？（）％￥", ",:;!?()%¥")
+
+
+def _spaced(text: str) -> str:
+    return " ".join(text.translate(FULL_WIDTH).split())
 
 
 def normalise(text: str) -> str:

@@ -83,3 +83,8 @@ def test_character_error_rate_counts_edits():
     assert character_error_rate("abd", "abc") == pytest.approx(1 / 3)
     assert character_error_rate("Total合计", "Total 合计") == 0  # a lost space is not an error
     assert character_error_rate("", "abcd") == 1
+
+
+def test_spaces_can_be_counted_too():
+    assert character_error_rate("Total合计", "Total 合计", spaces=True) == pytest.approx(1 / 8)
+    assert character_error_rate("a  b\nc", "a b c", spaces=True) == 0
