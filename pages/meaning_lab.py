@@ -172,10 +172,10 @@ def search_ui(encoder, index, keyword) -> None:
     found = search.search_both(encoder, index, keyword, query, k=5)
     by_meaning, by_words = st.columns(2)
     by_meaning.markdown("**By meaning** (cosine similarity of sentence vectors)", help=help_for("cosine similarity"))
-    by_meaning.dataframe(hits_frame(found["meaning"]), hide_index=True, use_container_width=True)
+    by_meaning.table(hits_frame(found["meaning"]).set_index("score"))  # a table wraps long documents
     by_words.markdown("**By keywords** (BM25: shared words, rarer words count more)", help=help_for("bm25"))
     if found["keywords"]:
-        by_words.dataframe(hits_frame(found["keywords"]), hide_index=True, use_container_width=True)
+        by_words.table(hits_frame(found["keywords"]).set_index("score"))
     else:
         by_words.warning("No document shares a word with the query: keyword search finds nothing.")
     st.caption(f"Query encoded in {format_seconds(found['query_seconds'])}, "

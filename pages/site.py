@@ -32,6 +32,10 @@ PAGES: list[PageSpec] = [
              "Paste a review or an email: see its sentiment word by word, its topic with the words that decided "
              "it and a Transformer's attention map, translate with the alignment on screen, score a whole CSV, "
              "and teach it your own labels.", "Open the Text Lab"),
+    PageSpec("pages/meaning_lab.py", "Meaning", "🔎", "Labs", "meaning_lab",
+             "Search your documents by what they mean, not the words they use; label texts with no training or "
+             "from a few examples; see why a pretrained model beats one trained from scratch; map your data.",
+             "Open the Meaning lab"),
     PageSpec("pages/document_lab.py", "Document Lab", "📄", "Labs", "document_lab",
              "Show it an invoice, a receipt or a notice (Chinese or English): a real OCR model reads it line by "
              "line, shows where it looked and how sure it is, pulls out dates, amounts, totals and invoice "

@@ -18,12 +18,12 @@ def no_exception(at):
 def test_bundled_answers_search_by_meaning_beside_keywords():
     at = open_page(PAGE)
     no_exception(at)
-    shown = "\n".join(df.value.to_csv() for df in at.dataframe)
+    shown = "\n".join(table.value.to_csv() for table in at.table)
     assert "Delivery delayed" in shown or "Lost shipments" in shown      # found by meaning
     assert "No document shares a word" in texts(at.warning)             # BM25 finds nothing
     at.text_input(key="meaning_query").set_value("reset my password").run()
     no_exception(at)
-    keywords = at.dataframe[1].value
+    keywords = at.table[1].value
     assert "Resetting your password" in keywords["document"].iloc[0]
 
 

@@ -1,0 +1,30 @@
+"""In a real browser: search the bundled help-centre answers by meaning, beside keyword search."""
+import pytest
+
+from core.meaning import encoder as enc
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not enc.available(), reason=enc.missing_message())]
+
+
+def idle(page):
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=120_000)
+
+
+def test_a_question_in_other_words_finds_its_answer(app_url, page, tmp_path):
+    page.goto(app_url + "/meaning_lab")
+    try:
+        # First use converts the encoder into the (fresh) data directory and encodes the answers.
+        page.get_by_text("By meaning").first.wait_for(timeout=180_000)
+        idle(page)
+        box = page.get_by_role("textbox", name="Search")
+        box.fill("I was charged twice")
+        box.press("Enter")
+        page.get_by_text("Query encoded in").first.wait_for(timeout=60_000)
+        idle(page)
+        meaning = page.locator('[data-testid="stTable"]').first
+        meaning.wait_for(timeout=60_000)
+        assert "No document shares a word with the query" in page.content()  # keywords found nothing
+        best = meaning.locator("tbody tr").first.inner_text()
+        assert "Duplicate charges" in best, best
+    finally:
+        page.screenshot(path=str(tmp_path / "meaning-lab.png"), full_page=True)
