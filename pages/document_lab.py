@@ -18,7 +18,7 @@ MODEL_KEY = "pp_ocrv4"
 DOCUMENT_TYPES = ["png", "jpg", "jpeg", "webp", "pdf", "bmp", "tif", "tiff"]
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "documents"
 EXAMPLES = {"invoice": "🧾 Invoice", "receipt": "🛒 Receipt", "notice": "📢 Bilingual notice"}
-KINDS = {"clean": "clean scan", "photographed": "photographed"}
+KINDS = {"clean": "clean scan", "photographed": "photo (tilted, blurred, shadowed)"}
 # Box colours by the recogniser's confidence: sure, fairly sure, doubtful.
 COLOURS = ((0.9, (22, 163, 74)), (0.7, (234, 179, 8)), (0.0, (220, 38, 38)))
 
@@ -46,12 +46,13 @@ def document_ui():
 def examples_ui() -> None:
     cols = st.columns(len(EXAMPLES))
     for col, (name, title) in zip(cols, EXAMPLES.items()):
-        col.image(str(EXAMPLES_DIR / f"{name}_photo.jpg"), caption=title, width="stretch")
-        for kind, label in KINDS.items():
+        col.markdown(f"**{title}**")
+        for kind, label in KINDS.items():  # the buttons above the picture: a tall receipt would push them down
             if col.button(f"Read the {label}", key=f"example-{name}-{kind}", width="stretch"):
                 truth = json.loads((EXAMPLES_DIR / f"{name}.json").read_text())
                 file = truth["files"][kind]
-                _use_file(f"{title[2:]} ({label})", (EXAMPLES_DIR / file).read_bytes())
+                _use_file(f"{title[2:]} ({label.split(' (')[0]})", (EXAMPLES_DIR / file).read_bytes())
+        col.image(str(EXAMPLES_DIR / f"{name}_photo.jpg"), width="stretch")
 
 
 def _use_file(name: str, data: bytes) -> str | None:
