@@ -3,15 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 from core.audio.io import AUDIO_SUFFIXES, MAX_SECONDS, SAMPLE_RATE, AudioError, decode_audio, to_wav_bytes
 from core.data import uploads
-from pages.common import (format_bytes, format_number, format_seconds, get_store, help_for,
-                          import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
-                          limited_uploader, model_card_ui, over_limit, page_setup,
-                          launch_ui, taught_run_ui, use_new_file_ui)
+from pages.common import (cached_explanation, format_bytes, format_number, format_seconds, help_for, input_tabs_ui,
+                          limited_uploader, load_classifier, model_card_ui, model_picker_ui, page_setup)
+from pages.teach import ClassFolders, TeachSpec, teach_ui
 
 AUDIO_TYPES = sorted(s.lstrip(".") for s in AUDIO_SUFFIXES)
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "samples" / "audio"
@@ -28,41 +26,27 @@ def intro_ui():
                 "**transcribe** speech offline, and **teach it your own sounds**.")
 
 
-# -- heavy objects, loaded once per process -------------------------------------------------------
-
-@st.cache_resource(show_spinner="Loading the audio model…", max_entries=6)
-def load_classifier(key: str):
-    from core.audio.keywords import load_audio_model
-    return load_audio_model(key)
-
-
-def model_choices() -> dict:
-    from core.audio.keywords import list_audio_models
-    return {info.key: info for info in list_audio_models(get_store())}
-
-
 # -- 1. the clip ----------------------------------------------------------------------------------
 
 def clip_ui():
     st.subheader("1 · A clip")
-    examples, upload, record = st.tabs(["📚 Examples", "⬆️ Upload", "🎙️ Record"])
-    with examples:
-        files = [f for f in EXAMPLE_TITLES if (EXAMPLES_DIR / f).exists()]
-        # Words in one row, sentences in a wider row below: five in a row cut the sentences' labels.
-        for row in ([f for f in files if "_" not in f], [f for f in files if "_" in f]):
-            for col, name in zip(st.columns(max(len(row), 1)), row):
-                if col.button(EXAMPLE_TITLES[name], key=f"example-{name}", width="stretch"):
-                    _use_clip(name, (EXAMPLES_DIR / name).read_bytes())
-        st.caption("The synthetic voices were held out when the keyword model was trained: it never "
-                   "heard them. The last clip is a real person (CMU Sphinx test data).")
-    with upload:
-        file = limited_uploader(f"A clip (WAV, MP3, FLAC, OGG/Opus, M4A with ffmpeg; up to {MAX_SECONDS:.0f} s)",
-                                "clip", type=AUDIO_TYPES, key="clip_upload")
-        use_new_file_ui(file, "upload", _use_clip, limit="clip")
-    with record:
-        recording = st.audio_input("Record a clip (say “yes”, “stop”, “go left”…)", key="recorder")
-        use_new_file_ui(recording, "recorder", _use_clip, limit="clip")
+    input_tabs_ui("🎙️ Record", example_clips_ui,
+                  lambda: limited_uploader(f"A clip (WAV, MP3, FLAC, OGG/Opus, M4A with ffmpeg; up to "
+                                           f"{MAX_SECONDS:.0f} s)", "clip", type=AUDIO_TYPES, key="clip_upload"),
+                  lambda: st.audio_input("Record a clip (say “yes”, “stop”, “go left”…)", key="recorder"),
+                  _use_clip, limit="clip")
     return st.session_state.get("clip")
+
+
+def example_clips_ui() -> None:
+    files = [f for f in EXAMPLE_TITLES if (EXAMPLES_DIR / f).exists()]
+    # Words in one row, sentences in a wider row below: five in a row cut the sentences' labels.
+    for row in ([f for f in files if "_" not in f], [f for f in files if "_" in f]):
+        for col, name in zip(st.columns(max(len(row), 1)), row):
+            if col.button(EXAMPLE_TITLES[name], key=f"example-{name}", width="stretch"):
+                _use_clip(name, (EXAMPLES_DIR / name).read_bytes())
+    st.caption("The synthetic voices were held out when the keyword model was trained: it never "
+               "heard them. The last clip is a real person (CMU Sphinx test data).")
 
 
 def _use_clip(name: str, data: bytes) -> str | None:
@@ -106,20 +90,11 @@ def keywords_ui(name: str, clip) -> None:
     from core import charts
     from core.audio import features as F
     st.subheader("2 · What does the model hear?")
-    choices = model_choices()
-    if not choices:
-        st.warning("No audio model found: the bundled keyword model is missing. Run "
-                   "`python assets/make_keyword_model.py`, or teach one below.")
+    key = model_picker_ui("audio", card_ui=card_ui, missing="No audio model found: the bundled keyword model is "
+                          "missing. Run `python assets/make_keyword_model.py`, or teach one below.")
+    if key is None:
         return
-    keys = list(choices)
-    wanted = st.session_state.pop("pick_audio_model", None)
-    if wanted in keys:
-        st.session_state["audio_model"] = wanted
-    key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key="audio_model")
-    card_ui(choices[key].card)
-    imported_notice_ui()
-    import_model_ui("audio", "pick_audio_model")
-    classifier = load_classifier(key)
+    classifier = load_classifier(key, "Loading the audio model…")
     prediction = classifier.predict(clip.samples)
     left, right = st.columns([3, 2])
     with left:
@@ -135,7 +110,8 @@ def keywords_ui(name: str, clip) -> None:
         # Keyed on the clip and the model: a new clip or model starts again from its top answer.
         target = st.selectbox("Explain the class", [label for label, _ in prediction.top],
                               key=input_key("explain_class", key, clip.samples), help=help_for("occlusion"))
-        heat = _occlusion_cached(classifier, prediction.features, classifier.class_names.index(target))
+        heat = cached_explanation(classifier.occlusion, classifier, prediction.features,
+                                  classifier.class_names.index(target))
         window_start = F.loudest_window_start(clip.samples) / SAMPLE_RATE
         st.plotly_chart(charts.spectrogram_figure(
             prediction.features[..., 0], F.mel_band_centres(), F.HOP / SAMPLE_RATE, heat=heat,
@@ -150,15 +126,6 @@ def keywords_ui(name: str, clip) -> None:
                         key="over_time")
         st.caption("The clip is longer than the model's one-second window, so the window slides "
                    "along it in quarter-second steps.")
-
-
-def _occlusion_cached(classifier, features: np.ndarray, index: int) -> np.ndarray:
-    key = (id(classifier), hash(features.tobytes()), index)
-    cache = st.session_state.setdefault("occlusion_cache", {})
-    if key not in cache:
-        cache.clear()
-        cache[key] = classifier.occlusion(features, index)
-    return cache[key]
 
 
 def card_ui(card: dict) -> None:
@@ -427,77 +394,39 @@ def compare_table_ui(rows, reference: str, duration: float) -> None:
 
 # -- 4. teach it your own sounds ------------------------------------------------------------------
 
-def teach_ui() -> None:
-    st.divider()
-    st.subheader("4 · Teach it your own sounds")
-    st.markdown("Give a few clips of each sound to tell apart (10 or more each). Each clip becomes "
-                "the spectrogram of its loudest second; a small CNN learns from them with live curves.")
-    zip_tab, classes_tab = st.tabs(["🗜️ A zip of class folders", "🎙️ Record class by class"])
-    with zip_tab:
-        file = limited_uploader("Zip: one folder per class (claps/…, whistles/…)", "sounds zip", type=["zip"],
-                                key="teach_zip")
-        if file is not None and st.session_state.get("teach_zip_seen") != file.file_id:
-            st.session_state["teach_zip_seen"] = file.file_id
-            if too_large := over_limit(file, "sounds zip"):
-                st.session_state["sound_import"] = ("error", too_large)
-            else:
-                _import(lambda: uploads.import_audio_zip(file.getvalue(), title=file.name.rsplit(".", 1)[0]))
-        if st.button("Use the sample: whistle, knock, hiss (48 clips)", key="teach_sample"):
-            _import(lambda: uploads.import_audio_zip(
-                (EXAMPLES_DIR.parent / "sounds.zip").read_bytes(), title="Sample sounds"))
-    with classes_tab:
-        record_classes_ui()
-    report = import_outcome_ui("sound_import", "clips")
-    if report:
-        teach_settings_ui(report)
-    taught_run_ui(st.session_state.get("sound_run"), "🔍 Try it on the clip above", "pick_audio_model")
+def capture_clip(classes: dict, place) -> list:
+    """One recording at a time; a new recorder for each clip added."""
+    count = sum(map(len, classes.values()))
+    clip = place.audio_input("Record one clip, then press “Add clip”", key=f"sound_rec_{count}")
+    return [] if clip is None else [(f"clip{count}.wav", clip)]
 
 
-def record_classes_ui() -> None:
-    classes: dict = st.session_state.setdefault("sound_classes", {})
-    name = st.text_input("Class name", key="sound_class_name", placeholder="e.g. clap")
-    clip = st.audio_input("Record one clip, then press “Add clip”", key=f"sound_rec_{sum(map(len, classes.values()))}")
-    if st.button("Add clip", key="add_clip"):
-        if not name.strip():
-            st.error("Give the class a name first.")
-        elif clip is None:
-            st.error("Record a clip first.")
-        elif too_large := over_limit(clip, "clip"):
-            st.error(too_large)
-        else:
-            classes.setdefault(name.strip(), []).append((f"clip{len(classes.get(name.strip(), []))}.wav",
-                                                         clip.getvalue()))
-            st.rerun()
-    if classes:
-        st.markdown(" · ".join(f"**{k}**: {len(v)} clips" for k, v in classes.items()))
-        left, right = st.columns(2)
-        if left.button("Use these classes", key="use_sound_classes", type="primary"):
-            _import(lambda: uploads.import_audio_files(dict(classes), title="My sounds"))
-        if right.button("Start over", key="clear_sound_classes"):
-            classes.clear()
-            st.rerun()
-
-
-def _import(do_import) -> None:
-    import_examples("sound_import", do_import, "Reading the clips and computing spectrograms…")
-
-
-def teach_settings_ui(report) -> None:
-    from core.inference import fitting_batch_size
-    from core.training import RunConfig
+def teach_settings_ui(report) -> dict:
     cols = st.columns(3)
     architecture = cols[0].selectbox("Network", ["cnn", "speech"], key="sound_arch",
                                      format_func={"cnn": "Small CNN (fast)", "speech": "CNN + BiLSTM"}.get)
     epochs = cols[1].number_input("Epochs", 1, 200, 20, key="sound_epochs")
     learning_rate = cols[2].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="sound_lr")
-    batch_size, note = fitting_batch_size(report.dataset_key, None, 0.2)
-    if note:
-        st.info(note, icon="ℹ️")
-    if st.button("🚀 Train my sound classifier", key="sound_launch", type="primary"):
-        config = RunConfig(dataset=report.dataset_key, architecture=architecture, optimizer="adam",
-                           learning_rate=learning_rate, epochs=int(epochs), batch_size=batch_size,
-                           validation_split=0.2, name=f"Sounds: {report.title}")
-        launch_ui(config, "sound_run")
+    return dict(architecture=architecture, learning_rate=learning_rate, epochs=int(epochs),
+                name=f"Sounds: {report.title}")
+
+
+TEACH = TeachSpec(
+    task="audio", prefix="sound", heading="4 · Teach it your own sounds", noun="clips",
+    intro="Give a few clips of each sound to tell apart (10 or more each). Each clip becomes "
+          "the spectrogram of its loudest second; a small CNN learns from them with live curves.",
+    spinner="Reading the clips and computing spectrograms…",
+    examples=ClassFolders(
+        zip_label="Zip: one folder per class (claps/…, whistles/…)", zip_limit="sounds zip",
+        import_zip=lambda data, title: uploads.import_audio_zip(data, title=title),
+        sample_label="Use the sample: whistle, knock, hiss (48 clips)",
+        sample=lambda: ((EXAMPLES_DIR.parent / "sounds.zip").read_bytes(), "Sample sounds"),
+        classes_tab="🎙️ Record class by class", placeholder="e.g. clap", capture=capture_clip,
+        example_limit="clip", add_label="Add clip", nothing_captured="Record a clip first.",
+        import_classes=lambda classes, title: uploads.import_audio_files(classes, title=title),
+        classes_title="My sounds"),
+    settings=teach_settings_ui, launch_label="🚀 Train my sound classifier",
+    try_label="🔍 Try it on the clip above")
 
 
 def main():
@@ -511,7 +440,7 @@ def main():
         overview_ui(name, clip)
         keywords_ui(name, clip)
         transcribe_ui(name, clip)
-    teach_ui()
+    teach_ui(TEACH)
 
 
 main()

@@ -33,6 +33,20 @@ def page_setup() -> None:
     st.rerun()
 
 
+def keep_settings(defaults: dict) -> None:
+    """Call at the top of a settings page: its widgets keep their values when the page is left.
+
+    Streamlit drops a widget's value once a run does not draw it (any other page), so coming back
+    showed the defaults beside results of other settings. Each value is copied under a key of its
+    own, which Streamlit keeps, and handed back to its widget. The widgets then take no default
+    argument (`defaults` gives it): a widget with both logs a warning."""
+    for key, default in defaults.items():
+        kept = f"_kept-{key}"
+        if key in st.session_state:
+            st.session_state[kept] = st.session_state[key]
+        st.session_state[key] = st.session_state.get(kept, default)
+
+
 def get_store() -> RunStore:
     """The run store of the current data directory (one connection pool per directory)."""
     return _store(str(paths.data_dir()))
@@ -156,7 +170,8 @@ def results_ui(run: Run) -> None:
 
 def mistakes_ui(run: Run) -> None:
     """A gallery (images) or table (texts) of the test examples the model got most wrong."""
-    from core.data import AUDIO, IMAGE, TEXT, DataError, load_dataset
+    from core.data import DataError, load_dataset
+    from core.modalities import modality_of
     items, r = run.results.get("mistakes"), run.results
     if not items:
         return
@@ -165,20 +180,24 @@ def mistakes_ui(run: Run) -> None:
     except DataError:
         return  # the data is gone (a deleted upload): nothing to show, nothing to break
     names = r["class_names"]
-    with st.expander(f"What it got wrong · {len(items)} of the {r['test_examples']:,} test examples, "
+    modality = modality_of(data.kind)
+    with st.expander(f"What it got wrong · {len(items)} of the {r['test_examples']:,} test {modality.noun}, "
                      "most confident mistakes first"):
-        if data.kind in (IMAGE, AUDIO):
-            shown = items[:24]
-            pictures = [data.x_test[m["index"]] for m in shown]
-            if data.kind == AUDIO:  # a spectrogram as a picture: time across, pitch up
-                pictures = [(np.flipud(p[..., 0].T) * 255).astype(np.uint8) for p in pictures]
+        shown = items[:24]
+        pictures = modality.pictures([data.x_test[m["index"]] for m in shown])
+        if pictures is not None:
             st.image(pictures, width=96,
                      caption=[f"{names[m['true']]} → {names[m['predicted']]} ({m['confidence']:.0%})"
                               for m in shown])
-        elif data.kind == TEXT:
-            st.dataframe([{"text": data.x_test[m["index"]], "true": names[m["true"]],
-                           "predicted": names[m["predicted"]], "confidence": m["confidence"]}
+        else:  # texts (or table rows): one line each
+            st.dataframe([{"input": _shown_input(data.x_test[m["index"]]), "true": names[m["true"]],
+                           "predicted": names[m["predicted"]], "confidence": format_percent(m["confidence"], 0)}
                           for m in items], hide_index=True)
+
+
+def _shown_input(x) -> str:
+    """A text as it is; a row of numbers as a short list (one type per column: Arrow needs it)."""
+    return x if isinstance(x, str) else ", ".join(format_number(float(v)) for v in np.ravel(x)[:12])
 
 
 def run_panel_ui(run_id: str) -> None:
@@ -309,12 +328,14 @@ def over_limit(file, kind: str) -> str | None:
 
 # -- pieces the labs share ------------------------------------------------------------------------
 
-def use_new_file_ui(file, source: str, use, limit: str | None = None) -> None:
-    """Hand a new upload or recording to `use(name, bytes) -> error message or None` once.
+def use_new_file_ui(file, source: str, use, limit: str | None = None, forget: str | None = None) -> None:
+    """The one upload path: hand a new upload or recording to `use(name, bytes) -> error or None` once.
 
     A widget keeps returning the same file on every rerun; it is used only when it changes, and
     its error (if any) stays on screen while it is there. Nothing else on the page is touched.
-    `limit`: the UPLOAD_LIMITS_MB kind whose size limit is checked before `use` sees the file.
+    `limit`: the UPLOAD_LIMITS_MB kind whose size limit is checked before `use` sees a byte.
+    `forget`: the session-state key of what the previous file left (an import's outcome, a CSV
+    kept for its columns): a refused file drops it, so its error is not shown beside stale results.
     """
     if file is None:
         return
@@ -323,10 +344,41 @@ def use_new_file_ui(file, source: str, use, limit: str | None = None) -> None:
             st.error(st.session_state[f"{source}_error"])
         return
     st.session_state[f"{source}_seen"] = file.file_id
-    error = (limit and over_limit(file, limit)) or use(shown_name(file.name), file.getvalue())
+    too_large = limit and over_limit(file, limit)
+    if too_large and forget:
+        st.session_state.pop(forget, None)
+    error = too_large or use(shown_name(file.name), file.getvalue())
     st.session_state[f"{source}_error"] = error
     if error:
         st.error(error)
+
+
+def input_tabs_ui(capture_title: str, examples_ui, upload, capture, use, limit: str) -> None:
+    """A lab's input, three ways: its examples, an upload, or a capture (camera, microphone).
+
+    `examples_ui()` draws the examples; `upload()` and `capture()` draw their widget and return
+    what it holds; every new file of either goes through the one upload path to `use(name, bytes)`."""
+    examples, upload_tab, capture_tab = st.tabs(["📚 Examples", "⬆️ Upload", capture_title])
+    with examples:
+        examples_ui()
+    with upload_tab:
+        use_new_file_ui(upload(), "upload", use, limit=limit)
+    with capture_tab:
+        use_new_file_ui(capture(), "capture", use, limit=limit)
+
+
+def kept_file_ui(file, state_key: str, limit: str, sample=None):
+    """An upload (or the sample, when `sample` gives one) kept as (file id, shown name, bytes)
+    under `state_key` until another replaces it, for a page that reads it on later reruns (a CSV
+    whose columns are picked next). Returns what is kept, or None.
+    `sample`: a bundled file's (id, name, bytes), given on the run its button is pressed."""
+    if sample:
+        st.session_state[state_key] = sample
+
+    def keep(name: str, data: bytes) -> None:
+        st.session_state[state_key] = (file.file_id, name, data)
+    use_new_file_ui(file, state_key, keep, limit=limit, forget=state_key)
+    return st.session_state.get(state_key)
 
 
 def import_examples(state_key: str, do_import, spinner: str) -> None:
@@ -386,6 +438,24 @@ def text_label_columns_ui(frame, key: str, cols=None) -> tuple[str, str]:
             right.selectbox("Label column", columns, index=columns.index(label_guess), key=f"l{key}"))
 
 
+def csv_columns_ui(title: str, data: bytes | str, key: str, cols=None):
+    """A CSV given to learn from: read it (any common encoding), say how, and pick its text and
+    label columns. Returns (frame, text column, label column), or None after saying why it cannot
+    be used. `data` may be the error message that refused the file (then nothing is read)."""
+    from core.data import DataError, uploads
+    if isinstance(data, str):  # over the widget's limit: its error message
+        st.error(data)
+        return None
+    try:
+        frame = uploads.read_csv_upload(data)
+    except DataError as err:
+        st.error(f"**{title}** cannot be used: {err}")
+        return None
+    if not frame.attrs.get("encoding", "utf-8").startswith("utf-8"):
+        st.caption(f"The file is not UTF-8; it was read as {frame.attrs['encoding']}.")
+    return (frame, *text_label_columns_ui(frame, key, cols))
+
+
 def launch_ui(config, state_key: str) -> None:
     """Launch a run from a lab; keep its id under `state_key`, or say why it cannot start."""
     from core.data import DataError
@@ -399,15 +469,73 @@ def launch_ui(config, state_key: str) -> None:
         st.error(str(err))
 
 
-def taught_run_ui(run_id: str | None, button: str, pick_key: str) -> None:
+def taught_run_ui(run_id: str | None, button: str, task: str) -> None:
     """The live panel of a run launched from a lab, then a button that selects its model above."""
     if not run_id:
         return
     run_panel_ui(run_id)
     run = get_store().get_run(run_id)
     if run and run.status in ("completed", "stopped") and st.button(button, key="use_taught", type="primary"):
-        st.session_state[pick_key] = f"run:{run_id}"
+        st.session_state[pick_key(task)] = f"run:{run_id}"
         st.rerun()
+
+
+def cached_explanation(explain, classifier, x: np.ndarray, index: int):
+    """`explain(x, index)` (a Grad-CAM or occlusion map) once per model, input and class: moving
+    a slider (the heatmap's opacity) reruns the page and must not recompute it. One is kept."""
+    key = (id(classifier), hash(x.tobytes()), index)
+    cache = st.session_state.setdefault("explanation_cache", {})
+    if key not in cache:
+        cache.clear()
+        cache[key] = explain(x, index)
+    return cache[key]
+
+
+# -- the model picker every lab shows ------------------------------------------------------------
+
+def pick_key(task: str) -> str:
+    """Where a flow (a taught run, an imported model) asks the lab's model picker to select a key."""
+    return f"pick_{task}_model"
+
+
+def model_choices(task: str) -> dict:
+    """The lab's models by key, from the one catalogue (pretrained, bundled, runs, imports)."""
+    from core.catalog import list_models
+    return {info.key: info for info in list_models(task, get_store())}
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def load_classifier(key: str, _loading: str = "Preparing the model…"):
+    """A lab's model by catalogue key, loaded once per process, with a progress bar while it loads
+    (a pretrained model is converted and cached on its first use). `_loading`: the bar's first words
+    (not part of the cache key)."""
+    from core.catalog import load_model
+    bar = st.progress(0.0, text=_loading)
+    try:
+        return load_model(key, progress=lambda f, message: bar.progress(min(1.0, f), text=message))
+    finally:
+        bar.empty()
+
+
+def model_picker_ui(task: str, default: str | None = None, card_ui=None, missing: str = "") -> str | None:
+    """The lab's model: a picker over the catalogue, its card, then bring-your-own-model.
+
+    Returns the chosen key, or None (after `missing`, a warning) when the lab has no model at all.
+    A key asked for under pick_key(task) (a taught or imported model) is selected once."""
+    choices = model_choices(task)
+    if not choices:
+        st.warning(missing or f"No {task} model found.")
+        return None
+    keys = list(choices)
+    wanted = st.session_state.pop(pick_key(task), None)
+    if wanted in keys:
+        st.session_state[f"{task}_model"] = wanted
+    key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key=f"{task}_model",
+                       index=keys.index(default) if default in keys else 0)
+    (card_ui or model_card_ui)(choices[key].card)
+    imported_notice_ui()
+    import_model_ui(task)
+    return key
 
 
 def model_card_ui(card: dict, skip=()):
@@ -427,7 +555,7 @@ def model_card_ui(card: dict, skip=()):
     return box
 
 
-def import_model_ui(lab: str, pick_key: str) -> None:
+def import_model_ui(lab: str) -> None:
     """Bring your own `.keras` model into a lab: checked, loaded safely, then selected above."""
     from core.model_import import ModelImportError, import_model
     with st.expander("📦 Use your own Keras model (.keras)"):
@@ -464,7 +592,7 @@ def import_model_ui(lab: str, pick_key: str) -> None:
         except ModelImportError as err:
             st.error(str(err))
             return
-        st.session_state[pick_key] = imported.key
+        st.session_state[pick_key(lab)] = imported.key
         st.session_state["imported_notice"] = f"Imported **{imported.title}**: {len(imported.labels)} classes."
         st.rerun()
 

@@ -6,10 +6,9 @@ import numpy as np
 import streamlit as st
 
 from core.data import DataError, uploads
-from pages.common import (format_number, format_seconds, get_store, help_for,
-                          import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
-                          limited_uploader, model_card_ui, over_limit, page_setup,
-                          launch_ui, taught_run_ui, use_new_file_ui)
+from pages.common import (cached_explanation, format_number, format_seconds, help_for, input_tabs_ui, limited_uploader,
+                          load_classifier, model_picker_ui, page_setup, param_widget)
+from pages.teach import ClassFolders, TeachSpec, teach_ui
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 DEFAULT_MODEL = "efficientnet_lite0_imagenet"
@@ -22,7 +21,7 @@ def intro_ui():
                 "picture it looked. Then teach it your own classes in a minute.")
 
 
-# -- heavy objects, loaded once per process -------------------------------------------------------
+# -- heavy objects, loaded once per process (the models: pages.common.load_classifier) ------------
 
 @st.cache_data(show_spinner=False)
 def example_photos() -> dict[str, np.ndarray]:
@@ -34,41 +33,24 @@ def example_photos() -> dict[str, np.ndarray]:
             "Temple in China": load_sample_image("china.jpg"), "Flower": load_sample_image("flower.jpg")}
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
-def load_classifier(key: str):
-    from core.inference import load_image_model
-    bar = st.progress(0.0, text="Preparing the model…")
-    try:
-        return load_image_model(key, progress=lambda f, message: bar.progress(min(1.0, f), text=message))
-    finally:
-        bar.empty()
-
-
-def model_choices() -> dict[str, "ModelInfo"]:  # noqa: F821 - typing only
-    from core.inference import list_image_models
-    return {info.key: info for info in list_image_models(get_store())}
-
-
 # -- 1. the photo ---------------------------------------------------------------------------------
 
 def photo_ui() -> tuple[str, np.ndarray] | None:
     st.subheader("1 · A photo")
-    examples, upload, camera = st.tabs(["📚 Examples", "⬆️ Upload", "📷 Camera"])
-    with examples:
-        photos = example_photos()
-        cols = st.columns(len(photos))
-        for col, (name, photo) in zip(cols, photos.items()):
-            col.image(photo, caption=name, width="stretch")
-            if col.button("Use this", key=f"example-{name}"):
-                st.session_state["photo"] = (name, photo)
-    with upload:
-        file = limited_uploader("A photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", "photo",
-                                type=PHOTO_TYPES, key="photo_upload")
-        use_new_file_ui(file, "upload", _use_photo, limit="photo")
-    with camera:
-        shot = st.camera_input("Take a picture", key="camera")
-        use_new_file_ui(shot, "camera", _use_photo, limit="photo")
+    input_tabs_ui("📷 Camera", example_photos_ui,
+                  lambda: limited_uploader("A photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", "photo",
+                                           type=PHOTO_TYPES, key="photo_upload"),
+                  lambda: st.camera_input("Take a picture", key="camera"), _use_photo, limit="photo")
     return st.session_state.get("photo")
+
+
+def example_photos_ui() -> None:
+    photos = example_photos()
+    cols = st.columns(len(photos))
+    for col, (name, photo) in zip(cols, photos.items()):
+        col.image(photo, caption=name, width="stretch")
+        if col.button("Use this", key=f"example-{name}"):
+            st.session_state["photo"] = (name, photo)
 
 
 def _use_photo(name: str, data: bytes) -> str | None:
@@ -83,20 +65,6 @@ def _use_photo(name: str, data: bytes) -> str | None:
 
 # -- 2. what the model sees -----------------------------------------------------------------------
 
-def model_picker_ui() -> str:
-    choices = model_choices()
-    keys = list(choices)
-    wanted = st.session_state.pop("pick_model", None)
-    if wanted in keys:
-        st.session_state["image_model"] = wanted
-    key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key="image_model",
-                       index=keys.index(DEFAULT_MODEL) if DEFAULT_MODEL in keys else 0)
-    model_card_ui(choices[key].card)
-    imported_notice_ui()
-    import_model_ui("image", "pick_model")
-    return key
-
-
 def predict_ui(name: str, photo: np.ndarray, model_key: str) -> None:
     from core import charts
     classifier = load_classifier(model_key)
@@ -110,6 +78,8 @@ def predict_ui(name: str, photo: np.ndarray, model_key: str) -> None:
         from core.calibration import describe, headline
         best, p = prediction.top[0]
         st.markdown(headline("It sees", best, p, prediction.sure))
+        if classifier.label_help.get(best):
+            st.caption(classifier.label_help[best])  # e.g. "tiger cat": "ImageNet class 282: a cat having a striped coat."
         st.plotly_chart(charts.top_k_figure(prediction.top), key="topk")
         st.caption(describe(classifier.calibration), help=help_for("calibrated"))
         st.caption(f"Answered in {format_seconds(prediction.seconds)} on this computer's CPU.")
@@ -127,10 +97,10 @@ def explain_ui(classifier, photo: np.ndarray, prediction, model_key: str) -> Non
     # Keyed on the photo and the model: a new photo or model starts again from its top answer.
     target = cols[0].selectbox("For the class", labels, key=input_key("gradcam_class", model_key, photo))
     opacity = cols[1].slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key="gradcam_opacity")
-    from core.image.explain import grad_cam, overlay
+    from core.image.explain import overlay
     try:
         with st.spinner("Computing the heatmap…"):
-            heatmap = _grad_cam_cached(classifier, photo, classifier.class_names.index(target), grad_cam)
+            heatmap = cached_explanation(classifier.explain, classifier, photo, classifier.class_names.index(target))
     except ValueError as err:  # e.g. a model without convolutional layers
         st.info(f"No heatmap for this model: {err}")
         return
@@ -139,88 +109,18 @@ def explain_ui(classifier, photo: np.ndarray, prediction, model_key: str) -> Non
                      "The tinted frame is the part of the photo the model looks at.")
 
 
-def _grad_cam_cached(classifier, photo, index, grad_cam):
-    """One heatmap per (photo, class): moving the opacity slider must not recompute it."""
-    key = (id(classifier), hash(photo.tobytes()), index)
-    cache = st.session_state.setdefault("gradcam_cache", {})
-    if key not in cache:
-        cache.clear()
-        cache[key] = grad_cam(classifier, photo, index)
-    return cache[key]
-
-
 # -- 4. teach it your own classes -----------------------------------------------------------------
 
-def teach_ui() -> None:
-    st.divider()
-    st.subheader("4 · Teach it your own classes")
-    st.markdown("Give a few photos of each thing you want it to tell apart (10–20 each is plenty). "
-                "The studio keeps EfficientNet's eyes (its ImageNet features) and trains a small "
-                "new last layer on your classes: **transfer learning**. Curves appear live.")
-    zip_tab, classes_tab = st.tabs(["🗜️ A zip of class folders", "➕ Add photos class by class"])
-    with zip_tab:
-        file = limited_uploader("Zip: one folder per class (cats/…, dogs/…)", "images zip", type=["zip"],
-                                key="teach_zip")
-        if file is not None and st.session_state.get("teach_zip_seen") != file.file_id:
-            st.session_state["teach_zip_seen"] = file.file_id
-            if too_large := over_limit(file, "images zip"):
-                st.session_state["teach_import"] = ("error", too_large)
-            else:
-                _import_for_teaching(lambda: uploads.import_image_zip(
-                    file.getvalue(), title=file.name.rsplit(".", 1)[0], image_size=224))
-        if st.button("Use the sample: drawn shapes (circle, square, triangle)", key="teach_sample"):
-            from core import paths
-            _import_for_teaching(lambda: uploads.import_image_zip(
-                (paths.ASSETS_DIR / "samples" / "shapes.zip").read_bytes(), title="Sample shapes",
-                image_size=224))
-    with classes_tab:
-        class_by_class_ui()
-    report = import_outcome_ui("teach_import", "photos")
-    if report:
-        teach_settings_ui(report)
-    taught_run_ui(st.session_state.get("teach_run"), "🔍 Try it on a photo above", "pick_model")
-
-
-def class_by_class_ui() -> None:
-    classes: dict = st.session_state.setdefault("teach_classes", {})
-    cols = st.columns([2, 3])
-    name = cols[0].text_input("Class name", key="new_class_name", placeholder="e.g. mug")
-    files = limited_uploader("Its photos", "photo", cols[1], type=PHOTO_TYPES, accept_multiple_files=True,
+def capture_photos(classes: dict, place) -> list:
+    """One class's photos: uploaded (several at once) and snapshots; new widgets for each class."""
+    files = limited_uploader("Its photos", "photo", place, type=PHOTO_TYPES, accept_multiple_files=True,
                              key=f"class_files_{len(classes)}")
     snap = st.camera_input("…or take snapshots one by one", key=f"class_snap_{len(classes)}")
-    if st.button("Add this class", key="add_class"):
-        too_large = [error for f in [*(files or []), snap] if f is not None and (error := over_limit(f, "photo"))]
-        images = [] if too_large else [(f.name, f.getvalue()) for f in files or []]
-        if snap is not None and not too_large:
-            images.append(("snapshot.jpg", snap.getvalue()))
-        if too_large:
-            st.error(" ".join(too_large))
-        elif not name.strip():
-            st.error("Give the class a name first.")
-        elif not images:
-            st.error("Add at least one photo (upload or snapshot) for this class.")
-        else:
-            classes.setdefault(name.strip(), []).extend(images)
-            st.rerun()
-    if classes:
-        st.markdown(" · ".join(f"**{k}**: {len(v)} photos" for k, v in classes.items()))
-        left, right = st.columns(2)
-        if left.button("Use these classes", key="use_classes", type="primary"):
-            _import_for_teaching(lambda: uploads.import_image_files(dict(classes), title="My classes"))
-        if right.button("Start over", key="clear_classes"):
-            classes.clear()
-            st.rerun()
+    return [(f.name, f) for f in files or []] + ([("snapshot.jpg", snap)] if snap is not None else [])
 
 
-def _import_for_teaching(do_import) -> None:
-    import_examples("teach_import", do_import, "Checking and resizing the photos…")
-
-
-def teach_settings_ui(report) -> None:
-    from core.inference import fitting_batch_size
+def teach_settings_ui(report) -> dict:
     from core.models import ARCHITECTURES
-    from core.training import RunConfig
-    from pages.common import param_widget
     spec = ARCHITECTURES["efficientnet_transfer"]
     cols = st.columns(len(spec.params) + 1)
     params = {}
@@ -228,14 +128,32 @@ def teach_settings_ui(report) -> None:
         with col:
             params[name] = param_widget(name, param, key=f"teach-{name}")
     epochs = cols[-1].number_input("Epochs", value=15, step=1, key="teach_epochs")
-    batch_size, note = fitting_batch_size(report.dataset_key, None, 0.25)
-    if note:
-        st.info(note, icon="ℹ️")
-    if st.button("🚀 Train my classifier", key="teach_launch", type="primary"):
-        config = RunConfig(dataset=report.dataset_key, architecture="efficientnet_transfer",
-                           arch_params=params, optimizer="adam", learning_rate=1e-3, epochs=epochs,
-                           batch_size=batch_size, validation_split=0.25, name=f"Image classes: {report.title}")
-        launch_ui(config, "teach_run")
+    return dict(architecture="efficientnet_transfer", arch_params=params, learning_rate=1e-3, epochs=epochs,
+                name=f"Image classes: {report.title}")
+
+
+def _shapes_zip() -> tuple[bytes, str]:
+    from core import paths
+    return (paths.ASSETS_DIR / "samples" / "shapes.zip").read_bytes(), "Sample shapes"
+
+
+TEACH = TeachSpec(
+    task="image", prefix="teach", heading="4 · Teach it your own classes", noun="photos",
+    intro="Give a few photos of each thing you want it to tell apart (10–20 each is plenty). "
+          "The studio keeps EfficientNet's eyes (its ImageNet features) and trains a small "
+          "new last layer on your classes: **transfer learning**. Curves appear live.",
+    spinner="Checking and resizing the photos…",
+    examples=ClassFolders(
+        zip_label="Zip: one folder per class (cats/…, dogs/…)", zip_limit="images zip",
+        import_zip=lambda data, title: uploads.import_image_zip(data, title=title, image_size=224),
+        sample_label="Use the sample: drawn shapes (circle, square, triangle)", sample=_shapes_zip,
+        classes_tab="➕ Add photos class by class", placeholder="e.g. mug", capture=capture_photos,
+        example_limit="photo", add_label="Add this class",
+        nothing_captured="Add at least one photo (upload or snapshot) for this class.",
+        import_classes=lambda classes, title: uploads.import_image_files(classes, title=title),
+        classes_title="My classes"),
+    settings=teach_settings_ui, launch_label="🚀 Train my classifier", try_label="🔍 Try it on a photo above",
+    validation_split=0.25)
 
 
 def main():
@@ -243,7 +161,7 @@ def main():
     intro_ui()
     chosen = photo_ui()
     st.subheader("2 · What the model sees")
-    model_key = model_picker_ui()
+    model_key = model_picker_ui("image", default=DEFAULT_MODEL)
     if chosen is None:
         st.info("Pick an example photo above (one click), upload one, or take one with the camera.")
     else:
@@ -251,7 +169,7 @@ def main():
             predict_ui(*chosen, model_key)
         except DataError as err:
             st.error(str(err))
-    teach_ui()
+    teach_ui(TEACH)
 
 
 main()

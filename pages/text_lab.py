@@ -8,13 +8,12 @@ from pathlib import Path
 import streamlit as st
 
 from core import paths
-from core.data import DataError, TEXT_PARAMS, uploads
+from core.data import TEXT_PARAMS, uploads
 from core.text.io import MAX_TEXT_CHARS, TextInputError, check_text, decode_text_file
-from pages.common import (format_number, format_percent, format_seconds, get_store, help_for,
-                          import_examples, import_model_ui, import_outcome_ui, imported_notice_ui,
-                          limited_uploader, model_card_ui, over_limit, page_setup,
-                          launch_ui, param_widget, taught_run_ui, text_label_columns_ui,
-                          use_new_file_ui)
+from pages.common import (csv_columns_ui, format_number, format_percent, format_seconds, help_for, kept_file_ui,
+                          limited_uploader, load_classifier, model_choices, model_picker_ui, page_setup,
+                          param_widget, use_new_file_ui)
+from pages.teach import TeachSpec, import_ui, teach_ui
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 EXAMPLES = {
@@ -49,13 +48,7 @@ def intro_ui():
                 "**teach it your own labels**.")
 
 
-# -- heavy objects, loaded once per process -------------------------------------------------------
-
-@st.cache_resource(show_spinner="Loading the text model…", max_entries=6)
-def load_classifier(key: str):
-    from core.text.classify import load_text_model
-    return load_text_model(key)
-
+# -- heavy objects, loaded once per process (the models: pages.common.load_classifier) ------------
 
 @st.cache_resource(show_spinner="Loading the translator…")
 def load_translator():
@@ -69,11 +62,6 @@ def load_translator():
 def translator_card(path: str) -> dict:
     import json
     return json.loads(Path(path).read_text())
-
-
-def model_choices() -> dict:
-    from core.text.classify import list_text_models
-    return {info.key: info for info in list_text_models(get_store())}
 
 
 # -- 1. the text ----------------------------------------------------------------------------------
@@ -151,22 +139,12 @@ def sentiment_ui(text: str) -> None:
 # -- 3. a Keras text model ------------------------------------------------------------------------
 
 def model_ui(text: str) -> None:
-    from core import charts
     st.subheader("3 · Topic, by a Keras network")
-    choices = model_choices()
-    if not choices:
-        st.warning("No text model found: the bundled one is missing. Run "
-                   "`python assets/make_topic_model.py`, or teach one below.")
+    key = model_picker_ui("text", missing="No text model found: the bundled one is missing. Run "
+                          "`python assets/make_topic_model.py`, or teach one below.")
+    if key is None:
         return
-    keys = list(choices)
-    wanted = st.session_state.pop("pick_text_model", None)
-    if wanted in keys:
-        st.session_state["text_model"] = wanted
-    key = st.selectbox("Model", keys, format_func=lambda k: choices[k].title, key="text_model")
-    model_card_ui(choices[key].card)
-    imported_notice_ui()
-    import_model_ui("text", "pick_text_model")
-    classifier = load_classifier(key)
+    classifier = load_classifier(key, "Loading the text model…")
     prediction = classifier.predict(text)
     left, right = st.columns([2, 3])
     with left:
@@ -259,20 +237,13 @@ def batch_ui() -> None:
     st.markdown("One text per row: every row is scored in batches and you get a table to download.")
     file = limited_uploader("A CSV with a header row (any common encoding)", "csv to score",
                             type=["csv"], key="batch_csv")
-    if st.button("Use the sample: 150 short product reviews", key="batch_sample"):
-        st.session_state["batch_file"] = ("sample", "reviews.csv", (SAMPLES / "reviews.csv").read_bytes())
-    elif file is not None and st.session_state.get("batch_seen") != file.file_id:
-        st.session_state["batch_seen"] = file.file_id
-        # getvalue() hands back the uploaded bytes themselves (no copy); scoring streams over them.
-        # A file over the widget's limit is kept as its error message, never read.
-        st.session_state["batch_file"] = (file.file_id, file.name,
-                                          over_limit(file, "csv to score") or file.getvalue())
-    if "batch_file" not in st.session_state:
+    pressed = st.button("Use the sample: 150 short product reviews", key="batch_sample")
+    sample = ("sample", "reviews.csv", (SAMPLES / "reviews.csv").read_bytes()) if pressed else None
+    # getvalue() hands back the uploaded bytes themselves (no copy); scoring streams over them.
+    kept = kept_file_ui(file, "batch_file", "csv to score", sample)
+    if kept is None:
         return
-    file_id, name, data = st.session_state["batch_file"]
-    if isinstance(data, str):
-        st.error(data)
-        return
+    file_id, name, data = kept
     try:
         table = open_csv(data)
     except TextInputError as err:
@@ -283,7 +254,7 @@ def batch_ui() -> None:
     cols = st.columns(2)
     column = cols[0].selectbox("Text column", table.columns, key=f"batch_col-{file_id}",
                                index=table.columns.index(guess_text_column(table.columns, table.preview)))
-    choices = {"vader": "Sentiment (VADER)"} | {k: i.title for k, i in model_choices().items()}
+    choices = {"vader": "Sentiment (VADER)"} | {k: i.title for k, i in model_choices("text").items()}
     scorer_key = cols[1].selectbox("Score with", list(choices), format_func=choices.get, key="batch_scorer")
     if st.button("▶ Score every row", key="batch_run", type="primary"):
         _score(table, column, scorer_key, name)
@@ -294,7 +265,8 @@ def batch_ui() -> None:
 
 def _score(table, column: str, scorer_key: str, name: str) -> None:
     from core.text.batch import classifier_scores, score_csv, vader_scores
-    scorer = vader_scores if scorer_key == "vader" else classifier_scores(load_classifier(scorer_key))
+    scorer = vader_scores if scorer_key == "vader" else classifier_scores(
+        load_classifier(scorer_key, "Loading the text model…"))
     bar = st.progress(0.0, text="Scoring…")
     out = paths.data_dir() / "exports" / f"scores-{secrets.token_hex(4)}.csv"
     try:
@@ -368,48 +340,24 @@ def translate_ui() -> None:
 
 # -- 6. teach it your labels ----------------------------------------------------------------------
 
-def teach_ui() -> None:
-    st.divider()
-    st.subheader("6 · Teach it your own labels")
-    st.markdown("A CSV with a text column and a label column (at least 2 rows per label, more is "
-                "better). The studio builds a vocabulary from your texts, trains the network you pick "
-                "with live curves, and shows what it got wrong. Any language works.")
+def teach_csv_ui(spec: TeachSpec) -> None:
+    """The examples: a CSV (uploaded, or the sample) and its text and label columns."""
     file = limited_uploader("CSV of texts and labels", "csv to learn from", type=["csv"], key="teach_csv")
-    if st.button("Use the sample: 150 product reviews (positive / negative)", key="teach_sample"):
-        st.session_state["teach_file"] = ("sample", "Sample reviews", (SAMPLES / "reviews.csv").read_bytes())
-    elif file is not None and st.session_state.get("teach_seen") != file.file_id:
-        st.session_state["teach_seen"] = file.file_id
-        st.session_state["teach_file"] = (file.file_id, file.name.rsplit(".", 1)[0],
-                                          over_limit(file, "csv to learn from") or file.getvalue())
-    if "teach_file" in st.session_state:
-        teach_columns_ui(*st.session_state["teach_file"])
-    report = import_outcome_ui("text_import", "texts")
-    if report:
-        teach_settings_ui(report)
-    taught_run_ui(st.session_state.get("text_run"), "🔍 Use it on the text above", "pick_text_model")
-
-
-def teach_columns_ui(file_id: str, title: str, data: bytes | str) -> None:
-    if isinstance(data, str):  # over the widget's limit: its error message
-        st.error(data)
+    pressed = st.button("Use the sample: 150 product reviews (positive / negative)", key="teach_sample")
+    sample = ("sample", "Sample reviews", (SAMPLES / "reviews.csv").read_bytes()) if pressed else None
+    kept = kept_file_ui(file, "teach_file", "csv to learn from", sample)
+    if kept is None:
         return
-    try:
-        frame = uploads.read_csv_upload(data)
-    except DataError as err:
-        st.error(f"**{title}** cannot be used: {err}")
-        return
+    file_id, name, data = kept
+    title = name.rsplit(".", 1)[0]
     cols = st.columns([2, 2, 1])
-    text_col, label_col = text_label_columns_ui(frame, f"tc-{file_id}", cols[:2])
-    if frame.attrs.get("encoding", "utf-8").startswith("utf-8") is False:
-        st.caption(f"The file is not UTF-8; it was read as {frame.attrs['encoding']}.")
-    if cols[2].button("Use these columns", key=f"teach_import-{file_id}", type="primary"):
-        import_examples("text_import", lambda: uploads.import_text_csv(frame, text_col, label_col, title=title),
-                        "Reading the texts…")
+    picked = csv_columns_ui(title, data, f"tc-{file_id}", cols[:2])
+    if picked and cols[2].button("Use these columns", key=f"teach_import-{file_id}", type="primary"):
+        frame, text_col, label_col = picked
+        import_ui(spec, lambda: uploads.import_text_csv(frame, text_col, label_col, title=title))
 
 
-def teach_settings_ui(report) -> None:
-    from core.inference import fitting_batch_size
-    from core.training import RunConfig
+def teach_settings_ui(report) -> dict:
     cols = st.columns(4)
     choice = cols[0].selectbox("Network", list(TEACH_ARCHITECTURES), key="text_arch",
                                format_func=lambda k: TEACH_ARCHITECTURES[k][0])
@@ -417,17 +365,19 @@ def teach_settings_ui(report) -> None:
         split = param_widget("split", TEXT_PARAMS["split"], key="text_split")
     epochs = cols[2].number_input("Epochs", 1, 200, 15, key="text_epochs")
     learning_rate = cols[3].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 3e-3, key="text_lr")
-    batch_size, note = fitting_batch_size(report.dataset_key, {"split": split}, VALIDATION_SPLIT)
-    if note:
-        st.info(note, icon="ℹ️")
-    if st.button("🚀 Train my text classifier", key="text_launch", type="primary"):
-        architecture = "rnn" if choice == "bilstm" else choice
-        config = RunConfig(dataset=report.dataset_key, dataset_params={"split": split},
-                           architecture=architecture, arch_params=dict(TEACH_ARCHITECTURES[choice][1]),
-                           optimizer="adam", learning_rate=learning_rate, epochs=int(epochs),
-                           batch_size=batch_size, validation_split=VALIDATION_SPLIT,
-                           name=f"Texts: {report.title} ({TEACH_ARCHITECTURES[choice][0]})")
-        launch_ui(config, "text_run")
+    return dict(dataset_params={"split": split}, architecture="rnn" if choice == "bilstm" else choice,
+                arch_params=dict(TEACH_ARCHITECTURES[choice][1]), learning_rate=learning_rate, epochs=int(epochs),
+                name=f"Texts: {report.title} ({TEACH_ARCHITECTURES[choice][0]})")
+
+
+TEACH = TeachSpec(
+    task="text", prefix="text", heading="6 · Teach it your own labels", noun="texts",
+    intro="A CSV with a text column and a label column (at least 2 rows per label, more is "
+          "better). The studio builds a vocabulary from your texts, trains the network you pick "
+          "with live curves, and shows what it got wrong. Any language works.",
+    spinner="Reading the texts…", examples=teach_csv_ui, settings=teach_settings_ui,
+    launch_label="🚀 Train my text classifier", try_label="🔍 Use it on the text above",
+    validation_split=VALIDATION_SPLIT)
 
 
 def main():
@@ -444,7 +394,7 @@ def main():
         model_ui(text_input.text)
     batch_ui()
     translate_ui()
-    teach_ui()
+    teach_ui(TEACH)
 
 
 main()

@@ -180,11 +180,11 @@ def test_uploads_with_hostile_names_land_only_under_the_data_dir_with_generated_
             return pattern.format(ext=ext)
         image.file_uploader(key="teach_zip").set_value((name(".zip"), photos, "application/zip")).run()
         assert "Ready:" in texts(image.success), texts(image.error)
-        image.text_input(key="new_class_name").set_value(name(".png"))
+        image.text_input(key="teach_class_name").set_value(name(".png"))
         key = next(w.key for w in image.file_uploader if w.key.startswith("class_files_"))
         image.file_uploader(key=key).set_value([(name(".png"), png(), "image/png"),
                                                 (name(".png"), png((0, 0, 200)), "image/png")])
-        image.button(key="add_class").click().run()
+        image.button(key="teach_add").click().run()
         image.file_uploader(key="import-model-image").set_value((name(".keras"), model, "application/octet-stream"))
         image.file_uploader(key="import-labels-image").set_value((name(".txt"), b"a\nb\nc\n", "text/plain"))
         submit_button(image, "Import and use it").click().run()
@@ -208,7 +208,7 @@ def test_uploads_with_hostile_names_land_only_under_the_data_dir_with_generated_
         submit_button(runs, "Import the runs").click().run()
         for at in (image, audio, text, train, runs):
             assert not at.exception, at.exception
-    image.button(key="use_classes").click().run()  # the classes named after hostile names, imported
+    image.button(key="teach_use").click().run()  # the classes named after hostile names, imported
     assert "Ready:" in texts(image.success) and not image.exception
     writes.on = False
 

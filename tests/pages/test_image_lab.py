@@ -127,13 +127,13 @@ def test_teach_classes_then_use_the_new_model(at):
 
 
 def test_class_by_class_needs_two_photos_per_class(at):
-    at.text_input(key="new_class_name").set_value("mugs").run()
-    at.button(key="add_class").click().run()
+    at.text_input(key="teach_class_name").set_value("mugs").run()
+    at.button(key="teach_add").click().run()
     assert "Add at least one photo" in texts(at.error)
     at.session_state["teach_classes"] = {"mugs": [("a.jpg", _jpeg(np.zeros((8, 8, 3), np.uint8)))],
                                          "cups": [("b.jpg", _jpeg(np.ones((8, 8, 3), np.uint8)))] * 2}
     at.run()
-    at.button(key="use_classes").click().run()
+    at.button(key="teach_use").click().run()
     assert not at.exception
     assert "'mugs' (1)" in texts(at.error)
 
