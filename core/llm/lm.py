@@ -101,6 +101,7 @@ class LanguageModel:
         # into the product instead of writing a float32 copy of every weight each step.
         self.engine = Engine(model, context, jit=self.quantization == "int8")
         self.load_seconds = 0.0
+        self.compile_seconds = 0.0   # set by load_for_catalog's warm-up
 
     @classmethod
     def load(cls, progress: Progress | None = None, quantize: str | None = None,
@@ -172,3 +173,43 @@ class LanguageModel:
 
     def complete(self, ids: list[int] | str, max_new_tokens: int = 64, **kwargs) -> str:
         return "".join(step.text for step in self.generate(ids, max_new_tokens, **kwargs))
+
+
+# ---------------------------------------------------------------- the catalogue's entry
+
+def load_for_catalog(entry, progress: Progress | None = None, quantize: str | None = None,
+                     context: int = 1024) -> LanguageModel:
+    """core.catalog's loader for SmolLM2: load (converting on first use), compile both decoding
+    functions (so the first answer does not wait for them) and record the card's measured facts
+    beside the other cards (<data>/models/<key>.card.json)."""
+    report = progress or (lambda f, m: None)
+    lm = LanguageModel.load(progress=lambda f, m: report(0.8 * f, m), quantize=quantize, context=context)
+    report(0.85, "Compiling the decoding step (once per process, about half a minute)")
+    t = time.perf_counter()
+    lm.engine.warm_up()
+    lm.compile_seconds = time.perf_counter() - t
+    record_card(entry.cache_path(".card.json"), lm)
+    report(1.0, "Ready")
+    return lm
+
+
+def record_card(path: Path, lm: LanguageModel) -> dict:
+    """Card facts counted on the loaded model: parameters, layers, heads, context, memory; the memory
+    of the other precision is kept from when it was loaded."""
+    c = lm.config
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, ValueError):
+        card = {}
+    card.update({
+        "parameters": f"{lm.parameters():,}",
+        "layers": c.layers,
+        "attention heads": f"{c.heads} per layer ({c.kv_heads} key/value heads shared between them)",
+        "context window": f"{lm.context:,} tokens here (trained for {c.context:,})",
+        "vocabulary": f"{c.vocab_size:,} tokens",
+        f"weights in memory ({lm.quantization or 'float32'})": f"{lm.weight_bytes() / 2**20:,.0f} MB",
+        "file size": f"{gguf_path().stat().st_size / 2**20:.0f} MB (4-bit GGUF)",
+    })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(card, indent=2))
+    return card

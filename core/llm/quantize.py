@@ -67,3 +67,45 @@ AGREEMENT_PROMPTS = [
     "Water boils at a temperature of",
     "Please find attached the",
 ]
+
+# A paragraph written for this check (not from the model's training data as far as anyone can
+# know): how surprised the model is by ordinary business English, before and after int8.
+HELD_OUT_TEXT = (
+    "Thank you for your message about the delayed shipment. We checked with our warehouse this "
+    "morning: your parcel left on Tuesday and should arrive before the end of the week. We are sorry "
+    "for the wait. As a small thank-you for your patience, the delivery fee for your next order is on "
+    "us. If anything is missing or damaged when it arrives, reply to this email with a photo and we "
+    "will send a replacement the same day. The quarterly report is attached; the sales figures for "
+    "the northern region are still provisional and will be confirmed at the meeting on Monday.")
+
+
+def process_memory() -> int | None:
+    """This process's resident memory in bytes (what the operating system counts), or None."""
+    try:
+        import psutil
+        return int(psutil.Process().memory_info().rss)
+    except Exception:  # noqa: BLE001 - a figure we cannot read is shown as missing, never a crash
+        return None
+
+
+def measure(lm, decode_tokens: int = 32) -> dict:
+    """What the int8 switch changes, measured on one loaded model: weight memory, the process's
+    memory, greedy decoding speed, the greedy next token on AGREEMENT_PROMPTS (compared with the
+    other precision by `agreement`) and perplexity on HELD_OUT_TEXT."""
+    import time
+    prompt = lm.chat_ids("Write a short note to a colleague about the team meeting.")
+    t0 = time.perf_counter()
+    seconds = [step.seconds for step in lm.generate(prompt, decode_tokens)]
+    elapsed = time.perf_counter() - t0
+    decode = (len(seconds) - 1) / (seconds[-1] - seconds[0]) if len(seconds) > 1 and seconds[-1] > seconds[0] else None
+    return {"mode": lm.quantization or "float32", "weight_bytes": lm.weight_bytes(),
+            "process_bytes": process_memory(), "tokens_per_second": decode, "tokens": len(seconds),
+            "first_token_seconds": seconds[0] if seconds else None, "seconds": elapsed,
+            "next_tokens": [int(np.argmax(lm.engine.logits(lm.encode(p)))) for p in AGREEMENT_PROMPTS],
+            "perplexity": perplexity(lm, HELD_OUT_TEXT)}
+
+
+def agreement(a: dict, b: dict) -> float:
+    """Share of AGREEMENT_PROMPTS on which two measurements chose the same next token."""
+    pairs = list(zip(a["next_tokens"], b["next_tokens"]))
+    return sum(x == y for x, y in pairs) / len(pairs)

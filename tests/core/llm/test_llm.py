@@ -178,3 +178,12 @@ def test_inspect_attention_and_logit_lens(lm):
     lens = inspect.logit_lens(lm, ids, top=3)
     assert len(lens) == 30 and lm.tokenizer.token_text(lens[-1][0][0]) == PARIS
     assert inspect.sizes(lm)["parameters"] == 134_515_008
+
+
+def test_the_catalogue_card_is_counted_on_the_model(lm, tmp_path):
+    from core.llm.lm import record_card
+    card = record_card(tmp_path / "card.json", lm)
+    assert card["parameters"] == f"{lm.parameters():,}" and card["layers"] == lm.config.layers == 30
+    assert card["context window"].startswith(f"{lm.context:,} tokens")
+    assert card["weights in memory (float32)"] == f"{lm.weight_bytes() / 2**20:,.0f} MB"
+    assert "9 per layer (3 key/value heads" in card["attention heads"]
