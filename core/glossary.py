@@ -131,6 +131,33 @@ GLOSSARY: dict[str, str] = {
     "word confidence": "How likely the recogniser found each word it wrote: high is a clear word, low a "
                        "guess (noise, mumbling, a name it does not know).",
     "subtitles": "The transcript cut into timed pieces (SRT file), which video players show under a film.",
+    # language models
+    "language model": "A network trained to guess the next piece of text; writing a whole answer is "
+                      "guessing one piece after another.",
+    "token": "A piece of text the language model reads and writes: a whole common word, part of a rare "
+             "word, or a few bytes of a Chinese character or an emoji.",
+    "tokenizer": "The fixed rules that cut text into tokens and turn each into its number (id).",
+    "temperature": "How adventurous the pick of the next token is: 0 always takes the most likely one, 1 "
+                   "follows the model's own odds, higher values give unlikely tokens more chances.",
+    "top-k": "Only the k most likely next tokens may be picked; the rest are cut away (0: no limit).",
+    "top-p": "Only the most likely next tokens that together reach this share of the probability may be "
+             "picked; the long tail of unlikely ones is cut away (1: no limit).",
+    "greedy": "Always writing the single most likely next token: the same prompt gives the same answer.",
+    "logit": "The model's raw score for one possible next token, before scores become probabilities.",
+    "logit lens": "Sending each layer's running result straight to the output, to see what the model would "
+                  "say if it stopped at that layer.",
+    "attention head": "One of several attention patterns a layer computes side by side; each can follow "
+                      "something different (the previous word, the subject, punctuation).",
+    "context window": "How many tokens the model can read at once, the prompt and its answer together; "
+                      "older text beyond it is dropped.",
+    "kv cache": "What the model keeps of the tokens it has already read (their keys and values), so each "
+                "new token costs one step instead of re-reading everything.",
+    "tokens per second": "How fast the answer is written, counted after the first token.",
+    "time to first token": "How long the model reads the prompt before the first piece of the answer appears.",
+    "quantization": "Storing the model's weights with fewer bits (4 or 8 instead of 32), so it is smaller "
+                    "and faster, at a small cost in accuracy.",
+    "int8": "Whole numbers from -128 to 127: weights kept in 8 bits each, a quarter of the usual size.",
+    "perplexity": "How surprised a language model is by a text: lower means it expected the words better.",
 }
 
 

@@ -40,6 +40,10 @@ PAGES: list[PageSpec] = [
              "Show it an invoice, a receipt or a notice (Chinese or English): a real OCR model reads it line by "
              "line, shows where it looked and how sure it is, pulls out dates, amounts, totals and invoice "
              "numbers, and hands the text to the Text Lab.", "Open the Document Lab"),
+    PageSpec("pages/llm_lab.py", "Language Model Lab", "💬", "Labs", "llm_lab",
+             "Ask a real language model (the kind behind chat assistants) running offline on this computer: "
+             "watch it write word by word, see the words it almost chose, how it cuts text into tokens, what "
+             "it looks at inside, and how it can be made smaller and faster.", "Open the Language Model Lab"),
     PageSpec("pages/optimizers.py", "Optimizer playground", "🧭", "Principles", "optimizers",
              "Watch gradient descent, momentum, RMSprop, Adam and friends walk downhill on a loss surface you "
              "can see, with their update rules beside them: why some zig-zag, some overshoot, and some blow up.",

