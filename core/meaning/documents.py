@@ -110,7 +110,11 @@ def from_csv(name: str, data: bytes, text_column: str, label_column: str | None 
     if text_column not in table.columns:
         raise DocumentError(f"The CSV has no column named '{text_column}'.")
     usecols = [text_column] + ([label_column] if label_column else [])
-    frame = table._reader(usecols=usecols)
+    try:
+        frame = table._reader(usecols=usecols)
+    except (pd.errors.ParserError, ValueError, UnicodeError) as err:
+        raise DocumentError(f"The CSV could not be read past its first rows: {err}. Check its quotes "
+                            "and that it is comma-separated with one header row.") from err
     if len(frame) > MAX_DOCUMENTS:
         raise DocumentError(f"The CSV has {len(frame):,} rows; the Meaning lab takes up to {MAX_DOCUMENTS:,} "
                             "at once. Use a sample of them (for example the first rows).")

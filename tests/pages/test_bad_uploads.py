@@ -377,6 +377,17 @@ def document_lab_works(at):
     assert "R-58213" in at.code[0].value
 
 
+def meaning_lab_works(at):
+    at.radio(key="meaning_source").set_value("answers").run()
+    assert "Delivery delayed" in "\n".join(t.value.to_csv() for t in at.table)
+
+
+def meaning_source(choice: str):
+    def before(at):
+        at.radio(key="meaning_source").set_value(choice).run()
+    return before
+
+
 def train_works(at):
     at.button(key="sample_csv").click().run()
     assert any(b.label.startswith("Import 150 rows") for b in at.button)
@@ -417,6 +428,7 @@ def small_image_model() -> bytes:
 IMAGE, AUDIO, TEXT = "pages/image_lab.py", "pages/audio_lab.py", "pages/text_lab.py"
 TRAIN, RUNS = "pages/train.py", "pages/runs.py"
 DOCUMENT = "pages/document_lab.py"
+MEANING = "pages/meaning_lab.py"
 WIDGETS = [
     Widget("image-photo", IMAGE, "photo", "photo", upload("photo_upload"), image_lab_works),
     Widget("image-camera", IMAGE, "photo", "photo", capture("camera", "camera_input", ".jpg"), image_lab_works,
@@ -459,6 +471,10 @@ WIDGETS = [
     Widget("document-upload", DOCUMENT, "photo", "photo", upload("document_upload"), document_lab_works),
     Widget("document-camera", DOCUMENT, "photo", "photo", capture("document_camera", "camera_input", ".jpg"),
            document_lab_works, skip=("decompression-bomb",)),
+    Widget("meaning-txt", MEANING, "text", "text file", upload("meaning_txt"), meaning_lab_works,
+           before=meaning_source("txt")),
+    Widget("meaning-csv", MEANING, "csv", "csv to learn from", upload("meaning_csv"), meaning_lab_works,
+           before=meaning_source("csv")),
 ]
 TABLE = [pytest.param(widget, case, id=f"{widget.name}:{case}") for widget in WIDGETS for case in widget.cases]
 MIME = {".png": "image/png", ".wav": "audio/wav", ".zip": "application/zip", ".txt": "text/plain",
