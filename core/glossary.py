@@ -158,6 +158,17 @@ GLOSSARY: dict[str, str] = {
                     "and faster, at a small cost in accuracy.",
     "int8": "Whole numbers from -128 to 127: weights kept in 8 bits each, a quarter of the usual size.",
     "perplexity": "How surprised a language model is by a text: lower means it expected the words better.",
+    # The Meaning lab (sentence encoder)
+    "cosine similarity": "How alike two texts are in meaning: 1 when their vectors point the same way, near 0 "
+                         "when they have nothing to do with each other.",
+    "bm25": "Classic keyword search: documents sharing the query's words rank first, rare words counting "
+            "more than common ones; a document with none of the words is never found.",
+    "zero-shot": "Labelling with no training examples at all: each label is written as a sentence and a text "
+                 "gets the labels closest to it in meaning.",
+    "few-shot": "Learning labels from a handful of examples each, possible because a pretrained model already "
+                "knows what sentences mean.",
+    "t-sne": "A way to draw many-dimensional points on a flat map that keeps each point near its nearest "
+             "neighbours (distances between far-apart groups mean little).",
 }
 
 
