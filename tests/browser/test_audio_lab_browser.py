@@ -86,5 +86,8 @@ def test_upload_a_real_recording_and_read_whisper_s_transcript(app_url, page, tm
         wait_until_idle(page)
         page.get_by_role("button", name="⚖️ Compare pocketsphinx and Whisper").click()
         page.get_by_text("Word error rate: words replaced").wait_for(timeout=120_000)
+        # Looked at by people: the coloured words on the waveform and the side-by-side table.
+        page.locator('[data-testid="stPlotlyChart"]').first.screenshot(path=str(tmp_path / "waveform-words.png"))
+        page.locator('[data-testid="stDataFrame"]').last.screenshot(path=str(tmp_path / "side-by-side.png"))
     finally:
         page.screenshot(path=str(tmp_path / "audio-lab-whisper.png"), full_page=True)
