@@ -102,7 +102,7 @@ class CatalogEntry:
         measured = _read_json(self.cache_path(".card.json")) or {}
         if self.cache_path().exists():
             measured["file size"] = f"{self.cache_path().stat().st_size / 2**20:.1f} MB"
-        elif self.source == "pretrained":
+        elif self.convert_fn:
             measured.setdefault("file size", "converted on first use")
         made = resolve(self.card_fn)(self) if self.card_fn else {}
         return {"title": self.title, **self.facts, "weights licence": self.licence, "source": self.origin,
