@@ -26,6 +26,49 @@ def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
 
 
 LEGEND_BELOW = dict(orientation="h", yref="container", y=0, yanchor="bottom", xanchor="left", x=0)
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decade_label(power: int) -> str:
+    """10**power as people read it: '0.01', '1', '1,000' near 1, '10⁻⁵' or '10⁶' further out."""
+    if -2 <= power <= 3:
+        return f"{10.0 ** power:,.{max(0, -power)}f}"
+    return "10" + str(power).translate(SUPERSCRIPT)
+
+
+def log_axis(values, headroom: float = 0.0) -> dict:
+    """A log axis with a few round labels: powers of ten, over the whole decades that hold `values`;
+    for data within about a decade, a few round values (1, 2, 5 times a power of ten) instead.
+
+    Left to itself Plotly labels the minor ticks of a log axis too ('2', '5', or every digit when
+    the data spans a decade or less), and they piled up into '1 9 8 7 …'. `headroom`: extra room
+    above the data, in decades (for bar labels printed above the bars)."""
+    positive = [float(v) for v in np.ravel(np.asarray(values, dtype=float)) if np.isfinite(v) and v > 0]
+    if not positive:
+        return dict(type="log")
+    bottom, top = np.log10(min(positive)), np.log10(max(positive))
+    if top - bottom < 0.9:
+        return _round_log_axis(bottom, top + headroom)
+    low, high = int(np.floor(bottom)), int(np.ceil(top + headroom))
+    powers = list(range(low, high + 1))
+    shown = powers[::int(np.ceil(len(powers) / 8))]  # at most about 8 labels, however many decades
+    return dict(type="log", range=[low, high], tickmode="array", tickvals=[10.0 ** k for k in shown],
+                ticktext=[decade_label(k) for k in shown])
+
+
+def _round_log_axis(bottom: float, top: float) -> dict:
+    """Data within a decade: pad it a little and label 1, 2 and 5 times powers of ten in the range
+    (each digit's, then each tenth's multiples if that leaves fewer than two), at most five labels."""
+    pad = max(0.05, 0.15 * (top - bottom))
+    low, high = bottom - pad, top + pad
+    for steps in ((1, 2, 5), tuple(range(1, 10)), tuple(np.arange(10, 100) / 10)):
+        values = [k * 10.0 ** e for e in range(int(np.floor(low)), int(np.ceil(high)) + 1) for k in steps
+                  if low <= np.log10(k * 10.0 ** e) <= high]
+        if len(values) >= 2:
+            break
+    values = values[::int(np.ceil(len(values) / 5))] if values else values
+    return dict(type="log", range=[low, high], tickmode="array", tickvals=values,
+                ticktext=[f"{v:,.0f}" if v >= 1000 else f"{v:.3g}" for v in values])
 
 
 def curves_figure(metrics: pd.DataFrame, metric: str = "loss", steps_per_epoch: int | None = None) -> go.Figure:
@@ -87,21 +130,39 @@ def class_counts_figure(counts: dict[str, int]) -> go.Figure:
     return _layout(fig, "Examples per class", height=280)
 
 
-def image_grid_figure(images: np.ndarray, titles: list[str], columns: int = 8) -> go.Figure:
-    """A grid of sample images (N, H, W, C uint8), each titled with its label."""
+def image_grid_figure(images: np.ndarray, titles: list[str], columns: int = 8, width: int = 720) -> go.Figure:
+    """A grid of sample images (N, H, W, C uint8), each titled with its label, drawn as one picture.
+
+    One picture, not a facet per image: each facet kept its own square aspect inside a cell of fixed
+    height, so a wide empty band opened between rows, and every facet drew tick marks under its tile.
+    `width`: about how wide the chart will be on the page (px), to size its height to the tiles."""
     images = np.asarray(images)
-    if images.shape[-1] == 1:
-        images = images[..., 0]
-        fig = px.imshow(images, facet_col=0, facet_col_wrap=columns, binary_string=True)
-    else:
-        fig = px.imshow(images, facet_col=0, facet_col_wrap=columns)
-    for annotation in fig.layout.annotations:
-        index = int(annotation.text.split("=")[-1])
-        annotation.text = titles[index]
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    rows = int(np.ceil(len(images) / columns))
-    return _layout(fig, "Sample images", height=110 * rows + 60)
+    if images.ndim == 3:
+        images = images[..., None]
+    # Tiny tiles (a 2x2 feature map) grown to at least 24 pixels, pixel by pixel: the spacing
+    # between tiles is a share of a tile, and rounding it to whole pixels of a 2x2 tile doubled it.
+    grow = int(np.ceil(24 / min(images.shape[1:3])))
+    images = images.repeat(grow, axis=1).repeat(grow, axis=2)
+    count, height, wide, channels = images.shape
+    columns = max(1, min(columns, count))
+    rows = int(np.ceil(count / columns))
+    band = max(2, round(0.3 * height)) if any(titles) else 0  # room for each tile's title, above it
+    gap = max(1, round(0.08 * wide))
+    cell_h, cell_w = height + band + gap, wide + gap
+    canvas = np.full((rows * cell_h - gap, columns * cell_w - gap, channels), 255, np.uint8)
+    for index, image in enumerate(images):
+        top, left = (index // columns) * cell_h + band, (index % columns) * cell_w
+        canvas[top:top + height, left:left + wide] = image
+    fig = px.imshow(canvas[..., 0] if channels == 1 else canvas, binary_string=True)
+    for index, title in enumerate(titles[:count]):
+        if title:
+            fig.add_annotation(x=(index % columns) * cell_w + wide / 2, y=(index // columns) * cell_h + band / 2,
+                               text=title, showarrow=False, font=dict(size=11))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_traces(hoverinfo="skip", hovertemplate=None)
+    scale = width / canvas.shape[1]  # px per canvas pixel once the picture spans the chart
+    return _layout(fig, "Sample images", height=int(canvas.shape[0] * scale) + 50)
 
 
 def scatter_figure(points: np.ndarray, labels: list[str]) -> go.Figure:
@@ -348,7 +409,8 @@ def gradient_norms_figure(norms: dict) -> go.Figure:
     for name, rows in norms.items():
         fig.add_trace(go.Bar(x=[layer for layer, _ in rows], y=[n for _, n in rows], name=name,
                              text=[f"{n:.0e}" for _, n in rows], textposition="outside"))
-    fig.update_yaxes(type="log", title="gradient norm ‖∂loss/∂W‖")
+    fig.update_yaxes(title="gradient norm ‖∂loss/∂W‖",
+                     **log_axis([n for rows in norms.values() for _, n in rows], headroom=0.6))
     fig.update_xaxes(title="layer (input → output)", type="category")
     fig.update_layout(barmode="group")
     return _layout(fig, "How much each layer would learn from one batch", height=380)
@@ -358,30 +420,37 @@ def scaling_figure(rows: list[dict], x: str, fit: tuple[float, float] | None) ->
     """Validation loss against parameters or compute, log-log, with the fitted power law."""
     xs = np.array([row[x] for row in rows], float)
     ys = np.array([row["best val loss"] for row in rows], float)
+    # Labels up and to the right of their points, the last one down and to the left: the fitted
+    # line falls from upper left to lower right through the points, so these sides stay clear of it.
+    positions = ["top right"] * (len(rows) - 1) + ["bottom left"]
     fig = go.Figure(go.Scatter(x=xs, y=ys, mode="markers+text", name="runs", marker=dict(size=11),
-                               text=[f"width {row['width']}" for row in rows], textposition="top center"))
+                               text=[f"width {row['width']}" for row in rows], textposition=positions,
+                               cliponaxis=False))
     if fit and x == "parameters":
         line = np.geomspace(xs.min(), xs.max(), 50)
         fig.add_trace(go.Scatter(x=line, y=fit[0] * line ** fit[1], mode="lines", name=f"L ≈ {fit[0]:.2g}·N^{fit[1]:.2f}",
                                  line=dict(dash="dash")))
-    fig.update_xaxes(type="log", title="parameters N" if x == "parameters" else "training compute (FLOPs ≈ 6·N·D)")
-    fig.update_yaxes(type="log", title="best validation loss")
-    return _layout(fig, "Validation loss against " + ("model size" if x == "parameters" else "training compute"),
-                   height=400)
+    fig.update_xaxes(title="parameters N" if x == "parameters" else "training compute (FLOPs ≈ 6·N·D)",
+                     **log_axis(xs))
+    fig.update_yaxes(title="best validation loss", **log_axis(ys))
+    # Short titles: these two charts sit side by side, and at 1024 px a longer one was cut.
+    return _layout(fig, "Validation loss by " + ("model size" if x == "parameters" else "compute"), height=400)
 
 
 def cost_figure(rows: list[dict]) -> go.Figure:
     from plotly.subplots import make_subplots
     from core.formatting import format_number
     # Memory: what each run's training added (its runner's TensorFlow and data are the same for all).
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("training time (s)", "memory training added (MB)",
-                                                        "model file (KB)"))
+    # Short subplot titles: a longer one ran into its neighbours at 1024 px.
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("training time (s)", "memory added (MB)", "model file (KB)"))
     labels = [f"{row['parameters']:,}" for row in rows]
     for col, key in enumerate(["seconds", "training memory (MB)", "model file (KB)"], start=1):
         fig.add_trace(go.Bar(x=labels, y=[row.get(key) for row in rows], showlegend=False,
                              text=[format_number(row.get(key)) for row in rows]), row=1, col=col)
     fig.update_xaxes(type="category", title="parameters")
-    return _layout(fig, "What the size costs", height=340)
+    fig = _layout(fig, "What the size costs", height=360)
+    fig.update_layout(margin_t=80)  # the figure's title sat on the subplot titles
+    return fig
 
 
 def gan_losses_figure(metrics: pd.DataFrame) -> go.Figure:
@@ -394,7 +463,7 @@ def gan_losses_figure(metrics: pd.DataFrame) -> go.Figure:
                                  line=dict(color=color)))
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(title="loss")
-    return _layout(fig, "Generator vs discriminator loss", height=320)
+    return _layout(fig, "The two networks' losses", height=320)  # the legend names them; longer was cut at 1024 px
 
 
 def gradient_norms_over_training_figure(records: list[dict], title: str) -> go.Figure:
@@ -404,7 +473,8 @@ def gradient_norms_over_training_figure(records: list[dict], title: str) -> go.F
     for i, name in enumerate(names):
         fig.add_trace(go.Scatter(x=[r["epoch"] for r in records], y=[r["layers"][i]["grad_norm"] for r in records],
                                  mode="lines+markers", name=name))
-    fig.update_yaxes(type="log", title="gradient norm")
+    fig.update_yaxes(title="gradient norm", **log_axis([r["layers"][i]["grad_norm"] for r in records
+                                                          for i in range(len(names))]))
     fig.update_xaxes(title="epoch")
     return _layout(fig, title, height=340)
 

@@ -201,7 +201,7 @@ def across_training_ui(run):
                 "the same 128 training examples and took a histogram of its weights.",
                 help=help_for("gradient norm"))
     left, right = st.columns(2)
-    left.plotly_chart(charts.gradient_norms_over_training_figure(records, "Gradient norm per layer, epoch by epoch"),
+    left.plotly_chart(charts.gradient_norms_over_training_figure(records, "Gradient per layer, by epoch"),
                       key="grad_over_training")
     layer = right.selectbox("Layer", [item["name"] for item in records[0]["layers"]], key=f"hist_layer-{run.id}",
                             help=help_for("weights"))

@@ -29,14 +29,15 @@ def words_ui(words: dict[str, str]) -> None:
 
 def settings_ui():
     from core.training import RunConfig
-    cols = st.columns(4)
+    # Three settings on a row, the button under them: in four columns at 1024 px the dataset's
+    # name ("Digits 8x8 (sci…") and then the button's label were cut.
+    cols = st.columns([4, 2, 3])
     dataset = cols[0].selectbox("Images", GAN_DATASETS, format_func=lambda k: DATASETS[k].title, key="gan_data")
     epochs = cols[1].number_input("Epochs", 1, 200, 30 if dataset == "digits" else 10, key=f"gan_epochs-{dataset}",
                                   help=help_for("epoch"))
     latent = cols[2].select_slider("Noise dimensions", [2, 8, 16, 32, 64], 32, key="gan_latent",
                                    help=help_for("latent"))
-    cols[3].markdown("&nbsp;")
-    if cols[3].button("🎨 Train the GAN", key="gan_start", type="primary"):
+    if st.button("🎨 Train the GAN", key="gan_start", type="primary"):
         launch_ui(RunConfig(dataset=dataset, architecture="dcgan", task="gan", epochs=int(epochs),
                             batch_size=64, learning_rate=2e-4, arch_params={"latent_dim": latent},
                             name=f"GAN: {DATASETS[dataset].title}"), "gan_run")
@@ -77,8 +78,8 @@ def run_ui():
         if samples:
             shown = pick_sample(samples, current, run.id)
             grid = np.load(shown)
-            fig = charts.image_grid_figure(grid, [""] * len(grid))
-            fig.update_layout(title=f"The same 16 noise vectors after epoch {int(shown.stem.split('_')[1])}")
+            fig = charts.image_grid_figure(grid, [""] * len(grid), columns=4, width=340)
+            fig.update_layout(title=f"Same 16 noise vectors, epoch {int(shown.stem.split('_')[1])}")
             left.plotly_chart(fig, key="gan_grid")
         else:
             left.info("Waiting for the first epoch…")

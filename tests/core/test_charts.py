@@ -85,3 +85,31 @@ def test_the_optimizer_player_sits_under_the_axis_in_pixels():
     seven = {k: paths["gd"] for k in ("gd", "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")}
     bigger = charts.optimizer_paths_figure(surface, seven, {k: k for k in seven})
     assert bigger.layout.margin.b >= 160 + 4 * 22 and bigger.layout.height - fig.layout.height == 3 * 22
+
+
+def test_an_image_grid_is_one_picture_with_no_ticks_and_rows_close_together():
+    images = np.zeros((16, 8, 8, 1), np.uint8)
+    fig = charts.image_grid_figure(images, [str(i) for i in range(16)], columns=8, width=800)
+    assert len(fig.data) == 1  # one picture: a facet per tile gave each its own ticks and spacing
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    assert [a.text for a in fig.layout.annotations] == [str(i) for i in range(16)]
+    # 2 rows of 8x8 tiles (grown to 24x24) with a title band: the height follows the tiles' width
+    canvas_height, canvas_width = 2 * (24 + 7 + 2) - 2, 8 * (24 + 2) - 2
+    assert fig.layout.height == int(canvas_height * 800 / canvas_width) + 50
+    untitled = charts.image_grid_figure(images, [""] * 16, columns=8, width=800)
+    assert not untitled.layout.annotations and untitled.layout.height < fig.layout.height
+
+
+def test_log_axes_are_labelled_at_powers_of_ten_only():
+    axis = charts.log_axis([0.0012, 0.094])  # Plotly labelled the minor ticks too
+    assert axis["range"] == [-3, -1] and axis["ticktext"] == ["10⁻³", "0.01", "0.1"]
+    narrow = charts.log_axis([2.21, 2.30])  # within a decade: a few round values around the data
+    assert 2 <= len(narrow["tickvals"]) <= 5 and narrow["range"][0] < np.log10(2.21) < np.log10(2.30) < narrow["range"][1]
+    assert narrow["ticktext"] == ["2", "2.2", "2.4"]  # not "1" and "10", a decade around the points
+    wide = charts.log_axis([1e-9, 3.0, 0.0, float("nan")])  # zero and nan cannot sit on a log axis
+    assert wide["ticktext"][0] == "10⁻⁹" and len(wide["ticktext"]) <= 10 and wide["range"] == [-9, 1]
+    fig = charts.scaling_figure([{"parameters": 330, "best val loss": 0.4, "width": 4, "training FLOPs": 1e9},
+                                 {"parameters": 8970, "best val loss": 0.2, "width": 64, "training FLOPs": 3e10}],
+                                "parameters", (2.0, -0.2))
+    assert list(fig.layout.xaxis.ticktext) == ["100", "1,000", "10⁴"]
+    assert list(fig.data[0].textposition) == ["top right", "bottom left"]  # clear of the fitted line

@@ -62,7 +62,7 @@ def test_an_mlp_says_it_has_no_filters_then_the_quick_cnn_is_selected_when_it_fi
     assert picker.value == quick  # not the MLP that was selected before
     assert "feature maps of" in specs(at)
     assert "Early filters respond to strokes and edges" in captions(at)
-    assert "Gradient norm per layer, epoch by epoch" in specs(at) and "Weights of conv_1" in specs(at)
+    assert "Gradient per layer, by epoch" in specs(at) and "Weights of conv_1" in specs(at)
     assert at.metric[0].label == "Model says"
     at.slider(key=f"anatomy_image-{quick}").set_value(5).run()
     assert not at.exception

@@ -19,9 +19,9 @@ def test_train_a_gan_then_walk_between_two_images(at):
     at.run(timeout=180)  # this run loads the generator: the test process's first TensorFlow import
     assert not at.exception
     specs = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
-    assert "The same 16 noise vectors after epoch 3" in specs and "Generator vs discriminator loss" in specs
+    assert "Same 16 noise vectors, epoch 3" in specs and "The two networks' losses" in specs
     at.slider(key=f"gan_epoch-{run.id}").set_value(1).run()
-    assert "after epoch 1" in "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Same 16 noise vectors, epoch 1" in "\n".join(c.proto.spec for c in at.get("plotly_chart"))
     assert len(at.get("imgs")) >= 1 or len(at.get("image")) >= 1
     at.slider(key="gan_t").set_value(0.8).run()
     assert not at.exception
@@ -46,6 +46,6 @@ def test_a_one_epoch_gan_run_shows_its_only_grid_without_a_slider():
     assert not at.exception, at.exception
     assert at.selectbox(key="gan_select-None").value == run_id
     specs = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
-    assert "The same 16 noise vectors after epoch 1" in specs and "Generator vs discriminator loss" in specs
+    assert "Same 16 noise vectors, epoch 1" in specs and "The two networks' losses" in specs
     assert not [s for s in at.slider if s.key == f"gan_epoch-{run_id}"]
     assert at.slider(key="gan_t")  # the walk between two images is there

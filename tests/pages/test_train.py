@@ -189,7 +189,7 @@ def test_the_run_panel_draws_a_gan_with_its_own_losses_not_empty_accuracy_charts
     at = AppTest.from_function(panel, args=(run_id,), default_timeout=60).run()
     assert not at.exception, at.exception
     specs = [c.proto.spec for c in at.get("plotly_chart")]
-    assert len(specs) == 1 and "Generator vs discriminator loss" in specs[0]
+    assert len(specs) == 1 and "The two networks' losses" in specs[0]
     assert "accuracy" not in specs[0].lower()
     assert {m.label: m.value for m in at.metric} == {"Epochs": "2", "Generator parameters": "52,001",
                                                      "Training time": "4.2 s"}
