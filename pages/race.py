@@ -6,8 +6,8 @@ import streamlit as st
 
 from core.data import DATASETS
 from core.principles.race import ENTRANTS, Entrant
-from pages.common import (format_number, format_seconds, get_store, help_for, live_runs_ui, metric_label,
-                          page_setup)
+from pages.common import (format_number, format_seconds, get_store, help_for, keep_settings, live_runs_ui,
+                          metric_label, page_setup)
 
 RACE_DATASETS = ["digits", "moons", "spirals", "mnist"]
 DEFAULT_ENTRANTS = ["gd", "sgd", "sgd_1", "momentum", "adam"]
@@ -22,18 +22,24 @@ def intro_ui():
                 "step per epoch; SGD with batch size 1 takes one noisy step per example.")
 
 
+# The settings' starting values: keep_settings hands them (then the last ones chosen) to the widgets.
+SETTINGS = {"race_data": "digits", "race_arch": "mlp", "race_epochs": 10, "race_target": 0.3,
+            "race_entrants": DEFAULT_ENTRANTS}
+
+
 def settings_ui():
+    keep_settings(SETTINGS)  # coming back to the page, the settings beside the last race's results
     # Two rows of two: in four columns at 1024 px "Digits 8x8 (scikit-learn)" read "Digits 8x8 (sci…".
     cols = st.columns(2) + st.columns(2)
     dataset = cols[0].selectbox("Dataset", RACE_DATASETS, format_func=lambda k: DATASETS[k].title, key="race_data")
     architecture = cols[1].selectbox("Network", ["mlp", "cnn"], key="race_arch",
                                      format_func={"mlp": "MLP", "cnn": "CNN (images only)"}.get)
-    epochs = cols[2].number_input("Epochs", 1, 100, 10, key="race_epochs", help=help_for("epoch"))
+    epochs = cols[2].number_input("Epochs", 1, 100, key="race_epochs", help=help_for("epoch"))
     # A short label: "Target validation loss" wrapped onto two lines in a quarter of the page.
-    target = cols[3].number_input("Target loss", 0.001, 10.0, 0.3, step=0.05, key="race_target",
+    target = cols[3].number_input("Target loss", 0.001, 10.0, step=0.05, key="race_target",
                                   help="The validation loss to reach (how wrong the model is on examples held "
                                        "back from training); the table says when each entrant first got there.")
-    chosen = st.multiselect("Entrants", list(ENTRANTS), DEFAULT_ENTRANTS, key="race_entrants",
+    chosen = st.multiselect("Entrants", list(ENTRANTS), key="race_entrants",
                             format_func=lambda k: ENTRANTS[k].label)
     table = pd.DataFrame([{"entrant": ENTRANTS[k].label, "learning rate": ENTRANTS[k].learning_rate,
                            "batch size": ENTRANTS[k].batch_size} for k in chosen])

@@ -51,3 +51,19 @@ def test_an_impossible_setting_is_refused_with_the_reason(at):
     at.multiselect(key="race_entrants").set_value(["adam"]).run()
     at.button(key="race_start").click().run()
     assert not at.exception and "cannot read tabular data" in at.error[0].value
+
+
+def test_the_settings_are_kept_after_leaving_the_page_and_coming_back(at):
+    at.selectbox(key="race_data").set_value("moons").run()
+    at.multiselect(key="race_entrants").set_value(["gd", "adam"]).run()
+    at.number_input(key="race_epochs").set_value(3).run()
+    at.number_input(key="race_target").set_value(0.5).run()
+    at.switch_page("pages/optimizers.py").run()
+    assert not at.exception
+    assert "race_epochs" not in at.session_state  # Streamlit dropped the widget's own value
+    at.switch_page("pages/race.py").run()
+    assert not at.exception
+    assert at.selectbox(key="race_data").value == "moons"
+    assert at.multiselect(key="race_entrants").value == ["gd", "adam"]
+    assert at.number_input(key="race_epochs").value == 3
+    assert at.number_input(key="race_target").value == 0.5
