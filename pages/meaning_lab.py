@@ -286,17 +286,35 @@ def map_ui(documents, index) -> None:
     groups = (documents.labels if colour == "label"
               else [f"cluster {c + 1}" for c in maps.clusters(index.vectors)])
     frame = pd.DataFrame({"x": coordinates[:, 0], "y": coordinates[:, 1], "group": groups,
+                          "row": np.arange(len(documents)),
                           "document": [t if len(t) <= 90 else t[:89] + "…" for t in documents.texts]})
-    figure = px.scatter(frame, "x", "y", color="group", hover_data={"document": True, "x": False, "y": False},
-                        height=440)
+    figure = px.scatter(frame, "x", "y", color="group", custom_data=["row"],
+                        hover_data={"document": True, "x": False, "y": False, "row": False}, height=440)
     figure.update_layout(xaxis_title="", yaxis_title="", margin=dict(l=10, r=10, t=10, b=10))
-    st.plotly_chart(figure, use_container_width=True)
-    picked = st.selectbox("Pick a document to see its nearest neighbours", range(len(documents)),
+    event = st.plotly_chart(figure, use_container_width=True, on_select="rerun", selection_mode="points",
+                            key="meaning_map_chart")
+    clicked = _clicked_row(event)
+    if clicked is not None and clicked != st.session_state.get("meaning_map_clicked"):
+        # A new click on the map picks that document in the box below (once: the box stays the user's).
+        st.session_state["meaning_map_clicked"] = clicked
+        st.session_state["meaning_map_pick"] = clicked
+    if st.session_state.get("meaning_map_pick", 0) >= len(documents):  # left from a larger document set
+        st.session_state.pop("meaning_map_pick")
+    picked = st.selectbox("Pick a document (or click a point) to see its nearest neighbours", range(len(documents)),
                           format_func=lambda i: documents.texts[i][:100], key="meaning_map_pick")
     near = maps.neighbours(index.vectors, int(picked), k=5)
     st.dataframe(pd.DataFrame({"similarity": [format_number(s) for _, s in near],
                                "document": [documents.texts[i] for i, _ in near]}),
                  hide_index=True, use_container_width=True)
+
+
+def _clicked_row(event):
+    """The document of the first point selected on the map (None when none is)."""
+    try:
+        points = event.selection.points if event else []
+        return int(points[0]["customdata"][0]) if points else None
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        return None
 
 
 @st.cache_data(show_spinner="Drawing the map…", max_entries=8)

@@ -46,7 +46,11 @@ def test_few_shot_teaching_on_the_help_desk_and_the_map():
     at.button(key="meaning_fs_train").click().run()
     no_exception(at)
     assert "refund" in texts(at.success)          # "Can I send the shoes back?"
-    assert at.selectbox(key="meaning_map_pick").options
+    at.selectbox(key="meaning_map_pick").set_value(200).run()
+    no_exception(at)
+    at.radio(key="meaning_source").set_value("answers").run()   # 10 documents: the pick of 200 is dropped
+    no_exception(at)
+    assert len(at.selectbox(key="meaning_map_pick").options) == 10
     assert not [t for t in texts(at.markdown).split("\n") if "None" in t or "nan" in t]
 
 
