@@ -36,6 +36,14 @@ def decade_label(power: int) -> str:
     return "10" + str(power).translate(SUPERSCRIPT)
 
 
+def one_digit(value: float) -> str:
+    """A value on a log chart to one significant digit: 0.3 -> '0.3', 0.00004 -> '4×10⁻⁵' (not '4e-05')."""
+    mantissa, exponent = f"{value:.0e}".split("e")
+    if -2 <= int(exponent) <= 3:
+        return f"{float(f'{value:.1g}'):g}"
+    return f"{mantissa}×10{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
 def log_axis(values, headroom: float = 0.0) -> dict:
     """A log axis with a few round labels: powers of ten, over the whole decades that hold `values`;
     for data within about a decade, a few round values (1, 2, 5 times a power of ten) instead.
@@ -408,7 +416,7 @@ def gradient_norms_figure(norms: dict) -> go.Figure:
     fig = go.Figure()
     for name, rows in norms.items():
         fig.add_trace(go.Bar(x=[layer for layer, _ in rows], y=[n for _, n in rows], name=name,
-                             text=[f"{n:.0e}" for _, n in rows], textposition="outside"))
+                             text=[one_digit(n) for _, n in rows], textposition="outside"))
     fig.update_yaxes(title="gradient norm ‖∂loss/∂W‖",
                      **log_axis([n for rows in norms.values() for _, n in rows], headroom=0.6))
     fig.update_xaxes(title="layer (input → output)", type="category")

@@ -106,6 +106,7 @@ def test_log_axes_are_labelled_at_powers_of_ten_only():
     narrow = charts.log_axis([2.21, 2.30])  # within a decade: a few round values around the data
     assert 2 <= len(narrow["tickvals"]) <= 5 and narrow["range"][0] < np.log10(2.21) < np.log10(2.30) < narrow["range"][1]
     assert narrow["ticktext"] == ["2", "2.2", "2.4"]  # not "1" and "10", a decade around the points
+    assert [charts.one_digit(v) for v in (4.2e-5, 0.31, 2.0, 1500.0)] == ["4×10⁻⁵", "0.3", "2", "2000"]
     wide = charts.log_axis([1e-9, 3.0, 0.0, float("nan")])  # zero and nan cannot sit on a log axis
     assert wide["ticktext"][0] == "10⁻⁹" and len(wide["ticktext"]) <= 10 and wide["range"] == [-9, 1]
     fig = charts.scaling_figure([{"parameters": 330, "best val loss": 0.4, "width": 4, "training FLOPs": 1e9},
