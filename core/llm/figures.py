@@ -51,7 +51,7 @@ def logit_lens_figure(rows: list[list[tuple[str, float]]], title: str) -> go.Fig
                                colorscale="Blues", zmin=0, zmax=1, colorbar=dict(title="probability"),
                                hovertemplate="%{y}, %{x}: %{text}<extra></extra>"))
     fig.update_yaxes(type="category", autorange="reversed", automargin=True)
-    fig.update_xaxes(type="category", side="top")
+    fig.update_xaxes(type="category")
     return _layout(fig, title, height=120 + 22 * depth)
 
 
@@ -63,7 +63,9 @@ def sizes_figure(names: list[str], parameters: list[int], kinds: list[str]) -> g
                            marker_color=[colours.get(kinds[i], "#94a3b8") for i in order],
                            text=[format_number(parameters[i]) for i in order], textposition="outside",
                            cliponaxis=False, hovertemplate="%{y}: %{text} parameters<extra></extra>"))
-    fig.update_xaxes(type="log", title="parameters (log scale: each step is 10 times more)")
+    # room on the right for the largest bar's label (a log axis: the range is in powers of ten)
+    fig.update_xaxes(type="log", title="parameters (log scale: each step is 10 times more)",
+                     range=[np.log10(max(min(parameters), 1)) - 0.3, np.log10(max(max(parameters), 1)) + 0.5])
     fig.update_yaxes(type="category", autorange="reversed", automargin=True)
     return _layout(fig, "This model beside every other model in the studio", height=120 + 28 * len(names))
 
