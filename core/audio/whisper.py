@@ -174,6 +174,8 @@ def load_recogniser(entry, progress: Progress | None = None, **_options) -> Whis
     with _LOAD_LOCK:  # two sessions asking at once load (and join base's weights) once
         if entry.key not in _LOADED:
             _LOADED[entry.key] = _load(entry.key, progress)
+        else:
+            progress(1.0, "Whisper is ready")  # already loaded in this process: the bar still ends
     return _LOADED[entry.key]
 
 

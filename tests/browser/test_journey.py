@@ -255,7 +255,7 @@ def audio_lab(j: Journey) -> Problems:
         problems += page_problems(page, f"Audio Lab ({clip})", min_charts=3)
     # Speech to text in its default mode, on the lab's own example clip ("yes").
     page.get_by_role("button", name="📝 Transcribe").click()
-    wait_for(page, page.get_by_text("The words are drawn on the waveform above.").or_(
+    wait_for(page, page.get_by_text("The words are drawn on the waveform above").or_(
         page.get_by_text("No speech recognised")), 120, "the transcript")
     settle(page)
     nothing = page.get_by_text("No speech recognised")
@@ -355,7 +355,7 @@ def train(j: Journey) -> Problems:
     launch = page.get_by_role("button", name="🚀 Launch")
     wait_for(page, launch, 120, "the Train page")  # it builds the network once to describe it
     set_number(page, "Epochs", 2)
-    page.get_by_label("Run name (optional)").fill("My first digits model")
+    page.get_by_label("Run name", exact=True).fill("My first digits model")  # replaces the suggested name
     launch.click()
     wait_for(page, page.get_by_text("Test accuracy"), 180, "the run's results")
     settle(page)

@@ -34,7 +34,7 @@ def _train(store, stop_at_once=False, **config):
 
 def _snapshot(store=None):
     """Everything a studio shows of its runs: rows (all fields but the pid), metrics, files, models."""
-    from core.inference import finished_runs, run_models
+    from core.inference import RUN_SOURCE, finished_runs
     store = store or RunStore()
     runs = {run.id: {k: v for k, v in dataclasses.asdict(run).items() if k != "pid"} for run in store.list_runs()}
     return {
@@ -42,7 +42,7 @@ def _snapshot(store=None):
         "metrics": {run_id: store.metrics(run_id) for run_id in runs},
         "files": _tree(paths.runs_dir()),
         "finished": [run.id for run in finished_runs("image", store)],
-        "models": run_models("image", store),
+        "models": RUN_SOURCE.list("image", store),
     }
 
 

@@ -382,6 +382,10 @@ def meaning_lab_works(at):
     assert "Delivery delayed" in "\n".join(t.value.to_csv() for t in at.table)
 
 
+def llm_lab_works(at):
+    assert "Your prompt" in [t.label for t in at.text_area] and not at.exception
+
+
 def meaning_source(choice: str):
     def before(at):
         at.radio(key="meaning_source").set_value(choice).run()
@@ -429,6 +433,7 @@ IMAGE, AUDIO, TEXT = "pages/image_lab.py", "pages/audio_lab.py", "pages/text_lab
 TRAIN, RUNS = "pages/train.py", "pages/runs.py"
 DOCUMENT = "pages/document_lab.py"
 MEANING = "pages/meaning_lab.py"
+LLM = "pages/llm_lab.py"
 WIDGETS = [
     Widget("image-photo", IMAGE, "photo", "photo", upload("photo_upload"), image_lab_works),
     Widget("image-camera", IMAGE, "photo", "photo", capture("camera", "camera_input", ".jpg"), image_lab_works,
@@ -475,6 +480,7 @@ WIDGETS = [
            before=meaning_source("txt")),
     Widget("meaning-csv", MEANING, "csv", "csv to learn from", upload("meaning_csv"), meaning_lab_works,
            before=meaning_source("csv")),
+    Widget("llm-txt", LLM, "text", "text file", upload("llm_file"), llm_lab_works),
 ]
 TABLE = [pytest.param(widget, case, id=f"{widget.name}:{case}") for widget in WIDGETS for case in widget.cases]
 MIME = {".png": "image/png", ".wav": "audio/wav", ".zip": "application/zip", ".txt": "text/plain",
