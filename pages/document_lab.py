@@ -18,7 +18,10 @@ MODEL_KEY = "pp_ocrv4"
 DOCUMENT_TYPES = ["png", "jpg", "jpeg", "webp", "pdf", "bmp", "tif", "tiff"]
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "documents"
 EXAMPLES = {"invoice": "🧾 Invoice", "receipt": "🛒 Receipt", "notice": "📢 Bilingual notice"}
-KINDS = {"clean": "clean scan", "photographed": "photo (tilted, blurred, shadowed)"}
+KINDS = {"clean": "clean scan", "photographed": "phone photo"}  # short: three columns at 1024 px
+KIND_HELP = {"clean": "The page exactly as rendered, at 150 dpi.",
+             "photographed": "The same page as a phone would take it: tilted, in perspective, blurred, noisy, "
+                             "with a shadow."}
 # Box colours by the recogniser's confidence: sure, fairly sure, doubtful.
 COLOURS = ((0.9, (22, 163, 74)), (0.7, (234, 179, 8)), (0.0, (220, 38, 38)))
 
@@ -48,10 +51,10 @@ def examples_ui() -> None:
     for col, (name, title) in zip(cols, EXAMPLES.items()):
         col.markdown(f"**{title}**")
         for kind, label in KINDS.items():  # the buttons above the picture: a tall receipt would push them down
-            if col.button(f"Read the {label}", key=f"example-{name}-{kind}", width="stretch"):
+            if col.button(f"Read the {label}", key=f"example-{name}-{kind}", width="stretch", help=KIND_HELP[kind]):
                 truth = json.loads((EXAMPLES_DIR / f"{name}.json").read_text())
                 file = truth["files"][kind]
-                _use_file(f"{title[2:]} ({label.split(' (')[0]})", (EXAMPLES_DIR / file).read_bytes())
+                _use_file(f"{title[2:]} ({label})", (EXAMPLES_DIR / file).read_bytes())
         col.image(str(EXAMPLES_DIR / f"{name}_photo.jpg"), width="stretch")
 
 

@@ -25,8 +25,8 @@ def doors_ui():
         if not doors:
             continue
         st.subheader(section)
-        for row in range(0, len(doors), 3):
-            for col, spec in zip(st.columns(3), doors[row:row + 3]):
+        for row in range(0, len(doors), 2):  # two a row: three cut the links at 1024 px
+            for col, spec in zip(st.columns(2), doors[row:row + 2]):
                 with col.container(border=True, height="stretch"):
                     st.markdown(f"**{spec.icon} {spec.title}**")
                     st.markdown(spec.door)
