@@ -1,4 +1,5 @@
 """A real app server and a real headless Chromium (Debian's), for browser tests."""
+import contextlib
 import os
 import shutil
 import socket
@@ -48,8 +49,9 @@ def app_url(data_dir):
     server.wait(10)
 
 
-@pytest.fixture
-def page():
+@contextlib.contextmanager
+def chromium_page(viewport: dict):
+    """A page of Debian's headless Chromium (skipped where it is missing, a failure under CI)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("Debian's chromium is not installed: .ci/run must apt-get install it")
@@ -57,6 +59,13 @@ def page():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        try:
+            yield browser.new_page(viewport=viewport)
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page():
+    with chromium_page({"width": 1400, "height": 2400}) as page:
         yield page
-        browser.close()

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from core.training.runner import MAX_RUNS_ENV
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port
+from tests.browser.conftest import ROOT, _free_port, chromium_page
 from tests.browser.journey_data import build_journey_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -454,16 +454,8 @@ def journey_url(journey_dir):
 
 @pytest.fixture(scope="module")
 def journey_page(journey_url, journey_dir):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is not installed: .ci/run must apt-get install it")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    with chromium_page({"width": 1400, "height": 1600}) as page:
         yield page
-        browser.close()
 
 
 @pytest.mark.parametrize("step", JOURNEY, ids=[step.__name__ for step in JOURNEY])

@@ -1,6 +1,5 @@
 """The run's callbacks on real training: the memory its training adds, and the time-left estimate."""
 import os
-import signal
 import threading
 import time
 
@@ -12,18 +11,6 @@ from core.runs import RunStore
 from core.training import RunConfig, launch
 from core.training.callbacks import TrainingMemory, resident_memory_bytes
 from core.training.runner import train
-
-
-@pytest.fixture(autouse=True)
-def reap_runners(data_dir):
-    """No runner process a test launched outlives it."""
-    yield
-    for run in RunStore().list_runs():
-        if run.pid and run.pid != os.getpid() and run.status in ("queued", "running"):
-            try:
-                os.kill(run.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def wait_for_end(store, run_id, timeout=240):

@@ -30,20 +30,6 @@ LAUNCH_AGAIN = "; it cannot be resumed. Launch it again from its settings."
 
 
 @pytest.fixture(autouse=True)
-def reap_runners(data_dir):
-    """Whatever a test does, no runner process it started outlives it."""
-    yield
-    if not (data_dir / "runs.sqlite").exists():
-        return
-    for run in RunStore(data_dir / "runs.sqlite").list_runs():
-        if run.pid and run.pid != os.getpid() and run.status in ("queued", "running"):
-            try:
-                os.kill(run.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
-@pytest.fixture(autouse=True)
 def keep_sigterm():
     """`execute` (run in this process by some tests) installs the runner's SIGTERM handler."""
     handler = signal.getsignal(signal.SIGTERM)

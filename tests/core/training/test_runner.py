@@ -25,18 +25,6 @@ ROOT = Path(__file__).resolve().parents[3]
 FOREVER = dict(dataset="digits", architecture="mlp", epochs=5000, batch_size=32)
 
 
-@pytest.fixture(autouse=True)
-def reap_runners(data_dir):
-    """Whatever a test does, no runner process it launched outlives it."""
-    yield
-    for run in RunStore().list_runs():
-        if run.pid and run.pid != os.getpid() and run.status in ("queued", "running"):
-            try:
-                os.kill(run.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
 def run_in_process(**config) -> tuple[str, RunStore]:
     config = RunConfig(**config).validated()
     store = RunStore()
