@@ -188,8 +188,11 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
     run = start_run(strategy, config, run_id, store, on_progress, resume)
     data = strategy.prepare(run)                    # 1. the examples, split and encoded
     run.memory = TrainingMemory()                   # from here: what the model and its training add
-    model = strategy.build(run, data)               # 2. the network, its loss and its optimizer
-    fitted = strategy.fit(run, model, data)         # 3. minimise the loss (until the end or Stop)
+    try:
+        model = strategy.build(run, data)           # 2. the network, its loss and its optimizer
+        fitted = strategy.fit(run, model, data)     # 3. minimise the loss (until the end or Stop)
+    finally:
+        run.memory.stop()  # Keras skips on_train_end when fit raises: the sampler must not outlive it
     if not run.writes:                              # a cluster worker: the chief writes the run
         return STOPPED if fitted.stopped else COMPLETED
     results = strategy.evaluate(run, data, fitted)  # 4. score it on examples it never saw
