@@ -2,8 +2,8 @@
 damaged checkpoint cannot be resumed, and never throws."""
 from core.runs import RunStore
 from core.training.checkpoints import CHECKPOINT
-from tests.core.training.test_faults import (  # noqa: F401 - fixtures used by name
-    interrupted_run, keep_sigterm, reap_runners)
+from tests.core.training.conftest import reap_runners  # noqa: F401 - an autouse fixture
+from tests.core.training.test_faults import interrupted_run, keep_sigterm  # noqa: F401 - fixtures
 from tests.pages.conftest import open_page, texts, wait_for_run
 
 
