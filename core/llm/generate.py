@@ -1,11 +1,12 @@
 """Decoding: the next-token distribution, sampling, and streamed generation with a KV cache.
 
 How one answer is made: the prompt goes through the model once ("prefill"), which writes every
-layer's keys and values into a fixed-size cache; then each new token is one compiled step that
-reads the whole cache but computes only the new position. Both are tf.functions with fixed
-signatures, traced once per process (`Engine.warm_up`): the step is XLA-compiled for int8 (XLA
-fuses the int8 -> float conversion into each product) and a plain graph for float32 (TensorFlow's
-own matrix-vector kernels, no compile wait); the prefill is a graph accepting any prompt length.
+layer's keys and values into a cache of fixed size, in place; then each new token is one step
+that writes its own key and value and computes only the new position. Both are tf.functions
+with fixed signatures, traced once per process (`Engine.warm_up`): the step is XLA-compiled for
+int8 (XLA fuses the int8 -> float conversion into each product) and a plain graph for float32
+(TensorFlow's own matrix-vector kernels, no compile wait, attention over the written keys only);
+the prefill is a graph accepting any prompt length.
 
 One cache per engine, owned by one `Sequence` at a time; a lock makes each step atomic, and a
 sequence that finds the cache taken by another is fed again from its start, so two callers can
@@ -110,20 +111,48 @@ def choose(dist: Distribution, rng: np.random.Generator | None) -> int:
 # ---------------------------------------------------------------- compiled model steps
 
 
-class KVCache:
-    """Keys and values of every layer: 2 x layers x (1, context, K, D) float32 variables."""
+class CacheSlot:
+    """One layer's keys and values, (1, context, K, D) float32 variables written in place: a step
+    writes only its own positions instead of copying the whole cache (47 MB for 30 layers) three
+    times over, as a functional update would."""
 
-    def __init__(self, model, context: int):
+    def __init__(self, shape: tuple, fixed: bool):
         import tensorflow as tf
+        self.k = tf.Variable(tf.zeros(shape), trainable=False)
+        self.v = tf.Variable(tf.zeros(shape), trainable=False)
+        self.fixed = fixed
+
+    def update(self, k, v, start):
+        """Write this step's keys/values at start.., return the keys/values queries may look at:
+        positions 0..start+T-1 (a plain graph takes any length), or the whole cache where XLA
+        needs fixed shapes (the attention's causal mask hides the unwritten rest)."""
+        import tensorflow as tf
+        end = start + tf.shape(k)[1]
+        self.k[:, start:end].assign(k)
+        self.v[:, start:end].assign(v)
+        if self.fixed:
+            return self.k.read_value(), self.v.read_value()
+        return self.k[:, :end], self.v[:, :end]
+
+    @classmethod
+    def view(cls, slot: "CacheSlot") -> "CacheSlot":
+        """The same variables, read up to the written end (for a plain-graph prefill)."""
+        other = cls.__new__(cls)
+        other.k, other.v, other.fixed = slot.k, slot.v, False
+        return other
+
+
+class KVCache:
+    """Keys and values of every layer: one CacheSlot per block."""
+
+    def __init__(self, model, context: int, fixed: bool = False):
         c = model.cfg
-        shape = (1, context, c.kv_heads, c.head_dim)
         self.context = context
-        self.vars = [(tf.Variable(tf.zeros(shape), trainable=False),
-                      tf.Variable(tf.zeros(shape), trainable=False)) for _ in range(c.layers)]
+        self.slots = [CacheSlot((1, context, c.kv_heads, c.head_dim), fixed) for _ in range(c.layers)]
 
     @property
     def nbytes(self) -> int:
-        return sum(int(np.prod(k.shape)) * 4 * 2 for k, _ in self.vars)
+        return sum(int(np.prod(s.k.shape)) * 4 * 2 for s in self.slots)
 
 
 class Sequence:
@@ -145,22 +174,23 @@ class Engine:
         if context > model.max_positions:
             raise ValueError(f"context {context} exceeds the model's {model.max_positions} positions")
         self.model, self.context = model, context
-        self.cache = KVCache(model, context)
         self.lock = threading.RLock()
         self._owner: Sequence | None = None
         self._length = 0
-        caches = self.cache.vars
+        # The prefill is a plain graph (any prompt length, keys up to the prompt's end); the step
+        # is XLA-compiled when jit, which needs the whole, fixed-size cache as keys.
+        self.cache = KVCache(model, context, fixed=jit)
+        prefill_slots = self.cache.slots if not jit else [
+            CacheSlot.view(slot) for slot in self.cache.slots]
 
-        def run(ids, start):
-            out = model.forward(ids, start, [(k.read_value(), v.read_value()) for k, v in caches])
-            for (k_var, v_var), (k, v) in zip(caches, out["caches"]):
-                k_var.assign(k)
-                v_var.assign(v)
-            return out["logits"][0, -1]
+        def runner(slots):
+            def run(ids, start):
+                return model.forward(ids, start, slots)["logits"][0, -1]
+            return run
 
-        self._prefill = tf.function(run, input_signature=[
+        self._prefill = tf.function(runner(prefill_slots), input_signature=[
             tf.TensorSpec((1, None), tf.int32), tf.TensorSpec((), tf.int32)])
-        self._step = tf.function(run, jit_compile=jit, input_signature=[
+        self._step = tf.function(runner(self.cache.slots), jit_compile=jit, input_signature=[
             tf.TensorSpec((1, 1), tf.int32), tf.TensorSpec((), tf.int32)])
         self._tf = tf
 

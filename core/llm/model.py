@@ -88,29 +88,29 @@ class Attention(layers.Layer):
             dense.build(input_shape)
         self.o.build(input_shape)
 
-    def call(self, x, cos, sin, mask, cache=None, start=0, return_weights=False):
-        """x: (B, T, hidden). mask: (T, S) True where a query may see a key.
-        cache: None (keys are just these T tokens) or (k_cache, v_cache), each (B, S, K, D),
-        into which this step's keys/values are written at positions start..start+T-1."""
+    def call(self, x, cos, sin, positions, cache=None, start=0, return_weights=False):
+        """x: (B, T, hidden) at `positions` start..start+T-1. cache: None (the keys are just these
+        T tokens) or one layer's slot of a key/value cache (core.llm.generate.CacheSlot), into
+        which this step's keys/values are written at those positions; it returns the S keys and
+        values a query may look at."""
         c = self.cfg
         B, T, D, K, G = ops.shape(x)[0], ops.shape(x)[1], c.head_dim, c.kv_heads, c.heads // c.kv_heads
         q = rotate(ops.reshape(self.q(x), (B, T, c.heads, D)), cos, sin)
         k = rotate(ops.reshape(self.k(x), (B, T, K, D)), cos, sin)
         v = ops.reshape(self.v(x), (B, T, K, D))
         if cache is not None:
-            k = ops.slice_update(cache[0], (0, start, 0, 0), k)
-            v = ops.slice_update(cache[1], (0, start, 0, 0), v)
-            cache = (k, v)
+            k, v = cache.update(k, v, start)
         q = ops.reshape(q, (B, T, K, G, D))
         # scores[b, k, g, t, s] = q_t . k_s / sqrt(D), then softmax over the visible keys s
         scores = ops.einsum("btkgd,bskd->bkgts", q, k) / math.sqrt(D)
-        scores = ops.where(mask, scores, ops.cast(-1e9, scores.dtype))
+        visible = ops.arange(ops.shape(k)[1])[None, :] <= positions[:, None]   # causal: s <= t
+        scores = ops.where(visible, scores, ops.cast(-1e9, scores.dtype))
         weights = ops.softmax(scores, axis=-1)
         out = ops.einsum("bkgts,bskd->btkgd", weights, v)
         out = self.o(ops.reshape(out, (B, T, c.heads * D)))
         if return_weights:
-            return out, cache, ops.reshape(weights, (B, c.heads, T, -1))
-        return out, cache, None
+            return out, ops.reshape(weights, (B, c.heads, T, -1))
+        return out, None
 
 
 class MLP(layers.Layer):
@@ -145,12 +145,12 @@ class Block(layers.Layer):
         for sub in (self.attn_norm, self.attn, self.mlp_norm, self.mlp):
             sub.build(input_shape)
 
-    def call(self, x, cos, sin, mask, cache=None, start=0, return_weights=False):
-        a, cache, weights = self.attn(self.attn_norm(x), cos, sin, mask, cache=cache, start=start,
-                                      return_weights=return_weights)
+    def call(self, x, cos, sin, positions, cache=None, start=0, return_weights=False):
+        a, weights = self.attn(self.attn_norm(x), cos, sin, positions, cache=cache, start=start,
+                               return_weights=return_weights)
         x = x + a
         x = x + self.mlp(self.mlp_norm(x))
-        return x, cache, weights
+        return x, weights
 
 
 class TiedEmbedding(layers.Embedding):
@@ -186,26 +186,23 @@ class SmolLM(keras.Model):
         self.built = True
 
     def forward(self, ids, start=0, caches=None, return_hidden=False, return_attention=False):
-        """ids: (B, T) int32, at positions start..start+T-1. caches: None or a list of
-        (k, v) per block, each (B, S, K, D). Returns a dict: logits (B, T, V), caches, and if
-        asked hidden (the residual stream after each block) and attention (B, H, T, S) per block."""
+        """ids: (B, T) int32, at positions start..start+T-1. caches: None, or one cache slot per
+        block (core.llm.generate.KVCache.slots), written in place. Returns a dict: logits
+        (B, T, V) and if asked hidden (the residual stream after each block) and attention
+        (B, H, T, S) per block."""
         T = ops.shape(ids)[1]
         positions = start + ops.arange(T)
         cos, sin = ops.take(self._cos, positions, axis=0), ops.take(self._sin, positions, axis=0)
-        S = T if caches is None else ops.shape(caches[0][0])[1]
-        mask = ops.arange(S)[None, :] <= positions[:, None]      # causal: key s <= query position
         x = self.embed(ids)
-        hidden, attention, new_caches = [], [], []
+        hidden, attention = [], []
         for i, block in enumerate(self.blocks):
-            cache = None if caches is None else caches[i]
-            x, cache, weights = block(x, cos, sin, mask, cache=cache, start=start,
-                                      return_weights=return_attention)
-            new_caches.append(cache)
+            x, weights = block(x, cos, sin, positions, cache=None if caches is None else caches[i],
+                               start=start, return_weights=return_attention)
             if return_hidden:
                 hidden.append(x)
             if return_attention:
                 attention.append(weights)
-        out = {"logits": self.embed.logits(self.norm(x)), "caches": new_caches}
+        out = {"logits": self.embed.logits(self.norm(x))}
         if return_hidden:
             out["hidden"] = hidden
         if return_attention:
