@@ -3,6 +3,9 @@ keyword search, labels texts with no training (zero-shot) or from a few examples
 why a pretrained model beats one trained from scratch, and draws a map of the documents."""
 from __future__ import annotations
 
+import hashlib
+import time
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
@@ -11,10 +14,11 @@ import streamlit as st
 
 from core.meaning import documents as docs_mod
 from core.meaning import encoder as enc
-from core.meaning import fewshot, maps, search, zeroshot
+from core.data import DataError
+from core.meaning import fewshot, image_map, maps, search, zeroshot
 from core.text.io import TextInputError
-from pages.common import (format_number, format_percent, format_seconds, help_for, limited_uploader, page_setup,
-                          use_new_file_ui)
+from pages.common import (format_number, format_percent, format_seconds, help_for, limited_uploader, load_classifier,
+                          page_setup, shown_name, use_new_file_ui)
 
 SOURCES = {
     "answers": "📚 Help-centre answers (bundled, 10)",
@@ -322,6 +326,138 @@ def _projection(key: str, _vectors, method: str):
     return maps.project(_vectors, method)
 
 
+# -- 5 · map of images ----------------------------------------------------------------------------
+
+IMAGES_STATE = "meaning_images"
+
+
+def map_tab_ui(documents, index) -> None:
+    """The map of the documents above, or of a zip of images (EfficientNet-Lite0's view of them)."""
+    what = st.radio("What to map", ["texts", "images"], horizontal=True, key="meaning_map_what",
+                    format_func={"texts": "📝 These documents", "images": "🖼️ A zip of images"}.get)
+    if what == "texts":
+        map_ui(documents, index)
+    else:
+        image_map_ui()
+
+
+def image_map_ui() -> None:
+    st.markdown("Each image becomes EfficientNet-Lite0's **1,280-number summary** of what it sees (the layer "
+                "just before its ImageNet classes), and images that look alike land close together. Colour is "
+                "the folder each image came from, so a misfiled or unusual image stands out among its "
+                "neighbours.", help=help_for("embedding"))
+    images = image_source_ui()
+    if images is None:
+        return
+    vectors = image_vectors_ui(images)
+    method = st.radio("Projection", ["pca", "tsne"], horizontal=True, key="meaning_imgmap_method",
+                      format_func={"pca": "PCA (fast)", "tsne": "t-SNE (keeps neighbours together)"}.get,
+                      help=help_for("t-sne"))
+    odd = image_map.odd_ones_out(vectors, images.labels)
+    clicked = image_scatter_ui(images, vectors, method, {o.index for o in odd})
+    if clicked is not None and clicked != st.session_state.get("meaning_imgmap_clicked"):
+        # A new click picks that image in the box below (once: the box stays the user's after).
+        st.session_state["meaning_imgmap_clicked"] = clicked
+        st.session_state["meaning_imgmap_pick"] = clicked
+    if st.session_state.get("meaning_imgmap_pick", 0) >= len(images):  # left from a larger image set
+        st.session_state.pop("meaning_imgmap_pick")
+    picked = st.selectbox("Pick an image (or click a point) to see its nearest neighbours", range(len(images)),
+                          format_func=lambda i: f"{images.files[i]} ({images.labels[i]})", key="meaning_imgmap_pick")
+    image_neighbours_ui(images, vectors, int(picked))
+    odd_ones_ui(images, vectors, odd)
+
+
+def image_source_ui():
+    """The bundled example or the user's zip; the images stay in the session until others are picked."""
+    left, right = st.columns([1, 2])
+    if left.button("Use the example: trousers, sneakers and bags", key="meaning_imgmap_example",
+                   help="48 Fashion-MNIST pictures in three folders, two of them put in the wrong folder on purpose."):
+        st.session_state[IMAGES_STATE] = image_map.example_images()
+        st.session_state.pop("meaning_image_zip_error", None)
+    file = limited_uploader(f"A zip of images, one folder per label (up to {format_number(image_map.MAX_IMAGES)} "
+                            "images)", "images zip", container=right, type=["zip"], key="meaning_image_zip")
+    use_new_file_ui(file, "meaning_image_zip", _use_image_zip, limit="images zip", forget=IMAGES_STATE)
+    images = st.session_state.get(IMAGES_STATE)
+    if images is None:
+        st.info("Use the example, or upload a zip with one folder per label (cats/1.jpg, dogs/1.jpg …).")
+        return None
+    counts = pd.Series(images.labels).value_counts()
+    st.caption(f"**{shown_name(images.name)}**: {format_number(len(images))} images, "
+               f"{format_number(len(counts))} labels (" + ", ".join(f"{k} {format_number(v)}" for k, v in counts.items())
+               + ").")
+    for note in images.notes:
+        st.warning(note)
+    return images
+
+
+def _use_image_zip(name: str, data: bytes):
+    st.session_state.pop(IMAGES_STATE, None)
+    try:
+        st.session_state[IMAGES_STATE] = image_map.read_image_zip(data, name)
+    except DataError as err:
+        return f"**{name}** cannot be mapped: {err}"
+    return None
+
+
+def image_vectors_ui(images):
+    """The images' vectors, from the same cached EfficientNet-Lite0 as the Image Lab (no second copy)."""
+    key = hashlib.sha1(images.pixels.tobytes()).hexdigest()
+    cached = st.session_state.get("meaning_image_vectors")
+    if cached and cached[0] == key:
+        return cached[1]
+    classifier = load_classifier(image_map.BACKBONE, "Preparing EfficientNet-Lite0…")
+    bar = st.progress(0.0, text="Embedding the images…")
+    start = time.perf_counter()
+    vectors = image_map.embed(classifier, images.pixels, progress=lambda f, m: bar.progress(f, text=m))
+    bar.empty()
+    st.session_state["meaning_image_vectors"] = (key, vectors)
+    st.caption(f"{format_number(len(images))} images embedded in {format_seconds(time.perf_counter() - start)}.")
+    return vectors
+
+
+def image_scatter_ui(images, vectors, method: str, odd: set):
+    """The scatter (hover: file name and label; odd ones out drawn as crosses); the clicked image or None."""
+    coordinates = _projection(hashlib.sha1(vectors.tobytes()).hexdigest(), vectors, method)
+    frame = pd.DataFrame({"x": coordinates[:, 0], "y": coordinates[:, 1], "label": images.labels,
+                          "file": images.files, "row": np.arange(len(images)),
+                          "shape": ["odd one out" if i in odd else "fits in" for i in range(len(images))]})
+    figure = px.scatter(frame, "x", "y", color="label", symbol="shape", custom_data=["row"],
+                        symbol_map={"fits in": "circle", "odd one out": "x"},
+                        hover_data={"file": True, "label": True, "shape": False, "x": False, "y": False, "row": False},
+                        height=440)
+    figure.update_traces(marker=dict(size=10))
+    figure.update_layout(xaxis_title="", yaxis_title="", margin=dict(l=10, r=10, t=10, b=10), legend_title_text="")
+    event = st.plotly_chart(figure, width="stretch", on_select="rerun", selection_mode="points",
+                            key="meaning_imgmap_chart")
+    return _clicked_row(event)
+
+
+def image_neighbours_ui(images, vectors, picked: int) -> None:
+    near = image_map.nearest(vectors, picked)
+    columns = st.columns(len(near) + 1)
+    columns[0].image(images.thumbnail(picked), caption=f"{images.labels[picked]} · picked", width=96)
+    for column, (i, score) in zip(columns[1:], near):
+        column.image(images.thumbnail(i), caption=f"{images.labels[i]} · {format_number(score)}", width=96)
+    st.caption("The picked image, then its nearest neighbours: their label and cosine similarity "
+               "(1 would be the very same summary).", help=help_for("cosine similarity"))
+
+
+def odd_ones_ui(images, vectors, odd) -> None:
+    st.markdown(f"**Odd ones out**: images most of whose {format_number(image_map.NEIGHBOURS)} nearest "
+                "neighbours carry another label (misfiled, or unusual for their label).")
+    if not odd:
+        st.success("None: every image's nearest neighbours mostly share its label.")
+        return
+    for o in odd[:20]:
+        picture, words = st.columns([1, 6])
+        picture.image(images.thumbnail(o.index), width=72)
+        words.markdown(f"**{shown_name(images.files[o.index])}** is in **{images.labels[o.index]}**, but "
+                       f"{format_percent(o.other_share)} of its neighbours are not; most look like "
+                       f"**{o.looks_like}**.")
+    if len(odd) > 20:
+        st.caption(f"… and {format_number(len(odd) - 20)} more.")
+
+
 def main() -> None:
     page_setup()
     intro_ui()
@@ -338,7 +474,7 @@ def main() -> None:
     with tabs[2]:
         fewshot_ui(encoder, documents, index)
     with tabs[3]:
-        map_ui(documents, index)
+        map_tab_ui(documents, index)
 
 
 main()
