@@ -3,7 +3,7 @@
     python assets/make_support_docs.py
 
 Columns: text, label, kind, group. 'ticket' rows are customers' messages about one of five topics
-(delivery, refund, account, billing, technical), each written in many different words on purpose:
+(delivery, refund, account, billing, technical), 25 messages a topic, each written in many different words on purpose:
 two tickets of one topic often share no word at all, so keyword search and models trained from
 scratch on a few examples struggle where a pretrained encoder does not. 'faq' rows are help-centre
 answers, the documents a search should find. Each message appears three times with a different
@@ -27,6 +27,16 @@ TICKETS = {
         "Can you tell me when the goods will get here?", "The box arrived crushed and soaked.",
         "Half of what I bought showed up, the rest is missing.", "Is there any way to speed up the postage?",
         "The delivery slot came and went and nobody showed.",
+        "The parcel went to my neighbour three streets away.",
+        "It says out for delivery since yesterday morning.",
+        "Could you resend the order? It never reached me.",
+        "My flat has a concierge but he got nothing.",
+        "I paid for express and it came by snail mail.",
+        "The carrier lost my package somewhere in transit.",
+        "I'm still waiting for the box I ordered last month.",
+        "The tracking number you gave me does not exist.",
+        "Can the courier drop it at a pick-up point instead?",
+        "My order shows dispatched but has not moved for a week.",
     ],
     "refund": [
         "I want my money back.", "Please refund the jacket, it doesn't fit.",
@@ -37,6 +47,16 @@ TICKETS = {
         "What is your returns policy for opened boxes?", "Please give me store credit instead of cash.",
         "I returned it unopened, why was a fee deducted?", "Reverse the purchase please, it was a gift I don't need.",
         "Still waiting for the money from my return.",
+        "I would like my payment returned for the faulty kettle.",
+        "How long does a reimbursement usually take?",
+        "The item was damaged, I want compensation.",
+        "Can I swap this for a different size or get the cash back?",
+        "Your shop kept my deposit after I sent the sofa back.",
+        "I posted the parcel back to you, where is my credit?",
+        "The product is not as described, I demand a refund.",
+        "Please credit my card for the cancelled booking.",
+        "Do I have to pay the postage to send it back?",
+        "I received a voucher but I asked for my money.",
     ],
     "account": [
         "I forgot my password.", "I can't log in to my profile.", "How do I change the email on my account?",
@@ -46,6 +66,16 @@ TICKETS = {
         "Two-factor authentication keeps rejecting me.", "Sign-in page says my details are wrong but they aren't.",
         "Can I switch the phone number linked to my login?", "Unsubscribe me from the newsletter, please.",
         "I never created this account, who did?", "The reset link in the email has expired.",
+        "My login email no longer exists, how do I get in?",
+        "The app keeps asking me to confirm my identity.",
+        "Please change the name shown on my profile.",
+        "I want to close my membership for good.",
+        "I get a message that this user is suspended.",
+        "How do I turn off the security questions?",
+        "My authenticator app was on my old phone.",
+        "I cannot remember which address I signed up with.",
+        "Someone changed my details without permission.",
+        "Where do I set my privacy preferences?",
     ],
     "billing": [
         "I was charged twice for the same order.", "There's a payment on my statement I don't recognise.",
@@ -56,6 +86,16 @@ TICKETS = {
         "The discount code was not applied to the total.", "I need a copy of last year's invoices.",
         "My direct debit failed, what happens now?", "Stop taking money from my account every month.",
         "There is a hidden fee on my bill.",
+        "My bank shows a transaction from you that I never made.",
+        "Why is this month's amount larger than usual?",
+        "I would like to switch to yearly payments.",
+        "The tax on my statement looks wrong.",
+        "I was debited although the purchase failed.",
+        "Can you change the company name on the bill?",
+        "My card expired, how do I update the payment details?",
+        "You took the fee for the premium plan I never chose.",
+        "I need a breakdown of what I was charged for.",
+        "The annual renewal cost more than the quote.",
     ],
     "technical": [
         "The app crashes every time I open it.", "The website won't load on my phone.",
@@ -66,6 +106,16 @@ TICKETS = {
         "The printer driver won't install on Windows.", "Battery drains in an hour since the last version.",
         "The camera in your app shows only a grey box.", "Sync between my laptop and tablet is broken.",
         "I keep getting logged out of the mobile app with a bug message.",
+        "The page keeps spinning and never finishes loading.",
+        "My speaker stopped responding to voice commands.",
+        "The download fails halfway through every time.",
+        "The touchscreen ignores my fingers since yesterday.",
+        "I see a blank white window when I start the program.",
+        "The thermostat shows a red light and won't reset.",
+        "Notifications stopped working after I reinstalled.",
+        "Your website shows a certificate warning.",
+        "The headphones disconnect every few minutes.",
+        "The game freezes at the loading screen.",
     ],
 }
 
@@ -101,7 +151,7 @@ def rows(seed: int = 17):
     for label, messages in TICKETS.items():
         for message in messages:
             group += 1
-            for _ in range(3):  # each message three times, dressed differently: about 45 tickets per topic
+            for _ in range(3):  # each message three times, dressed differently: about 75 tickets per topic
                 out.append((rng.choice(OPENERS) + message + rng.choice(CLOSERS), label, "ticket", group))
     for label, answers in FAQ.items():
         for answer in answers:

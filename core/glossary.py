@@ -167,6 +167,8 @@ GLOSSARY: dict[str, str] = {
                  "gets the labels closest to it in meaning.",
     "few-shot": "Learning labels from a handful of examples each, possible because a pretrained model already "
                 "knows what sentences mean.",
+    "learning curve": "Accuracy on the same held-out examples as a model is given more training examples: it "
+                      "shows how much data a model needs.",
     "t-sne": "A way to draw many-dimensional points on a flat map that keeps each point near its nearest "
              "neighbours (distances between far-apart groups mean little).",
 }

@@ -225,10 +225,14 @@ def zeroshot_ui(encoder, documents) -> None:
 
 # -- 4 · few-shot -------------------------------------------------------------------------------------
 
+FS_RUN = "meaning_fs_run"   # (document set name, run id) of the head taught in this session
+
+
 def fewshot_ui(encoder, documents, index) -> None:
-    st.markdown("Teach labels from examples: a small Keras layer learns on top of the frozen encoder "
-                "(a second or two), and a learning curve shows how few examples it needs compared with a "
-                "network trained from scratch on the same texts.", help=help_for("few-shot"))
+    st.markdown("Teach labels from examples: a small Keras layer learns on top of the frozen encoder, "
+                "trained by the studio's runner with live curves (it also appears in **Runs**), then labels "
+                "new texts at once. A learning curve shows how few examples it needs compared with a network "
+                "trained from scratch on the same texts.", help=help_for("few-shot"))
     if not documents.labels:
         st.info("These documents have no labels. Pick the bundled help desk, or a CSV with a label column.")
         return
@@ -237,44 +241,116 @@ def fewshot_ui(encoder, documents, index) -> None:
     except fewshot.FewShotError as err:
         st.error(str(err))
         return
+    teach_ui(documents)
+    taught_ui(documents)
+    curve_ui(documents, index)
+
+
+def _dataset_key(documents) -> str:
+    """The runner's dataset for these documents: the bundled help desk (its held-out split keeps every
+    copy of a message on one side), else the texts imported once as an upload of this session."""
+    if documents.name == docs_mod.support_documents().name:
+        return fewshot.DATASET
+    import hashlib
+
+    from core.data import uploads
+    digest = hashlib.sha1(repr((documents.texts, documents.labels)).encode()).hexdigest()
+    kept = st.session_state.get("meaning_fs_upload")
+    if not kept or kept[0] != digest:
+        frame = pd.DataFrame({"text": documents.texts, "label": documents.labels})
+        report = uploads.import_text_csv(frame, "text", "label", title=documents.name)
+        kept = (digest, report.dataset_key)
+        st.session_state["meaning_fs_upload"] = kept
+    return kept[1]
+
+
+def teach_ui(documents) -> None:
+    """The button that launches the head as a run, and that run's live panel (progress, Stop, curves)."""
+    from core.data import DataError
+    from pages.common import launch_ui, run_panel_ui
+    epochs = st.slider("Epochs", 5, 100, 30, key="meaning_fs_epochs", help=help_for("epoch"))
     if st.button("Teach the labels", key="meaning_fs_train", type="primary"):
-        bar = st.progress(0.0, text="Training…")
-        head = fewshot.train_head(index.vectors, documents.labels, progress=lambda f, m: bar.progress(f, text=m))
-        bar.empty()
-        st.session_state["meaning_head"] = (documents.name, head)
-    kept = st.session_state.get("meaning_head")
+        try:
+            dataset = _dataset_key(documents)
+        except DataError as err:
+            st.error(f"These documents cannot be taught: {err}")
+            return
+        from core.inference import fitting_batch_size
+        config = fewshot.run_config(dataset, f"Meaning: {documents.name} (MiniLM + head)", epochs=int(epochs))
+        config.batch_size, note = fitting_batch_size(dataset, None, config.validation_split, config.batch_size)
+        if note:
+            st.info(note, icon="ℹ️")
+        launch_ui(config, "meaning_fs_launched")
+        if st.session_state.get("meaning_fs_launched"):
+            st.session_state[FS_RUN] = (documents.name, st.session_state.pop("meaning_fs_launched"))
+    kept = st.session_state.get(FS_RUN)
     if kept and kept[0] == documents.name:
-        head = kept[1]
-        loss = head.history.get("loss", [])
-        if loss:
-            st.plotly_chart(px.line(x=np.arange(1, len(loss) + 1), y=loss, labels={"x": "epoch", "y": "loss"},
-                                    height=220), use_container_width=True)
-        text = st.text_input("Try it on a new text", "Can I send the shoes back?", key="meaning_fs_text")
-        if text.strip():
-            p = head.probabilities(encoder.encode([text]))[0]
-            best = int(np.argmax(p))
-            st.success(f"**{head.labels[best]}** · {format_percent(p[best])}")
+        run_panel_ui(kept[1])
+
+
+def taught_ui(documents) -> None:
+    """Once the run has finished: its head labels a new text, and every document, at once."""
+    from pages.common import get_store, load_classifier
+    kept = st.session_state.get(FS_RUN)
+    run = get_store().get_run(kept[1]) if kept and kept[0] == documents.name else None
+    if run is None or run.status not in ("completed", "stopped") or not run.model_path.exists():
+        return
+    classifier = load_classifier(f"run:{run.id}", "Loading the taught head…")
+    st.caption(f"Taught: **{run.name}**. It is also in the Text Lab's model picker.")
+    text = st.text_input("Try it on a new text", "Can I send the shoes back?", key="meaning_fs_text")
+    if text.strip():
+        prediction = classifier.predict(text)
+        best, p = prediction.top[0]
+        st.success(f"**{best}** · {format_percent(p)}")
+    if st.button(f"Label all {format_number(len(documents))} documents with it", key="meaning_fs_batch"):
+        p = classifier.predict_batch(documents.texts)
+        table = pd.DataFrame({"document": documents.texts, "given label": documents.labels,
+                              "taught label": [classifier.class_names[i] for i in p.argmax(1)],
+                              "confidence": [format_percent(v) for v in p.max(1)]})
+        agree = (table["given label"] == table["taught label"]).mean()
+        st.caption(f"It agrees with the given labels on {format_percent(agree)} of the documents "
+                   "(most of them it was taught on: the run's test accuracy above is the fair figure).")
+        st.dataframe(table, hide_index=True, use_container_width=True, height=260)
+
+
+def curve_ui(documents, index) -> None:
+    st.markdown("**Learning curve**: both models are trained on 2, 4, 8, 16, 32 and all examples per label "
+                "and scored on the same held-out documents.", help=help_for("learning curve"))
     if st.button("Measure the learning curve", key="meaning_curve"):
-        bar = st.progress(0.0, text="Training…")
-        points, n_test = fewshot.learning_curve(documents.texts, documents.labels, index.vectors, documents.groups,
-                                                progress=lambda f, m: bar.progress(f, text=m))
-        bar.empty()
-        st.session_state["meaning_curve_points"] = (documents.name, points, n_test)
+        import time
+        started = time.perf_counter()
+        with st.spinner("Training both models at every point (a few seconds each)…"):
+            points, n_test = _learning_curve(search.index_key(documents.texts), tuple(documents.labels),
+                                             tuple(documents.groups or ()), documents.texts, index.vectors)
+        st.session_state["meaning_curve_points"] = (documents.name, points, n_test,
+                                                    time.perf_counter() - started)
     curve = st.session_state.get("meaning_curve_points")
     if curve and curve[0] == documents.name:
-        learning_curve_ui(curve[1], curve[2])
+        learning_curve_ui(curve[1], curve[2], curve[3])
 
 
-def learning_curve_ui(points, n_test: int) -> None:
+@st.cache_data(show_spinner=False, max_entries=4)
+def _learning_curve(key: str, labels: tuple, groups: tuple, _texts, _vectors):
+    """Measured once per document set and labels in this process (about 12 fits on 2 cores)."""
+    return fewshot.learning_curve(_texts, list(labels), _vectors, list(groups) or None)
+
+
+def learning_curve_ui(points, n_test: int, seconds: float | None = None) -> None:
     x = [p.shots for p in points]
     figure = go.Figure([
-        go.Scatter(x=x, y=[p.pretrained for p in points], mode="lines+markers", name="pretrained encoder + head"),
-        go.Scatter(x=x, y=[p.from_scratch for p in points], mode="lines+markers", name="from scratch (bag of words)"),
+        go.Scatter(x=x, y=[p.pretrained for p in points], mode="lines+markers+text", name="pretrained encoder + head",
+                   text=[format_percent(p.pretrained, 0) for p in points], textposition="top center"),
+        go.Scatter(x=x, y=[p.from_scratch for p in points], mode="lines+markers+text",
+                   name="from scratch (the Text Lab's bag-of-words network)",
+                   text=[format_percent(p.from_scratch, 0) for p in points], textposition="bottom center"),
     ])
-    figure.update_layout(height=320, xaxis_title="examples per label", yaxis_title="test accuracy",
-                         yaxis=dict(range=[0, 1], tickformat=".0%"), margin=dict(l=10, r=10, t=30, b=10))
+    figure.update_layout(height=340, xaxis_title="examples per label", yaxis_title="test accuracy",
+                         yaxis=dict(range=[0, 1.08], tickformat=".0%"), margin=dict(l=10, r=10, t=30, b=10),
+                         legend=dict(orientation="h", y=-0.25))
     st.plotly_chart(figure, use_container_width=True)
-    st.caption(f"Accuracy on the same {format_number(n_test)} held-out documents for every point.")
+    took = f" Measured in {format_seconds(seconds)}." if seconds else ""
+    st.caption(f"Accuracy on the same {format_number(n_test)} held-out documents for every point "
+               f"(\"all\": {format_number(points[-1].examples)} training examples).{took}")
 
 
 # -- 5 · map ------------------------------------------------------------------------------------------

@@ -49,7 +49,18 @@ DATASETS: dict[str, DatasetSpec] = {
         "Interleaved spiral arms: needs a deeper network and non-linear activations.",
         {"n_samples": Param(900, "Points", 60, 20000), "classes": Param(3, "Arms (classes)", 2, 6),
          "noise": Param(0.2, "Noise", 0.0, 1.0)}),
+    "helpdesk": DatasetSpec(
+        "Help desk tickets (bundled, synthetic)", TEXT, lambda **params: _helpdesk(**params),
+        "374 customer messages and help-centre answers in 5 topics, each message in many words; the test "
+        "set holds messages never seen in training. The Meaning lab's few-shot set.",
+        {"per_label": Param(0, "Training examples per label (0: all)", 0, 1000,
+                            help="Train on only this many examples of each label, to see how many a model needs.")}),
 }
+
+
+def _helpdesk(per_label: int = 0) -> Dataset:
+    from core.meaning.fewshot import load_helpdesk  # the split the Meaning lab's learning curve uses
+    return load_helpdesk(per_label)
 
 
 @functools.lru_cache(maxsize=8)

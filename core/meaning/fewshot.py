@@ -1,23 +1,39 @@
 """Few-shot labels on a frozen pretrained encoder, and the learning curve that shows why it wins.
 
-The head is one small Keras layer (a softmax over the 384 numbers of each sentence vector), trained
-in this process in a second or two with a progress callback: the encoder itself never changes, so
-there is nothing for a separate runner process to save (the studio's runner trains whole networks
-from a dataset key; a head on vectors held in memory needs none of that).
+The head is small (dropout, an optional hidden layer, a softmax over the 384 numbers of each
+sentence vector) and trains as a run of the studio's runner, like any other architecture:
 
-`learning_curve` measures, on one fixed split (test documents never seen in training), accuracy
-against examples per label (2, 4, 8, 16, 32, all) for this head and for the Text Lab's from-scratch
-bag-of-words network (core.models.architectures.build_mlp over core.data.text's vocabulary).
+    RunConfig(dataset="helpdesk" or "upload:<id>", architecture="minilm_head", ...)  # core/models
+    -> strategy "sentence_encoder" (`SentenceEncoderHead` below, registered in core/training/strategies.py)
+
+Its `prepare` turns every text into its vector once with the frozen all-MiniLM-L6-v2
+(core/meaning/encoder.py), then the Classification strategy fits, evaluates and saves the head as
+any classifier: live curves, Stop, the run store, Runs and compare. The saved `model.keras` reads
+sentence vectors; its preprocessing.json says so ("encoder"), and `SentenceHeadClassifier`
+encodes texts before it, for the Meaning lab and for the Text Lab's `run:` models.
+
+`learning_curve` measures, on one fixed split (test messages never seen in training, the split the
+bundled "helpdesk" dataset uses too), accuracy against examples per label (2, 4, 8, 16, 32, all) for
+this head and for the Text Lab's from-scratch bag-of-words network (core.models.architectures.build_mlp
+over core.data.text's vocabulary). Those are in-process fits of a second or two each: the curve is a
+measurement, not a model to keep.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
+from core.training.strategies import Classification
+
 SHOTS = (2, 4, 8, 16, 32, None)   # None: every training example
 Progress = Callable[[float, str], None]
+ARCHITECTURE = "minilm_head"      # its key in core.models.ARCHITECTURES
+STRATEGY = "sentence_encoder"     # its key in core.training.strategies.STRATEGIES
+DATASET = "helpdesk"              # the bundled help desk, in core.data.DATASETS
+TEST_FRACTION = 0.3               # of each label's messages, held out (all copies of a message together)
 
 
 class FewShotError(ValueError):
@@ -55,29 +71,29 @@ class FewShotHead:
         return [self.labels[i] for i in self.probabilities(vectors).argmax(1)]
 
 
-def _progress_callback(progress: Progress | None, epochs: int, what: str):
+def build_head(spec, dropout: float = 0.1, hidden_units: int = 0):
+    """The trainable part on sentence vectors: dropout, an optional ReLU layer, softmax over the labels."""
+    import keras
+    inputs = keras.Input(spec.shape, name="sentence_vector")
+    x = keras.layers.Dropout(dropout, name="head_dropout")(inputs)
+    if hidden_units:
+        x = keras.layers.Dense(hidden_units, activation="relu", name="head_hidden")(x)
+    outputs = keras.layers.Dense(spec.num_classes, activation="softmax", name="class_probabilities")(x)
+    return keras.Model(inputs, outputs, name="sentence_head")
+
+
+def train_head(vectors: np.ndarray, labels: Sequence[str], epochs: int = 60, seed: int = 0) -> FewShotHead:
+    """The same head fitted in this process, full batch (the learning curve fits a dozen of them)."""
     import keras
 
-    class Report(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if progress and (epoch % 5 == 4 or epoch == epochs - 1):
-                loss = (logs or {}).get("loss", float("nan"))
-                progress((epoch + 1) / epochs, f"{what}: epoch {epoch + 1} of {epochs}, loss {loss:.3f}")
-    return Report()
-
-
-def train_head(vectors: np.ndarray, labels: Sequence[str], epochs: int = 60, seed: int = 0,
-               progress: Progress | None = None) -> FewShotHead:
-    """A softmax layer on frozen sentence vectors (full batch, Adam; dropout against memorising)."""
-    import keras
+    from core.models.architectures import InputSpec
+    from core.models.transfer import FEATURES
     names = check_examples(labels, minimum=1)
     y = np.array([names.index(str(label).strip()) for label in labels])
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input((vectors.shape[1],)), keras.layers.Dropout(0.1),
-                              keras.layers.Dense(len(names), activation="softmax", name="labels")])
+    model = build_head(InputSpec(FEATURES, (vectors.shape[1],), len(names)))
     model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(np.asarray(vectors, np.float32), y, epochs=epochs, batch_size=max(len(y), 1),
-                        verbose=0, callbacks=[_progress_callback(progress, epochs, "Few-shot head")])
+    history = model.fit(np.asarray(vectors, np.float32), y, epochs=epochs, batch_size=max(len(y), 1), verbose=0)
     return FewShotHead(names, model, {k: [float(v) for v in vs] for k, vs in history.history.items()})
 
 
@@ -98,7 +114,7 @@ def train_from_scratch(texts: Sequence[str], labels: Sequence[str], names: list[
     return lambda new: np.asarray(model.predict_on_batch(vectorize(new, vocabulary, sequence_length=48))).argmax(1)
 
 
-def grouped_split(labels: Sequence[str], groups: Sequence | None = None, test_fraction: float = 0.3,
+def grouped_split(labels: Sequence[str], groups: Sequence | None = None, test_fraction: float = TEST_FRACTION,
                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Train and test row indices, per label, keeping rows of one group on one side."""
     rng = np.random.default_rng(seed)
@@ -115,9 +131,12 @@ def grouped_split(labels: Sequence[str], groups: Sequence | None = None, test_fr
     return np.array(sorted(train)), np.array(sorted(test))
 
 
-def _take_per_label(train: np.ndarray, labels: np.ndarray, shots: int | None, rng) -> np.ndarray:
+def take_per_label(train: np.ndarray, labels: np.ndarray, shots: int | None, seed: int = 0) -> np.ndarray:
+    """`shots` training rows of each label (all of them for None), drawn with `seed`: the learning
+    curve and the "helpdesk" dataset's `per_label` draw the very same rows."""
     if shots is None:
         return train
+    rng = np.random.default_rng(seed)
     chosen = []
     for label in sorted(set(labels[train])):
         rows = train[labels[train] == label]
@@ -143,11 +162,10 @@ def learning_curve(texts: Sequence[str], labels: Sequence[str], vectors: np.ndar
     train, test = grouped_split(label_array, groups, seed=seed)
     most = min(int((label_array[train] == name).sum()) for name in names)
     steps = [s for s in shots if s is None or s < most] or [None]
-    rng = np.random.default_rng(seed)
     points = []
     truth = np.array([names.index(v) for v in label_array[test]])
     for step_number, step in enumerate(steps):
-        rows = _take_per_label(train, label_array, step, rng)
+        rows = take_per_label(train, label_array, step, seed)
         if progress:
             progress(step_number / len(steps), f"Training both models on {len(rows):,} examples")
         head = train_head(vectors[rows], label_array[rows], seed=seed)
@@ -159,3 +177,137 @@ def learning_curve(texts: Sequence[str], labels: Sequence[str], vectors: np.ndar
     if progress:
         progress(1.0, "Learning curve done")
     return points, len(test)
+
+
+# -- the bundled help desk as a dataset of the runner ------------------------------------------------
+
+def load_helpdesk(per_label: int = 0):
+    """The help desk's tickets and answers as a text Dataset, test side = the learning curve's held-out
+    messages; `per_label` > 0 keeps only that many training rows of each label (the curve's draw)."""
+    from core.data.dataset import TEXT, Dataset
+    from core.meaning.documents import support_documents
+    docs = support_documents()
+    labels = np.asarray(docs.labels)
+    names = sorted(set(docs.labels))
+    train, test = grouped_split(labels, docs.groups)
+    if per_label:
+        train = take_per_label(train, labels, per_label)
+    texts = np.asarray(docs.texts, dtype=object)
+    y = np.array([names.index(v) for v in labels], np.int64)
+    notes = [f"{per_label} training examples per label"] if per_label else []
+    return Dataset("Help desk tickets (bundled, synthetic)", TEXT, texts[train], y[train], texts[test], y[test],
+                   names, notes)
+
+
+# -- the runner's strategy ---------------------------------------------------------------------------
+
+RESUME_REFUSAL = ("A head on the frozen sentence encoder trains in seconds and cannot be resumed: "
+                  "launch it again from its settings.")
+
+
+class SentenceEncoderHead(Classification):
+    """Classification on sentence vectors: the frozen encoder turns each text into 384 numbers once
+    (prepare), and only the small head on them is trained, evaluated and saved."""
+    resume_refusal = RESUME_REFUSAL
+
+    def prepare(self, run):
+        import keras
+
+        from core.data import load_dataset
+        from core.meaning import encoder as enc
+        from core.models.architectures import InputSpec
+        from core.models.transfer import FEATURES
+        from core.training.prepare import Prepared
+        keras.utils.set_random_seed(self.config.seed)
+        data = load_dataset(self.config.dataset, self.config.dataset_params)
+        # The validation cut exactly as core/training/prepare.py makes it (calibration reads it back).
+        order = np.random.default_rng(self.config.seed).permutation(len(data.x))
+        n_val = int(round(len(order) * self.config.validation_split))
+        val_idx, train_idx = order[:n_val], order[n_val:]
+        run.progress("loading the sentence encoder", keep=False)
+        encoder = enc.load_encoder()
+        texts = [str(t) for t in data.x] + [str(t) for t in data.x_test]
+
+        def encoding(fraction, message):
+            run.progress(f"encoding the texts with the frozen encoder ({message})", keep=False)
+        vectors = encoder.encode(texts, progress=encoding)
+        x, x_test = vectors[:len(data.x)], vectors[len(data.x):]
+        preprocessing = {"kind": data.kind, "encoder": enc.KEY, "input_shape": [enc.WIDTH]}
+        return Prepared(x[train_idx], data.y[train_idx], x[val_idx] if n_val else None,
+                        data.y[val_idx] if n_val else None, x_test, data.y_test,
+                        InputSpec(FEATURES, (enc.WIDTH,), data.num_classes), list(data.class_names), preprocessing)
+
+
+def strategy(config):
+    """The strategy registry's factory (imported only when a run of this architecture is trained)."""
+    return SentenceEncoderHead(config)
+
+
+def run_config(dataset: str, name: str, dataset_params: dict | None = None, epochs: int = 30,
+               validation_split: float = 0.2, seed: int = 0):
+    """The RunConfig the Meaning lab launches: the head on `dataset`, Adam, small batches."""
+    from core.training.config import RunConfig
+    return RunConfig(dataset=dataset, dataset_params=dict(dataset_params or {}), architecture=ARCHITECTURE,
+                     optimizer="adam", learning_rate=0.01, epochs=epochs, batch_size=16,
+                     validation_split=validation_split, seed=seed, name=name)
+
+
+# -- inference: texts -> vectors -> the trained head --------------------------------------------------
+
+class SentenceHeadClassifier:
+    """A trained head as a lab classifier (the Text Lab's interface): texts are encoded first."""
+    has_attention = False
+    split = "whitespace"   # how words are cut for the occlusion explanation
+
+    def __init__(self, model, class_names: list[str], card: dict, calibration=None):
+        from core.calibration import UNCALIBRATED
+        self.model, self.class_names, self.card = model, list(class_names), dict(card)
+        self.calibration = calibration or UNCALIBRATED
+        self.label_help: dict[str, str] = {}
+        self.card.setdefault("reads", "sentence vectors of the frozen all-MiniLM-L6-v2 encoder")
+
+    @classmethod
+    def from_keras(cls, model, labels: list[str], preprocessing: dict, card: dict) -> "SentenceHeadClassifier":
+        return cls(model, labels, card)
+
+    @property
+    def encoder(self):
+        from core.meaning import encoder as enc
+        return enc.load_encoder()
+
+    def raw_batch(self, texts) -> np.ndarray:
+        texts = [str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, len(self.class_names)))
+        return np.asarray(self.model.predict_on_batch(self.encoder.encode(texts)), dtype=np.float64)
+
+    dataset_probabilities = raw_batch
+
+    def predict_batch(self, texts) -> np.ndarray:
+        return self.calibration.apply(self.raw_batch(texts))
+
+    def predict(self, text: str, k: int = 5):
+        from core.data.text import tokenize
+        from core.inference import top_k
+        from core.text.classify import TextPrediction
+        start = time.perf_counter()
+        raw = self.raw_batch([text])[0]
+        p = self.calibration.apply(raw)
+        # The encoder has its own 30,522-piece vocabulary: no word is unknown to it.
+        return TextPrediction(p, top_k(p, self.class_names, k), tokenize(text, self.split), [], 0,
+                              time.perf_counter() - start, raw, 0)
+
+    def importance(self, text: str, class_index: int):
+        """Occlusion: p(class | text) - p(class | text without the word), every word in one batch."""
+        from core.data.text import tokenize
+        tokens = [t for t in tokenize(text, self.split) if t.text]
+        if not tokens:
+            return []
+        variants = [text] + [text[:t.start] + text[t.end:] for t in tokens]
+        p = self.raw_batch(variants)[:, class_index]
+        return [(t, float(p[0] - p[i + 1])) for i, t in enumerate(tokens)]
+
+    explain = importance
+
+    def warm_up(self) -> None:
+        self.raw_batch(["warm up"])

@@ -117,6 +117,17 @@ ARCHITECTURES: dict[str, Architecture] = {
                                    help="Passes over your photos for that second, gentler stage (used only "
                                         "when fine-tuning some blocks).")},
         training="transfer"),
+    "minilm_head": Architecture(
+        "Pretrained sentence encoder (MiniLM, frozen) + small head", lambda spec, **params: _minilm_head(spec, **params),
+        frozenset({"text"}),
+        "Keeps what all-MiniLM-L6-v2 learned from a billion sentence pairs: every text becomes 384 numbers "
+        "that place texts of the same meaning together, and only a small layer on them learns your labels. "
+        "Good labels from a handful of English examples each.",
+        {"dropout": Param(0.1, "Dropout", 0.0, 0.9, help=_DROPOUT_HELP),
+         "hidden_units": Param(0, "Hidden units", 0, 512,
+                               help="Neurons in an extra layer between the sentence vector and the labels: 0 "
+                                    "learns one straight line per label (best with few examples).")},
+        training="sentence_encoder"),
     "dcgan": Architecture(
         "DCGAN (generator + discriminator)", lambda spec, **params: _dcgan(spec, **params), frozenset({"image"}),
         "Two networks trained against each other: one draws images from noise, the other tells them "
@@ -137,6 +148,11 @@ def _dcgan(spec: InputSpec, latent_dim: int = 32, filters: int = 64):
                  latent_dim)
 
 
+def _minilm_head(spec: InputSpec, dropout: float = 0.1, hidden_units: int = 0):
+    from core.meaning.fewshot import build_head  # the head on sentence vectors (core/meaning/fewshot.py)
+    return build_head(spec, dropout, hidden_units)
+
+
 def resolve_arch_params(key: str, params: dict | None) -> tuple[dict, list[str]]:
     if key not in ARCHITECTURES:
         return {}, [f"Unknown architecture '{key}'. Choose one of: {', '.join(ARCHITECTURES)}."]
@@ -149,7 +165,8 @@ def build_model(key: str, spec: InputSpec, params: dict | None = None):
     if key not in ARCHITECTURES:
         raise ConfigError(problems)
     # Transfer learning trains its head on the backbone's features, not on the images themselves.
-    featurized = ARCHITECTURES[key].training == "transfer" and spec.kind == transfer.FEATURES
+    # (and a head on the frozen sentence encoder on its sentence vectors, core/meaning/fewshot.py).
+    featurized = ARCHITECTURES[key].training in ("transfer", "sentence_encoder") and spec.kind == transfer.FEATURES
     if not problems and spec.kind not in ARCHITECTURES[key].supports and not featurized:
         problems.append(f"{ARCHITECTURES[key].title} cannot read {spec.kind} data; it works on "
                         f"{' and '.join(sorted(ARCHITECTURES[key].supports))} data.")

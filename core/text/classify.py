@@ -74,6 +74,9 @@ class TextClassifier:
     @classmethod
     def from_keras(cls, model, labels: list[str], preprocessing: dict, card: dict) -> "TextClassifier":
         """A run's or an imported model, with the tokenizer its preprocessing.json describes."""
+        if preprocessing.get("encoder"):  # a head on the frozen sentence encoder: it reads vectors, not ids
+            from core.meaning.fewshot import SentenceHeadClassifier
+            return SentenceHeadClassifier.from_keras(model, labels, preprocessing, card)
         return cls(model, labels, preprocessing["vocabulary"], preprocessing["split"],
                    preprocessing["sequence_length"], card)
 

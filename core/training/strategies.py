@@ -270,7 +270,13 @@ STRATEGIES: dict[str, Callable[[RunConfig], object]] = {
     "classification": Classification,
     "transfer": TransferLearning,
     "gan": GanTraining,
+    "sentence_encoder": lambda config: _sentence_encoder(config),  # a head on frozen sentence vectors
 }
+
+
+def _sentence_encoder(config: RunConfig):
+    from core.meaning.fewshot import strategy  # imports core.meaning only when such a run is asked for
+    return strategy(config)
 
 
 def strategy_for(config: RunConfig):

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from core.meaning import encoder as enc
-from tests.pages.conftest import open_page, texts
+from tests.pages.conftest import open_page, texts, wait_for_run
 
 IN_CI = os.environ.get("CI", "").lower() == "true"  # .ci/run: a missing model package fails, never skips
 
@@ -49,6 +49,8 @@ def test_few_shot_teaching_on_the_help_desk_and_the_map():
     no_exception(at)
     at.button(key="meaning_fs_train").click().run()
     no_exception(at)
+    wait_for_run(at.session_state["meaning_fs_run"][1], timeout=300)  # the head trains in the runner
+    at.run()
     assert "refund" in texts(at.success)          # "Can I send the shoes back?"
     at.selectbox(key="meaning_map_pick").set_value(200).run()
     no_exception(at)
@@ -71,3 +73,65 @@ def test_bad_document_sets_get_clear_messages():
     assert "do not look like English" in texts(at.warning)
     assert "1 duplicate document left out" in texts(at.caption)
     assert "These documents have no labels" in texts(at.info)
+
+
+# -- few-shot labels through the runner (issue #17) --------------------------------------------------
+
+def labelled_csv(rows_per_label: dict[str, list[str]]) -> bytes:
+    lines = ["text,label"] + [f'"{text}",{label}' for label, rows in rows_per_label.items() for text in rows]
+    return "\n".join(lines).encode()
+
+
+SMALL_DESK = {
+    "delivery": ["My parcel never came", "The package is two weeks late", "Where is my order",
+                 "The courier lost my box", "Tracking says delivered but nothing is here", "Shipping takes forever"],
+    "refund": ["I want my money back", "Please refund the jacket", "How do I return this item",
+               "Still waiting for my reimbursement", "Can I send these shoes back", "Repay me for the broken lamp"],
+    "account": ["I forgot my password", "I cannot log in", "Change the email on my profile",
+                "Someone hacked my account", "Delete my account please", "The sign-in code never arrives"],
+}
+
+
+def use_csv(at, data: bytes):
+    at.radio(key="meaning_source").set_value("csv").run()
+    at.file_uploader(key="meaning_csv").set_value(("desk.csv", data, "text/csv")).run()
+    no_exception(at)
+    return at
+
+
+def test_few_shot_head_is_launched_as_a_run_with_live_curves_and_labels_at_once():
+    from core.runs import RunStore
+    at = use_csv(open_page(PAGE), labelled_csv(SMALL_DESK))
+    at.button(key="meaning_fs_train").click().run()
+    no_exception(at)
+    name, run_id = at.session_state["meaning_fs_run"]
+    assert name == "desk.csv"
+    assert "Stop" in [b.label.split()[-1] for b in at.button]          # the live panel of the run
+    run = wait_for_run(run_id, timeout=300)
+    assert run.status == "completed", run.error
+    assert run.config["architecture"] == "minilm_head" and run.config["dataset"].startswith("upload:")
+    assert RunStore().get_run(run_id).results["test_accuracy"] >= 0.5
+    at.run()
+    no_exception(at)
+    assert [c for c in at.get("plotly_chart")]                          # its loss and accuracy curves
+    assert "refund" in texts(at.success)                               # "Can I send the shoes back?"
+    at.text_input(key="meaning_fs_text").set_value("my login is rejected").run()
+    assert "account" in texts(at.success)
+    at.button(key="meaning_fs_batch").click().run()
+    no_exception(at)
+    table = [df.value for df in at.dataframe if "taught label" in df.value.columns][0]
+    assert len(table) == 18 and (table["taught label"] == table["given label"]).mean() >= 0.8
+    # The learning curve on the same held-out rows: both models at every point that fits.
+    at.button(key="meaning_curve").click().run()
+    no_exception(at)
+    _, points, n_test, _ = at.session_state["meaning_curve_points"]
+    assert [p.shots for p in points] == ["2", "all"] and n_test == 6
+    assert "held-out documents for every point" in texts(at.caption)
+
+
+def test_few_shot_bad_labels_get_clear_messages():
+    at = use_csv(open_page(PAGE), labelled_csv({"refund": SMALL_DESK["refund"]}))
+    assert "at least two different labels (only 'refund')" in texts(at.error)
+    assert not [b for b in at.button if b.key == "meaning_fs_train"]
+    at = use_csv(open_page(PAGE), labelled_csv({**SMALL_DESK, "billing": ["I was charged twice"]}))
+    assert "these have fewer: billing" in texts(at.error)

@@ -44,7 +44,7 @@ def tiny_problem(kind: str, n: int = 150):
 def _kinds(key):
     # Transfer learning reads images only after the runner turned them into features (see
     # core/models/transfer.py); its image path needs the pretrained weights: test_transfer.py.
-    return [FEATURES] if ARCHITECTURES[key].training == "transfer" else sorted(ARCHITECTURES[key].supports)
+    return [FEATURES] if ARCHITECTURES[key].training in ("transfer", "sentence_encoder") else sorted(ARCHITECTURES[key].supports)
 
 
 CLASSIFIERS = [key for key, spec in ARCHITECTURES.items() if spec.task == "classification"]
