@@ -8,6 +8,8 @@ starts `streamlit run app.py` over it, walks the journey of tests/browser/test_j
 Chromium session (printing what each page got wrong), then visits every page again through the
 sidebar, in the same session, and saves OUT_DIR/<width>x<height>/<nn>-<page>.png. "Full page":
 Streamlit scrolls inside its main column, so the window is made as tall as that column first.
+After the walk it prints the app's resident memory (the server process and its children, i.e.
+with every lab's model the journey loaded: the target is at most 3 GB).
 """
 from __future__ import annotations
 
@@ -23,9 +25,9 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.journey_data import build_journey_data
 from tests.browser.test_journey import JOURNEY, Journey, full_page_screenshot, nav, settle, start_server, stop_server
 
-PAGES = [("home", "Home"), ("image_lab", "Image Lab"), ("audio_lab", "Audio Lab"), ("text_lab", "Text Lab"),
-         ("optimizers", "Optimizer playground"), ("race", "Optimizer race"), ("anatomy", "Network anatomy"),
-         ("scale", "Why large models win"), ("gan", "GAN studio"), ("train", "Train a model"), ("runs", "Runs")]
+from pages.site import PAGES as SITE_PAGES  # noqa: E402 - the page list app.py draws its navigation from
+
+PAGES = [(spec.url_path or "home", spec.title) for spec in SITE_PAGES]
 SIZES = [(1440, 900), (1024, 768)]
 
 
@@ -65,6 +67,16 @@ def shoot(journey: Journey, out: Path) -> list[Path]:
     return shots
 
 
+def app_memory(server) -> str:
+    """Resident memory of the Streamlit server (every model the labs loaded lives in it), and of
+    any runner processes it started, now."""
+    import psutil
+    process = psutil.Process(server.pid)
+    own = process.memory_info().rss
+    children = sum(child.memory_info().rss for child in process.children(recursive=True))
+    return f"app server {own / 2**30:.2f} GiB resident (runner processes besides: {children / 2**30:.2f} GiB)"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="folder for the screenshots")
@@ -85,7 +97,9 @@ def main(argv=None) -> int:
                 page = browser.new_page(viewport={"width": 1400, "height": 1600})
                 journey = Journey(page, url, data_dir)
                 problems = walk(journey)
+                print(f"after the walk: {app_memory(server)}", flush=True)
                 shoot(journey, args.out)
+                print(f"after visiting every page again: {app_memory(server)}", flush=True)
                 browser.close()
         finally:
             stop_server(server, data_dir)

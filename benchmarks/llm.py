@@ -10,7 +10,9 @@
   (one token reads every weight once: bytes of weights / bandwidth);
 - peak RSS of this process.
 --keras-hub also times Keras Hub's LlamaCausalLM (same weights, call_with_cache per step) as an
-anchor, printed as a ratio. Targets on 2 cores: decode >= 20 tokens/s float32 and faster in int8,
+anchor, printed as a ratio. --llama-bench PATH (or `llama-bench` on PATH, or $LLAMA_BENCH) times
+llama.cpp on the very same Q4_1 GGUF with 2 threads, the anchor for what this CPU can do; the
+project never builds it (build llama.cpp beside the project to have one). Targets on 2 cores: decode >= 20 tokens/s float32 and faster in int8,
 first token <= 1 s, cached load <= 5 s.
 """
 from __future__ import annotations
@@ -56,6 +58,11 @@ def hundred_token_prompt(lm) -> list[int]:
             "is attached; questions to me. Thanks, Maria.")
     ids = lm.chat_ids(text)
     return (ids * 2)[:100] if len(ids) < 100 else ids[:100]
+
+
+def gguf_bytes() -> int:
+    from core.llm.gguf import gguf_path
+    return gguf_path().stat().st_size
 
 
 def decode_rate(lm, prompt: list[int]) -> tuple[float, float, int]:
@@ -128,9 +135,32 @@ def keras_hub_anchor(gg, prompt: list[int]) -> float | None:
     return rate
 
 
+def llama_cpp_anchor(binary: str | None, prompt_tokens: int) -> dict | None:
+    """llama.cpp's own benchmark on the same GGUF: prompt and decode tokens/s (2 threads)."""
+    import json
+    import shutil
+    import subprocess
+    from core.llm.gguf import gguf_path
+    binary = binary or os.environ.get("LLAMA_BENCH") or shutil.which("llama-bench")
+    if not binary or not Path(binary).exists():
+        print("llama.cpp: no llama-bench binary (--llama-bench PATH), no anchor")
+        return None
+    out = subprocess.run([binary, "-m", str(gguf_path()), "-p", str(prompt_tokens), "-n", str(DECODE_TOKENS),
+                          "-t", "2", "-r", "3", "-o", "json"], capture_output=True, text=True, timeout=600)
+    if out.returncode:
+        print(f"llama.cpp: llama-bench failed ({out.stderr.strip()[-300:]})")
+        return None
+    rows = json.loads(out.stdout)
+    rates = {("prompt" if r["n_prompt"] else "decode"): r["avg_ts"] for r in rows}
+    print(f"llama.cpp ({rows[0].get('build_commit', '?')}, Q4_1 GGUF, 2 threads): prompt "
+          f"{rates.get('prompt', 0):.0f} tokens/s, decode {rates.get('decode', 0):.1f} tokens/s")
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--keras-hub", action="store_true", help="also time Keras Hub's Llama")
+    parser.add_argument("--llama-bench", help="llama.cpp's llama-bench binary, as an anchor")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
     bandwidth = measured_bandwidth()
@@ -165,6 +195,10 @@ def main() -> None:
     i8 = bench("int8", lm8, prompt, bandwidth)
     print(f"int8 / float32 decode speed: {i8 / f32:.2f}x")
     print(f"peak RSS (both models loaded): {peak_rss_mb():.0f} MB")
+    anchor = llama_cpp_anchor(args.llama_bench, len(prompt))
+    if anchor and anchor.get("decode"):
+        print(f"decode / llama.cpp: float32 {f32 / anchor['decode']:.2f}x, int8 {i8 / anchor['decode']:.2f}x "
+              f"(llama.cpp reads 4-bit weights: {gguf_bytes() / 1e6:.0f} MB a token)")
     if args.keras_hub:
         anchor = keras_hub_anchor(lm_module.load_converted(folder), prompt)
         if anchor:
