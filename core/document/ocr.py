@@ -6,10 +6,19 @@
 
 Three networks in turn, each timed: detection (DBNet: a map of "how likely is this pixel text",
 cut into boxes), direction (is each box upside down?) and recognition (CRNN: the characters of
-each box, with a confidence). The detector's map is kept from its ONNX session for a "where it
+each box, with a confidence). The detector runs once per page and its map is kept for a "where it
 looked" overlay. The lines come back in reading order: rows top to bottom (measured across the
 page's own tilt, so a photographed page keeps its rows), left to right within a row. A page
-whose lines mostly read upside down is turned round and read again.
+whose lines mostly read upside down is turned round before recognition: its lines are turned,
+not detected again.
+
+Speed (benchmarks/ocr.py; an A4 page at 150 dpi is 1,240x1,754 pixels): the detector sees the page
+at most DET_SIDE pixels on its long side (RapidOCR's default enlarged nothing but kept the whole
+1,248x1,760 page: 3.4 times the pixels, for the same characters read on every bundled example);
+lines are recognised REC_BATCH at a time (a batch is padded to its widest line); each network runs
+on THREADS threads that sleep between operators instead of spinning (on a shared 2-core machine a
+spinning thread holds the core another process was about to use); an upside-down page costs one
+detection, not two.
 
 rapidocr-onnxruntime 1.4.4 is chosen over the newer `rapidocr` 2.x/3.x because its wheel carries
 the three ONNX models (15 MB): the newer releases download models at run time, which cannot work
@@ -27,6 +36,9 @@ import numpy as np
 STAGES = ("detection", "direction", "recognition")
 MIN_CONFIDENCE = 0.5        # recognitions below this are dropped (RapidOCR's own default)
 FLIP_THRESHOLD = 0.9        # the direction model's confidence needed to call a line upside down
+DET_SIDE = 960              # the detector's input, long side at most (PaddleOCR's own default for "max")
+REC_BATCH = 4               # lines recognised at once, padded to the widest: 4 cost 25 % less than 6
+THREADS = 2                 # per ONNX session: the studio's target machine has 2 cores
 
 
 @dataclass
@@ -65,64 +77,77 @@ class Reading:
                            "box": [[round(x, 1), round(y, 1)] for x, y in l.box]} for l in self.lines]}
 
 
-class _MapRecorder:
-    """Stands in for the detector's ONNX session call: runs it and keeps its output map."""
-
-    def __init__(self, infer):
-        self.infer, self.last = infer, None
-
-    def __call__(self, x):
-        out = self.infer(x)
-        self.last = out[0]
-        return out
-
-
 class DocumentReader:
     """PP-OCRv4 detection, direction and recognition, run stage by stage and timed."""
 
     def __init__(self, engine, card: dict | None = None):
         self.engine = engine
         self.card = card or {}
-        self._recorder = _MapRecorder(engine.text_det.infer)
-        engine.text_det.infer = self._recorder
-        self._lock = threading.Lock()  # one page at a time: the recorder holds the last map
+        self._lock = threading.Lock()  # one page at a time per reader: ONNX sessions are shared
 
     def read(self, rgb: np.ndarray) -> Reading:
         started = time.perf_counter()
-        reading = self._read_once(rgb)
-        if reading.notes == ["upside down"]:
-            reading = self._read_once(np.ascontiguousarray(rgb[::-1, ::-1]))
-            reading.notes = ["Most lines read upside down, so the page was turned round (180°) and read again; "
-                             "boxes are drawn on the turned page."]
-            reading.turned = True
+        with self._lock:
+            reading = self._read(rgb)
         reading.seconds["total"] = time.perf_counter() - started
         return reading
 
-    def _read_once(self, rgb: np.ndarray) -> Reading:
+    def _read(self, rgb: np.ndarray) -> Reading:
         import cv2
         bgr = cv2.cvtColor(_as_rgb(rgb), cv2.COLOR_RGB2BGR)
         engine, (raw_h, raw_w) = self.engine, bgr.shape[:2]
-        with self._lock:
-            img, ratio_h, ratio_w = engine.preprocess(bgr)
-            record = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
-            img, record = engine.maybe_add_letterbox(img, record)
-            self._recorder.last = None
-            boxes, det_s = engine.auto_text_det(img)
-            probability = _map_to_page(self._recorder.last, img.shape[:2], record, (raw_h, raw_w))
-            seconds = {"detection": det_s, "direction": 0.0, "recognition": 0.0}
-            if boxes is None:
-                return Reading([], seconds, (raw_w, raw_h), probability)
-            crops = engine.get_crop_img_list(img, boxes)
-            crops, directions, seconds["direction"] = engine.text_cls(crops)
-            recognised, seconds["recognition"] = engine.text_rec(crops, False)
-            corners = engine._get_origin_points(boxes, record, raw_h, raw_w)
+        img, ratio_h, ratio_w = engine.preprocess(bgr)
+        record = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
+        img, record = engine.maybe_add_letterbox(img, record)
+        boxes, pred, det_s = self._detect(img)
+        probability = _map_to_page(pred, img.shape[:2], record, (raw_h, raw_w))
+        seconds = {"detection": det_s, "direction": 0.0, "recognition": 0.0}
+        if boxes is None:
+            return Reading([], seconds, (raw_w, raw_h), probability)
+        crops = engine.get_crop_img_list(img, boxes)
+        turned_crops, directions, seconds["direction"] = engine.text_cls(crops)  # turns the lines it is sure of
         flipped = sum(1 for label, score in directions if "180" in label and score > FLIP_THRESHOLD)
-        lines = [Line(str(res[0]).strip(), float(res[1]), box.tolist())
+        turned = len(directions) >= 3 and flipped > len(directions) / 2
+        if turned:  # the page, not a line: every line is turned round, and the boxes with the page
+            turned_crops = [cv2.rotate(crop, cv2.ROTATE_180) for crop in crops]
+        recognised, seconds["recognition"] = engine.text_rec(turned_crops, False)
+        corners = engine._get_origin_points(boxes, record, raw_h, raw_w)
+        if turned:
+            corners = [_turned_box(box, raw_w, raw_h) for box in corners]
+            probability = None if probability is None else np.ascontiguousarray(probability[::-1, ::-1])
+        lines = [Line(str(res[0]).strip(), float(res[1]), np.asarray(box, float).tolist())
                  for box, res in zip(corners, recognised) if float(res[1]) >= MIN_CONFIDENCE and str(res[0]).strip()]
         reading = Reading(reading_order(lines), seconds, (raw_w, raw_h), probability)
-        if len(directions) >= 3 and flipped > len(directions) / 2:
-            reading.notes = ["upside down"]
+        if turned:
+            reading.turned = True
+            reading.notes = ["Most lines read upside down, so the page was turned round (180°) before its lines "
+                             "were read; boxes are drawn on the turned page."]
         return reading
+
+    def _detect(self, img: np.ndarray):
+        """The detector once: (boxes or None, its probability map at its input size, seconds)."""
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+        det, started = self.engine.text_det, time.perf_counter()
+        # RapidOCR's own "max" mode picks 960, 1,500 or 2,000 from the page's size, ignoring the
+        # limit it was given: an A4 page went in whole
+        resized = DetPreProcess(DET_SIDE, "max").resize(img)
+        if resized is None:
+            return None, None, time.perf_counter() - started
+        # float32 throughout: RapidOCR's own normalisation goes through float64 (a third of a
+        # second on a 2-megapixel page, before its input was capped)
+        mean, std = np.asarray(det.mean, np.float32), np.asarray(det.std, np.float32)
+        x = ((resized.astype(np.float32) / 255 - mean) / std).transpose(2, 0, 1)[None]
+        pred = det.infer(np.ascontiguousarray(x))[0]
+        boxes, _ = det.postprocess_op(pred, img.shape[:2])
+        boxes = det.filter_tag_det_res(boxes, img.shape[:2])
+        found = self.engine.sorted_boxes(boxes) if len(boxes) else None
+        return found, pred, time.perf_counter() - started
+
+
+def _turned_box(box, width: int, height: int) -> list[list[float]]:
+    """A box on the page turned round (180°), its corners still clockwise from its new top-left."""
+    turned = [[width - float(x), height - float(y)] for x, y in box]
+    return turned[2:] + turned[:2]
 
 
 def _as_rgb(pixels: np.ndarray) -> np.ndarray:
@@ -217,10 +242,29 @@ def load_reader(entry=None, progress=None, **options) -> DocumentReader:
             card = {"title": getattr(entry, "title", "PP-OCRv4"), "file size":
                     f"{sum(p.stat().st_size for p in model_files()) / 2**20:.1f} MB",
                     "networks": ", ".join(p.stem for p in model_files())}
-            _READER = DocumentReader(RapidOCR(), card)
+            engine = RapidOCR(rec_batch_num=REC_BATCH)
+            _calm_sessions(engine)
+            _READER = DocumentReader(engine, card)
             if entry is not None:  # measured, for the catalogue's card: nothing is converted, the ONNX files are read as shipped
                 _write_card(entry.cache_path(".card.json"), {"file size": card["file size"], "networks": 3})
         return _READER
+
+
+def _calm_sessions(engine, threads: int = THREADS) -> None:
+    """Reopen the three ONNX sessions on `threads` threads that sleep when idle (RapidOCR's own use
+    every core and spin between operators)."""
+    import os
+
+    import onnxruntime as ort
+    for holder in (engine.text_det.infer, engine.text_cls.infer, engine.text_rec.session):
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 4
+        options.intra_op_num_threads = max(1, min(threads, os.cpu_count() or 1))
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        holder.session = ort.InferenceSession(holder.session._model_path, sess_options=options,
+                                              providers=["CPUExecutionProvider"])
 
 
 def _write_card(path: Path, measured: dict) -> None:
