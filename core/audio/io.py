@@ -22,6 +22,7 @@ from core.errors import DataError
 
 SAMPLE_RATE = 16000           # what every studio model and the speech recogniser expect
 MAX_SECONDS = 60.0            # longer clips are refused (say so) rather than cut silently
+LONG_SECONDS = 600.0          # callers that handle long audio (Whisper: 10 minutes) pass this instead
 MIN_SECONDS = 0.1
 SILENCE_PEAK = 10 ** (-60 / 20)  # below -60 dBFS everywhere: nothing to hear
 SOUNDFILE_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"}
@@ -69,14 +70,13 @@ def decode_audio(data: bytes, filename: str = "clip.wav", max_seconds: float = M
         raise AudioError("The file is empty (0 bytes). Upload or record a clip again.")
     suffix = Path(filename).suffix.lower()
     if suffix in FFMPEG_SUFFIXES or _looks_like_mp4(data):
-        samples, rate, fmt = _decode_with_ffmpeg(data, suffix or ".m4a")
+        samples, rate, fmt = _decode_with_ffmpeg(data, suffix or ".m4a", max_seconds)
     else:
-        samples, rate, fmt = _decode_with_soundfile(data, filename)
+        samples, rate, fmt = _decode_with_soundfile(data, filename, max_seconds)
     channels = samples.shape[1]
     duration = len(samples) / rate
     if duration > max_seconds:
-        raise AudioError(f"The clip lasts {duration:.1f} s; the limit is {max_seconds:.0f} s. "
-                         "Trim it (or upload the part you want) and try again.")
+        raise AudioError(too_long(duration, max_seconds))
     if duration < MIN_SECONDS:
         raise AudioError(f"The clip is too short: {duration * 1000:.0f} ms. Record or upload at least "
                          f"{MIN_SECONDS * 1000:.0f} ms (a spoken word takes about half a second).")
@@ -97,6 +97,24 @@ def decode_audio(data: bytes, filename: str = "clip.wav", max_seconds: float = M
     return Clip(mono, rate, channels, fmt, notes)
 
 
+def too_long(seconds: float, max_seconds: float) -> str:
+    """What was wrong (how long, the limit) and what to do."""
+    limit = f"{max_seconds:.0f} s" if max_seconds < 120 else f"{max_seconds / 60:.0f} minutes"
+    return (f"The clip lasts {_duration(seconds)}; the limit is {limit}. "
+            "Trim it (or upload the part you want) and try again.")
+
+
+def _duration(seconds: float) -> str:
+    """61.0 s, 10 min 1 s, 2 h 5 min: exact just over a limit, round for hours."""
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 2 * 3600:
+        minutes, rest = divmod(int(seconds), 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, minutes = divmod(int(round(seconds / 60)), 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} hours"
+
+
 def to_wav_bytes(samples: np.ndarray) -> bytes:
     """16-bit PCM WAV at 16 kHz, as heard: no loudness normalisation (silence stays silent)."""
     import soundfile
@@ -114,7 +132,7 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return resample_poly(samples, target // g, rate // g)
 
 
-def _decode_with_soundfile(data: bytes, filename: str) -> tuple[np.ndarray, int, str]:
+def _decode_with_soundfile(data: bytes, filename: str, max_seconds: float) -> tuple[np.ndarray, int, str]:
     import soundfile
     tag = _wav_format_tag(data)
     if tag is not None and tag not in WAV_CODECS:
@@ -124,9 +142,8 @@ def _decode_with_soundfile(data: bytes, filename: str) -> tuple[np.ndarray, int,
     try:
         with soundfile.SoundFile(io.BytesIO(data)) as f:
             rate, fmt = f.samplerate, f"{f.format} {f.subtype}"
-            if f.frames > 0 and f.frames / rate > MAX_SECONDS * 4:  # don't decode an hour to refuse it
-                raise AudioError(f"The clip lasts {f.frames / rate / 60:.0f} min; the limit is "
-                                 f"{MAX_SECONDS:.0f} s. Trim it and try again.")
+            if f.frames > 0 and f.frames / rate > max_seconds * 1.5:  # don't decode two hours to refuse them
+                raise AudioError(too_long(f.frames / rate, max_seconds))
             samples = f.read(dtype="float32", always_2d=True)
     except AudioError:
         raise
@@ -184,13 +201,14 @@ def _looks_like_mp4(data: bytes) -> bool:
     return data[4:8] == b"ftyp"
 
 
-def _decode_with_ffmpeg(data: bytes, suffix: str) -> tuple[np.ndarray, int, str]:
+def _decode_with_ffmpeg(data: bytes, suffix: str, max_seconds: float) -> tuple[np.ndarray, int, str]:
     ffmpeg = shutil.which("ffmpeg")
     if not ffmpeg:
         raise AudioError(f"{suffix.lstrip('.').upper()} audio (AAC inside an MP4 container) needs ffmpeg, "
                          "which is not installed here. Install it (`sudo apt-get install ffmpeg`) or "
                          "convert the clip to WAV, MP3 or FLAC first.")
-    command = [ffmpeg, "-nostdin", "-v", "error", "-i", "pipe:0", "-t", str(MAX_SECONDS + 1),
+    # One second past the limit is decoded, so a longer file is refused by decode_audio, not cut.
+    command = [ffmpeg, "-nostdin", "-v", "error", "-i", "pipe:0", "-t", str(max_seconds + 1),
                "-f", "f32le", "-acodec", "pcm_f32le", "-ar", str(SAMPLE_RATE), "-ac", "1", "pipe:1"]
     probe = subprocess.run(command, input=data, capture_output=True, timeout=60)
     if probe.returncode != 0 or not probe.stdout:

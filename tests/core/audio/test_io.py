@@ -2,6 +2,7 @@
 import io
 import shutil
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -98,3 +99,25 @@ def test_m4a_without_ffmpeg_says_how_to_get_it(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(AudioError, match="needs ffmpeg"):
         decode_audio(b"\x00\x00\x00\x20ftypM4A " + bytes(100), "voice.m4a")
+
+
+def two_hours_of_flac() -> bytes:
+    """Two hours of quiet 8 kHz audio: a small FLAC file (180 KB), so a byte limit lets it through."""
+    buffer = io.BytesIO()
+    with soundfile.SoundFile(buffer, "w", 8000, 1, format="FLAC") as out:
+        for _ in range(12):
+            out.write(np.zeros(8000 * 600, np.int16))
+    return buffer.getvalue()
+
+
+def test_long_audio_callers_take_ten_minutes_and_a_two_hour_file_is_refused_unread():
+    from core.audio.io import LONG_SECONDS
+    assert decode_audio(encode(tone(70.0, rate=8000), 8000), "long.wav", max_seconds=LONG_SECONDS).duration == \
+        pytest.approx(70.0)
+    data = two_hours_of_flac()
+    started = time.perf_counter()
+    with pytest.raises(AudioError, match="lasts 2 hours; the limit is 10 minutes. Trim it"):
+        decode_audio(data, "meeting.flac", max_seconds=LONG_SECONDS)
+    assert time.perf_counter() - started < 2  # refused from the header, not after decoding two hours
+    with pytest.raises(AudioError, match=r"lasts 10 min 1 s; the limit is 10 minutes"):
+        decode_audio(encode(tone(601.0, rate=8000), 8000), "long.wav", max_seconds=LONG_SECONDS)

