@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.audio.io import AUDIO_SUFFIXES, MAX_SECONDS, SAMPLE_RATE, AudioError, decode_audio, to_wav_bytes
+from core.audio.io import AUDIO_SUFFIXES, LONG_SECONDS, SAMPLE_RATE, AudioError, decode_audio, to_wav_bytes
 from core.data import uploads
 from pages.common import (cached_explanation, format_bytes, format_number, format_seconds, help_for, input_tabs_ui,
                           limited_uploader, load_classifier, model_card_ui, model_picker_ui, page_setup)
@@ -16,6 +16,13 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "samples" / "aud
 EXAMPLE_TITLES = {"yes.wav": "“yes”", "stop.wav": "“stop”", "left.wav": "“left”",
                   "go_up_left_stop.wav": "“go up, then turn left, and stop”",
                   "go_forward_ten_meters.wav": "A real voice: “go forward ten meters”"}
+# Clips up to 10 minutes (Whisper's limit) are taken whole; the parts that look at a stretch of the
+# clip say which stretch: the keyword model reads its loudest second and slides over the first
+# minute, the side-by-side comparison listens to the first minute (pocketsphinx takes 0.4 s a second).
+MAX_SECONDS = LONG_SECONDS
+WINDOW_SECONDS = 60.0
+MAX_LABELLED_WORDS = 200   # more word bands than this on one waveform are unreadable (and slow to draw)
+MAX_SPECTROGRAM_FRAMES = 3000  # a 10-minute spectrogram has 60,000 frames: pooled to this many columns
 
 
 def intro_ui():
@@ -32,7 +39,8 @@ def clip_ui():
     st.subheader("1 · A clip")
     input_tabs_ui("🎙️ Record", example_clips_ui,
                   lambda: limited_uploader(f"A clip (WAV, MP3, FLAC, OGG/Opus, M4A with ffmpeg; up to "
-                                           f"{MAX_SECONDS:.0f} s)", "clip", type=AUDIO_TYPES, key="clip_upload"),
+                                           f"{MAX_SECONDS / 60:.0f} minutes)", "clip", type=AUDIO_TYPES,
+                                           key="clip_upload"),
                   lambda: st.audio_input("Record a clip (say “yes”, “stop”, “go left”…)", key="recorder"),
                   _use_clip, limit="clip")
     return st.session_state.get("clip")
@@ -52,7 +60,7 @@ def example_clips_ui() -> None:
 def _use_clip(name: str, data: bytes) -> str | None:
     """Decode a clip and make it the current one; or say why it cannot be used."""
     try:
-        clip = decode_audio(data, name)
+        clip = decode_audio(data, name, max_seconds=MAX_SECONDS)
     except AudioError as err:
         return f"**{name}** cannot be used: {err}"
     st.session_state["clip"] = (name, clip)
@@ -66,7 +74,7 @@ def overview_ui(name: str, clip) -> None:
     st.audio(to_wav_bytes(clip.samples), format="audio/wav")
     cols = st.columns(4)
     cols[0].metric("Clip", name if len(name) < 28 else name[:25] + "…")
-    cols[1].metric("Duration", f"{clip.duration:.2f} s")
+    cols[1].metric("Duration", f"{clip.duration:.2f} s" if clip.duration < 60 else _clock(clip.duration))
     cols[2].metric("Sample rate (file)", f"{clip.original_rate:,} Hz")
     cols[3].metric("Channels (file)", clip.channels)
     for note in clip.notes:
@@ -76,15 +84,33 @@ def overview_ui(name: str, clip) -> None:
                    "hear or recognise; record again closer to the microphone.")
     source, transcript = st.session_state.get("transcript", (None, None))
     words = transcript.words if transcript and source == name else ()
+    if len(words) > MAX_LABELLED_WORDS:
+        st.caption(f"{format_number(len(words))} words are too many to label on one waveform: they are "
+                   "in the tables under the transcript.")
+        words = ()
     st.plotly_chart(charts.waveform_figure(clip.samples, SAMPLE_RATE, words), key="waveform")
-    st.plotly_chart(charts.spectrogram_figure(F.log_mel(clip.samples), F.mel_band_centres(),
-                                              F.HOP / SAMPLE_RATE), key="spectrogram", theme=None)
+    frames, hop = _pooled(F.log_mel(clip.samples), F.HOP / SAMPLE_RATE)
+    st.plotly_chart(charts.spectrogram_figure(frames, F.mel_band_centres(), hop), key="spectrogram", theme=None)
     st.caption("Spectrogram: time left to right, pitch bottom to top (mel bands, spaced like human "
                "hearing), loudness as brightness. Vowels show as stacked horizontal stripes; "
                "'s' and 't' as bright smears at the top.")
 
 
 # -- 2. keyword spotting --------------------------------------------------------------------------
+
+def _pooled(log_mel, hop_seconds: float):
+    """A long clip's spectrogram pooled (loudest of each run of frames) to at most MAX_SPECTROGRAM_FRAMES."""
+    step = -(-len(log_mel) // MAX_SPECTROGRAM_FRAMES)
+    if step <= 1:
+        return log_mel, hop_seconds
+    usable = log_mel[: len(log_mel) // step * step]
+    return usable.reshape(-1, step, log_mel.shape[1]).max(axis=1), hop_seconds * step
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest:02d} s"
+
 
 def keywords_ui(name: str, clip) -> None:
     from core import charts
@@ -121,11 +147,13 @@ def keywords_ui(name: str, clip) -> None:
                    "the probability fall. Green contours: the patches it could least do without.",
                    help=help_for("spectrogram"))
     if clip.duration > 1.25:
-        times, probabilities = classifier.over_time(clip.samples)
+        times, probabilities = classifier.over_time(clip.samples[: int(WINDOW_SECONDS * SAMPLE_RATE)])
         st.plotly_chart(charts.probabilities_over_time_figure(times, probabilities, classifier.class_names),
                         key="over_time")
         st.caption("The clip is longer than the model's one-second window, so the window slides "
-                   "along it in quarter-second steps.")
+                   "along it in quarter-second steps" + (f" over its first {WINDOW_SECONDS:.0f} seconds (a "
+                                                         "command-word model; Whisper below reads it all)."
+                                                         if clip.duration > WINDOW_SECONDS else "."))
 
 
 def card_ui(card: dict) -> None:
@@ -196,8 +224,9 @@ def whisper_ui(name: str, clip) -> None:
                  else {"en": "English (this model knows only English)"})
     language = right.selectbox("Language", list(languages), format_func=languages.get, key=f"whisper_language_{key}",
                                help=help_for("language detection"))
-    st.caption(f"Runs on this computer's CPU (two threads); nothing leaves it. Whisper takes up to "
-               f"{WHISPER_SECONDS / 60:.0f} minutes of audio; clips on this page are up to {MAX_SECONDS:.0f} s.")
+    st.caption(f"Runs on this computer's CPU (two threads); nothing leaves it. Whisper takes clips up to "
+               f"{WHISPER_SECONDS / 60:.0f} minutes, in 30-second windows shown as they are decoded "
+               "(a 10-minute clip takes about two minutes here).")
     if st.button("📝 Transcribe", key="transcribe", type="primary"):
         _whisper(name, clip, key, None if language == AUTO_LANGUAGE else language)
     source, transcript = st.session_state.get("transcript", (None, None))
@@ -279,11 +308,15 @@ def pocketsphinx_ui(name: str, clip) -> None:
                          f"otherwise it writes down what it hears. Commands: {help_for('grammar')} "
                          f"Dictation: {help_for('dictation')}")
     phrases = phrases_ui() if mode != "dictation" else None
+    heard = min(clip.duration, WINDOW_SECONDS)
+    if clip.duration > WINDOW_SECONDS:
+        st.caption(f"pocketsphinx listens to the clip's first {WINDOW_SECONDS:.0f} seconds (it is made for "
+                   "short commands); Whisper transcribes all of it.")
     if st.button("📝 Transcribe", key="transcribe", type="primary"):
-        _transcribe(name, clip, mode, phrases)
+        _transcribe(name, clip.samples[: int(heard * SAMPLE_RATE)], mode, phrases)
     source, transcript = st.session_state.get("transcript", (None, None))
     if transcript and source == name and transcript.mode != "whisper":
-        transcript_ui(transcript, clip.duration)
+        transcript_ui(transcript, heard)
 
 
 def phrases_ui() -> list[str]:
@@ -294,7 +327,7 @@ def phrases_ui() -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def _transcribe(name: str, clip, mode: str, phrases: list[str] | None) -> None:
+def _transcribe(name: str, samples, mode: str, phrases: list[str] | None) -> None:
     import dataclasses
     import time
     from core.audio.speech import SpeechError, transcribe, transcribe_auto
@@ -302,9 +335,9 @@ def _transcribe(name: str, clip, mode: str, phrases: list[str] | None) -> None:
         with st.spinner("Listening…"):
             started = time.perf_counter()
             if mode == "auto":
-                result = transcribe_auto(clip.samples, SAMPLE_RATE, phrases)
+                result = transcribe_auto(samples, SAMPLE_RATE, phrases)
             else:
-                result = transcribe(clip.samples, SAMPLE_RATE, phrases)
+                result = transcribe(samples, SAMPLE_RATE, phrases)
             seconds = time.perf_counter() - started
     except SpeechError as err:
         st.error(str(err))
@@ -347,27 +380,31 @@ def compare_ui(name: str, clip) -> None:
                               reference_for(name) or "", key=f"reference-{name}",
                               help=help_for("word error rate"),
                               placeholder="Type what the clip says to score both recognisers")
+    heard = min(clip.duration, WINDOW_SECONDS)
+    if clip.duration > WINDOW_SECONDS:
+        st.caption(f"Both listen to the clip's first {WINDOW_SECONDS:.0f} seconds (pocketsphinx would take "
+                   f"minutes over all of it): a reference should be what is said in them.")
     if st.button("⚖️ Compare pocketsphinx and Whisper", key="compare_speech"):
-        _compare(name, clip)
+        _compare(name, clip.samples[: int(heard * SAMPLE_RATE)])
     source, rows = st.session_state.get("speech_compare", (None, None))
     if rows and source == name:
-        compare_table_ui(rows, reference, clip.duration)
+        compare_table_ui(rows, reference, heard)
 
 
-def _compare(name: str, clip) -> None:
+def _compare(name: str, samples) -> None:
     from core.audio.speech import SpeechError, transcribe_auto
     from core.audio.whisper import WhisperError
     rows = []
     try:
         with st.spinner("pocketsphinx is listening…"):
-            old = transcribe_auto(clip.samples, SAMPLE_RATE)
+            old = transcribe_auto(samples, SAMPLE_RATE)
         rows.append(("pocketsphinx (2015-era, " + USED_MODE[old.mode].lower() + ")", old.text, old.seconds))
         models = whisper_models()
         if models:
             key = st.session_state.get("whisper_model") or next(iter(models))
             recogniser = load_recogniser(key)
             with st.spinner("Whisper is listening…"):
-                new = recogniser.transcribe(clip.samples, SAMPLE_RATE)
+                new = recogniser.transcribe(samples, SAMPLE_RATE)
             rows.append((models.get(key, key), new.text, new.seconds))
     except (SpeechError, WhisperError) as err:
         st.error(str(err))
