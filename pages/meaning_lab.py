@@ -447,7 +447,7 @@ def image_source_ui():
     """The bundled example or the user's zip; the images stay in the session until others are picked."""
     left, right = st.columns([1, 2])
     if left.button("Use the example: trousers, sneakers and bags", key="meaning_imgmap_example",
-                   help="48 Fashion-MNIST pictures in three folders, two of them put in the wrong folder on purpose."):
+                   help="50 Fashion-MNIST pictures in three folders; two are in the wrong folder on purpose."):
         st.session_state[IMAGES_STATE] = image_map.example_images()
         st.session_state.pop("meaning_image_zip_error", None)
     file = limited_uploader(f"A zip of images, one folder per label (up to {format_number(image_map.MAX_IMAGES)} "
@@ -498,6 +498,7 @@ def image_scatter_ui(images, vectors, method: str, odd: set):
                           "file": images.files, "row": np.arange(len(images)),
                           "shape": ["odd one out" if i in odd else "fits in" for i in range(len(images))]})
     figure = px.scatter(frame, "x", "y", color="label", symbol="shape", custom_data=["row"],
+                        color_discrete_sequence=px.colors.qualitative.D3,  # distinct hues, not shades of one
                         symbol_map={"fits in": "circle", "odd one out": "x"},
                         hover_data={"file": True, "label": True, "shape": False, "x": False, "y": False, "row": False},
                         height=440)
@@ -528,8 +529,8 @@ def odd_ones_ui(images, vectors, odd) -> None:
         picture, words = st.columns([1, 6])
         picture.image(images.thumbnail(o.index), width=72)
         words.markdown(f"**{shown_name(images.files[o.index])}** is in **{images.labels[o.index]}**, but "
-                       f"{format_percent(o.other_share)} of its neighbours are not; most look like "
-                       f"**{o.looks_like}**.")
+                       f"{format_number(o.others)} of its {format_number(o.neighbours)} nearest neighbours are "
+                       f"not: most of them are **{o.looks_like}**.")
     if len(odd) > 20:
         st.caption(f"… and {format_number(len(odd) - 20)} more.")
 
@@ -542,7 +543,8 @@ def main() -> None:
     if documents is None:
         return
     index, keyword = index_ui(encoder, documents)
-    tabs = st.tabs(["🔎 Search", "🏷️ Zero-shot labels", "🎓 Few-shot labels", "🗺️ Map"])
+    # A key keeps the open tab when what is drawn above it changes (the index caption of a first visit).
+    tabs = st.tabs(["🔎 Search", "🏷️ Zero-shot labels", "🎓 Few-shot labels", "🗺️ Map"], key="meaning_tabs")
     with tabs[0]:
         search_ui(encoder, index, keyword)
     with tabs[1]:

@@ -57,8 +57,13 @@ class ImageSet:
 class OddOne:
     """An image whose nearest neighbours mostly carry another label."""
     index: int
-    other_share: float       # fraction of its neighbours with another label
-    looks_like: str          # the label most of its neighbours carry
+    others: int              # how many of its nearest neighbours carry another label
+    neighbours: int          # out of how many
+    looks_like: str          # the label most of those others carry
+
+    @property
+    def other_share(self) -> float:
+        return self.others / self.neighbours
 
 
 def read_image_zip(data: bytes, name: str = "My images", limit: int = MAX_IMAGES) -> ImageSet:
@@ -153,9 +158,10 @@ def odd_ones_out(vectors: np.ndarray, labels: list[str], k: int = NEIGHBOURS,
         if not near:
             continue
         near_labels = [labels[j] for j, _ in near]
-        share = sum(other != label for other in near_labels) / len(near)
-        if share > threshold:
+        others = sum(other != label for other in near_labels)
+        if others / len(near) > threshold:
             looks_like = Counter(other for other in near_labels if other != label).most_common(1)[0][0]
-            found.append((share, float(np.mean([s for _, s in near])), OddOne(i, share, looks_like)))
+            found.append((others / len(near), float(np.mean([s for _, s in near])),
+                          OddOne(i, others, len(near), looks_like)))
     found.sort(key=lambda t: (-t[0], -t[1]))
     return [odd for _, _, odd in found]

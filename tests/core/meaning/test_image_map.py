@@ -62,7 +62,8 @@ def test_odd_ones_out_are_images_whose_neighbours_mostly_carry_another_label():
     labels[2] = "dog"                     # a cat filed under dog
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     odd = image_map.odd_ones_out(vectors, labels, k=5)
-    assert [(o.index, o.looks_like) for o in odd] == [(2, "cat")] and odd[0].other_share == 1.0
+    assert [(o.index, o.looks_like, o.others, o.neighbours) for o in odd] == [(2, "cat", 5, 5)]
+    assert odd[0].other_share == 1.0
     assert image_map.odd_ones_out(vectors, ["cat"] * 6 + ["dog"] * 6) == []
 
 
