@@ -601,3 +601,24 @@ def imported_notice_ui() -> None:
     notice = st.session_state.pop("imported_notice", None)
     if notice:
         st.success(notice)
+
+
+# -- hand-offs between labs -----------------------------------------------------------------------
+
+HANDOFF = "handoff"
+
+
+def hand_off(page: str, source: str, payload) -> None:
+    """Open `page` with `payload` handed to it (e.g. the text the Document Lab read); `source` says
+    where it came from. Only `page` takes it, once (handed_off), so it never lingers for another."""
+    st.session_state[HANDOFF] = {"page": page, "source": source, "payload": payload}
+    st.switch_page(page)
+
+
+def handed_off(page: str):
+    """(source, payload) handed to `page` by another lab, taken once; None when nothing was."""
+    held = st.session_state.get(HANDOFF)
+    if not held or held["page"] != page:
+        return None
+    del st.session_state[HANDOFF]
+    return held["source"], held["payload"]

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from core.document.handoff import search_rows, summary_prompt
 from core.document.io import DocumentError, read_document
-from pages.common import (format_number, format_percent, format_seconds, help_for, input_tabs_ui, limited_uploader,
-                          load_classifier, model_card_ui, page_setup)
+from pages.common import (format_number, format_percent, format_seconds, hand_off, help_for, input_tabs_ui,
+                          limited_uploader, load_classifier, model_card_ui, page_setup)
 
 MODEL_KEY = "pp_ocrv4"
 DOCUMENT_TYPES = ["png", "jpg", "jpeg", "webp", "pdf", "bmp", "tif", "tiff"]
@@ -31,7 +32,8 @@ def intro_ui():
     st.markdown("Give it a scan or a photo of a document: a real OCR model (**PP-OCRv4**, Chinese and "
                 "English) finds the text, shows **where it looked** and **how sure** it is of each line, "
                 "reads it in order, and pulls out the **fields**: invoice numbers, dates, amounts, totals, "
-                "e-mail addresses. Then send the text on to the Text Lab.")
+                "e-mail addresses. Then send the text on: its sentiment and topic, a search by meaning, "
+                "or a summary by the language model.")
 
 
 # -- 1. the document ------------------------------------------------------------------------------
@@ -207,9 +209,12 @@ def fields_csv(fields) -> str:
 
 
 def send_on_ui(name: str, text: str) -> None:
-    """Hand the text to the Text Lab: it reads its text from session state (title, TextInput)."""
+    """Hand the text on: to the Text Lab (it reads session state "text", its own input), to the
+    Meaning lab's search (its rows as a document set) or to the language model (a summary prompt)."""
     st.subheader("5 · Send the text on")
-    if st.button("📝 Analyse this text in the Text Lab (sentiment, topic)", key="send_text_lab"):
+    cols = st.columns(3)
+    if cols[0].button("📝 Sentiment and topic (Text Lab)", key="send_text_lab", width="stretch",
+                      help="The Text Lab scores the text's sentiment and names its topic."):
         from core.text.io import TextInputError, check_text
         try:
             st.session_state["text"] = (f"Read from {name}", check_text(text))
@@ -217,6 +222,26 @@ def send_on_ui(name: str, text: str) -> None:
             st.error(str(err))
             return
         st.switch_page("pages/text_lab.py")
+    if cols[1].button("🔎 Search it by meaning (Meaning lab)", key="send_meaning", width="stretch",
+                      help="Each line of the page becomes a document the Meaning lab searches by meaning "
+                           "and by keywords."):
+        hand_off("pages/meaning_lab.py", name, search_rows(text))
+    if cols[2].button("💬 Summarise it (Language Model Lab)", key="send_llm", width="stretch",
+                      help="Opens the Language Model Lab with 'Summarise this document:' and the text as its "
+                           "prompt; press Ask there."):
+        hand_off("pages/llm_lab.py", name, summary_prompt(text, *_token_counter()))
+
+
+def _token_counter():
+    """The language model's tokenizer as (count, chat frame), so the prompt fits its context; nothing
+    when the model is not installed (its lab says so)."""
+    try:
+        from core.llm.lab import load_tokenizer
+        tokenizer = load_tokenizer()
+    except Exception:  # noqa: BLE001 - any failure here only means the lab cuts the prompt itself
+        return ()
+    return (lambda s: len(tokenizer.encode(s)),
+            len(tokenizer.chat_ids([{"role": "user", "content": ""}])))
 
 
 def main():

@@ -12,8 +12,8 @@ from core.llm import Sampling, available, distribution
 from core.llm.lab import (BUSINESS_PROMPTS, CONTEXT, COST_SAMPLES, SharedModel, fit_chat, load_tokenizer,
                           prompt_from_file, rate_of, shown_token, studio_model_sizes, token_costs)
 from core.text.io import TextInputError
-from pages.common import (format_bytes, format_number, format_percent, format_seconds, get_store, help_for,
-                          limited_uploader, page_setup, use_new_file_ui)
+from pages.common import (format_bytes, format_number, format_percent, format_seconds, get_store, handed_off,
+                          help_for, limited_uploader, page_setup, use_new_file_ui)
 
 page_setup()
 
@@ -196,8 +196,36 @@ def generate_answer(text: str, chat: bool, max_new: int, temperature: float, whe
     stats.empty()
 
 
+FROM_DOCUMENT = "llm_from_document"
+
+
+def take_handed_off_prompt():
+    """A prompt another lab handed over (the Document Lab's "summarise this document") fills the box once."""
+    received = handed_off("pages/llm_lab.py")
+    if received:
+        source, (prompt, notes) = received
+        st.session_state["llm_prompt"] = prompt
+        st.session_state[FROM_DOCUMENT] = (source, prompt, notes)
+        for stale in ("llm_example", "llm_answer", "llm_upload_notes"):  # they belonged to the previous prompt
+            st.session_state.pop(stale, None)
+
+
+def handed_off_prompt_ui():
+    """Where the prompt came from, said only while the box still holds it."""
+    held = st.session_state.get(FROM_DOCUMENT)
+    if held and st.session_state.get("llm_prompt") != held[1]:   # replaced by an example, a file or typing
+        st.session_state.pop(FROM_DOCUMENT)
+    elif held:
+        st.info(f"📄 This prompt is the text the **Document Lab** read from **{held[0]}**, with an instruction "
+                "to summarise it. Press **Ask**; a business prompt above puts the examples back.")
+        for note in held[2]:
+            st.caption(note)
+
+
 def ask_ui():
+    take_handed_off_prompt()
     examples_ui()
+    handed_off_prompt_ui()
     text, chat, max_new, temperature = prompt_ui()
     left, right, _ = st.columns([1, 1, 4])
     ask = left.button("Ask", type="primary", key="llm_ask", width="stretch")

@@ -17,8 +17,8 @@ from core.meaning import encoder as enc
 from core.data import DataError
 from core.meaning import fewshot, image_map, maps, search, zeroshot
 from core.text.io import TextInputError
-from pages.common import (format_number, format_percent, format_seconds, help_for, limited_uploader, load_classifier,
-                          page_setup, shown_name, use_new_file_ui)
+from pages.common import (format_number, format_percent, format_seconds, handed_off, help_for, limited_uploader,
+                          load_classifier, page_setup, shown_name, use_new_file_ui)
 
 SOURCES = {
     "answers": "📚 Help-centre answers (bundled, 10)",
@@ -60,12 +60,38 @@ def _keep(documents) -> None:
     st.session_state[STATE] = documents
 
 
+FROM_DOCUMENT = "meaning_from_document"
+
+
+def from_document_source() -> dict:
+    """The lines another lab handed over (the Document Lab's "search it by meaning") as one more
+    source, picked once when they arrive; the user can go back to the bundled sets."""
+    received = handed_off("pages/meaning_lab.py")
+    if received:
+        source, rows = received
+        try:
+            handed = docs_mod.clean(f"lines read from {source}", rows)
+        except docs_mod.DocumentError as err:
+            st.error(f"The Document Lab's text cannot be searched: {err}")
+        else:
+            st.session_state[FROM_DOCUMENT] = (source, handed)
+            st.session_state["meaning_source"] = "document"
+    return {"document": "📄 From the Document Lab"} if FROM_DOCUMENT in st.session_state else {}
+
+
 def documents_ui():
     """Pick a document set; it stays in the session until another is picked."""
     st.subheader("1 · Documents")
-    choice = st.radio("Documents", list(SOURCES), format_func=SOURCES.get, horizontal=True,
+    sources = {**SOURCES, **from_document_source()}
+    choice = st.radio("Documents", list(sources), format_func=sources.get, horizontal=True,
                       key="meaning_source", label_visibility="collapsed")
-    if choice in ("answers", "desk"):
+    if choice == "document":
+        source, handed = st.session_state[FROM_DOCUMENT]
+        if st.session_state.get(STATE) is not handed:
+            _keep(handed)
+        st.info(f"📄 These documents are the lines the **Document Lab** read from **{source}**, one per "
+                "line of the page. Pick a bundled set above to go back to the examples.")
+    elif choice in ("answers", "desk"):
         wanted = docs_mod.support_documents(answers_only=choice == "answers")
         current = st.session_state.get(STATE)
         if current is None or current.name != wanted.name:
