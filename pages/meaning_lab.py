@@ -18,7 +18,7 @@ from core.data import DataError
 from core.meaning import fewshot, image_map, maps, search, zeroshot
 from core.text.io import TextInputError
 from pages.common import (format_number, format_percent, format_seconds, handed_off, help_for, limited_uploader,
-                          load_classifier, page_setup, shown_name, use_new_file_ui)
+                          load_classifier, model_card_ui, page_setup, shown_name, use_new_file_ui)
 
 SOURCES = {
     "answers": "📚 Help-centre answers (bundled, 10)",
@@ -47,11 +47,24 @@ def _encoder():
 
 
 def encoder_ui():
+    """The page's sentence encoder: the catalogue's "meaning" entries (English MiniLM, multilingual e5)."""
     if not enc.available():
         st.error(enc.missing_message())
         st.stop()
+    from core.catalog import CATALOG
+    choices = {e.key: e for e in CATALOG.values() if e.task == "meaning" and e.is_available()}
+    key = st.selectbox("Sentence encoder", list(choices), format_func=lambda k: choices[k].title,
+                       key="meaning_encoder", help="all-MiniLM-L6-v2 knows English only; multilingual-e5-small "
+                       "reads about 100 languages (an English question finds a Chinese, Spanish or German answer).")
+    model_card_ui(choices[key].card())
+    if key != enc.KEY:
+        return load_classifier(key, "Loading the multilingual encoder…")
     with st.spinner("Loading the sentence encoder (converted once, then read from the data directory)…"):
         return _encoder()
+
+
+def _encoder_key(encoder) -> str:
+    return getattr(encoder, "key", enc.KEY)
 
 
 # -- the document set ---------------------------------------------------------------------------------
@@ -121,8 +134,10 @@ def documents_ui():
     for note in documents.notes:
         st.caption(f"ℹ️ {note}")
     if docs_mod.mostly_not_english(documents.texts):
-        st.warning("Most of these documents do not look like English. This encoder was trained on English "
-                   "only: search and labels will be much weaker in other languages.")
+        if st.session_state.get("meaning_encoder", enc.KEY) == enc.KEY:
+            st.warning("Most of these documents do not look like English. This encoder was trained on English "
+                       "only: search and labels will be much weaker in other languages. Pick "
+                       "multilingual-e5-small above for them.")
     return documents
 
 
@@ -173,7 +188,7 @@ def _keep_csv(name: str, data: bytes):
 
 def index_ui(encoder, documents):
     """The documents' vectors (stored in the data directory: a second visit reads them)."""
-    key = search.index_key(documents.texts)
+    key = search.index_key(documents.texts, _encoder_key(encoder))
     cached = st.session_state.get("meaning_index")
     if cached and cached[0] == key:
         return cached[1], cached[2]
@@ -302,10 +317,7 @@ def teach_ui(documents) -> None:
             st.error(f"These documents cannot be taught: {err}")
             return
         from core.inference import fitting_batch_size
-        # The help desk dresses every message three times: a random validation cut would hold copies of
-        # training messages (a curve near 100 %), so its run keeps none; its test side holds whole messages.
-        config = fewshot.run_config(dataset, f"Meaning: {documents.name} (MiniLM + head)", epochs=int(epochs),
-                                    validation_split=0.0 if dataset == fewshot.DATASET else 0.2)
+        config = fewshot.run_config(dataset, f"Meaning: {documents.name} (MiniLM + head)", epochs=int(epochs))
         config.batch_size, note = fitting_batch_size(dataset, None, config.validation_split, config.batch_size)
         if note:
             st.info(note, icon="ℹ️")
@@ -314,9 +326,6 @@ def teach_ui(documents) -> None:
             st.session_state[FS_RUN] = (documents.name, st.session_state.pop("meaning_fs_launched"))
     kept = st.session_state.get(FS_RUN)
     if kept and kept[0] == documents.name:
-        if documents.name == docs_mod.support_documents().name:
-            st.caption("The help desk repeats each message in three dressings, so this run keeps no validation "
-                       "examples (they would be copies of training ones); its test set holds messages it never saw.")
         run_panel_ui(kept[1])
 
 
@@ -349,10 +358,13 @@ def curve_ui(documents, index) -> None:
     st.markdown("**Learning curve**: both models are trained on 2, 4, 8, 16, 32 and all examples per label "
                 "and scored on the same held-out documents.", help=help_for("learning curve"))
     if st.button("Measure the learning curve", key="meaning_curve"):
+        import time
+        started = time.perf_counter()
         with st.spinner("Training both models at every point (a few seconds each)…"):
-            measured = _learning_curve(search.index_key(documents.texts), tuple(documents.labels),
-                                       tuple(documents.groups or ()), documents.texts, index.vectors)
-        st.session_state["meaning_curve_points"] = (documents.name, *measured)
+            points, n_test = _learning_curve(search.index_key(documents.texts), tuple(documents.labels),
+                                             tuple(documents.groups or ()), documents.texts, index.vectors)
+        st.session_state["meaning_curve_points"] = (documents.name, points, n_test,
+                                                    time.perf_counter() - started)
     curve = st.session_state.get("meaning_curve_points")
     if curve and curve[0] == documents.name:
         learning_curve_ui(curve[1], curve[2], curve[3])
@@ -360,12 +372,8 @@ def curve_ui(documents, index) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _learning_curve(key: str, labels: tuple, groups: tuple, _texts, _vectors):
-    """Measured once per document set and labels in this process (about 12 fits on 2 cores); with the
-    seconds the measurement took (a second visit shows them too, not the cache's milliseconds)."""
-    import time
-    started = time.perf_counter()
-    points, n_test = fewshot.learning_curve(_texts, list(labels), _vectors, list(groups) or None)
-    return points, n_test, time.perf_counter() - started
+    """Measured once per document set and labels in this process (about 12 fits on 2 cores)."""
+    return fewshot.learning_curve(_texts, list(labels), _vectors, list(groups) or None)
 
 
 def learning_curve_ui(points, n_test: int, seconds: float | None = None) -> None:
@@ -377,9 +385,9 @@ def learning_curve_ui(points, n_test: int, seconds: float | None = None) -> None
                    name="from scratch (the Text Lab's bag-of-words network)",
                    text=[format_percent(p.from_scratch, 0) for p in points], textposition="bottom center"),
     ])
-    figure.update_layout(height=340, xaxis=dict(type="category", title="examples per label"),  # "all" too
-                         yaxis=dict(range=[0, 1.08], tickformat=".0%", title="test accuracy"),
-                         margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25))
+    figure.update_layout(height=340, xaxis_title="examples per label", yaxis_title="test accuracy",
+                         yaxis=dict(range=[0, 1.08], tickformat=".0%"), margin=dict(l=10, r=10, t=30, b=10),
+                         legend=dict(orientation="h", y=-0.25))
     st.plotly_chart(figure, use_container_width=True)
     took = f" Measured in {format_seconds(seconds)}." if seconds else ""
     st.caption(f"Accuracy on the same {format_number(n_test)} held-out documents for every point "
@@ -388,14 +396,14 @@ def learning_curve_ui(points, n_test: int, seconds: float | None = None) -> None
 
 # -- 5 · map ------------------------------------------------------------------------------------------
 
-def map_ui(documents, index) -> None:
+def map_ui(documents, index, encoder_key: str = enc.KEY) -> None:
     left, right = st.columns(2)
     method = left.radio("Projection", ["pca", "tsne"], horizontal=True, key="meaning_map_method",
                         format_func={"pca": "PCA (fast)", "tsne": "t-SNE (keeps neighbours together)"}.get,
                         help=help_for("t-sne"))
     colour_options = (["label"] if documents.labels else []) + ["cluster"]
     colour = right.radio("Colour by", colour_options, horizontal=True, key="meaning_map_colour")
-    coordinates = _projection(search.index_key(documents.texts), index.vectors, method)
+    coordinates = _projection(search.index_key(documents.texts, encoder_key), index.vectors, method)
     groups = (documents.labels if colour == "label"
               else [f"cluster {c + 1}" for c in maps.clusters(index.vectors)])
     frame = pd.DataFrame({"x": coordinates[:, 0], "y": coordinates[:, 1], "group": groups,
@@ -440,12 +448,12 @@ def _projection(key: str, _vectors, method: str):
 IMAGES_STATE = "meaning_images"
 
 
-def map_tab_ui(documents, index) -> None:
+def map_tab_ui(documents, index, encoder_key: str = enc.KEY) -> None:
     """The map of the documents above, or of a zip of images (EfficientNet-Lite0's view of them)."""
     what = st.radio("What to map", ["texts", "images"], horizontal=True, key="meaning_map_what",
                     format_func={"texts": "📝 These documents", "images": "🖼️ A zip of images"}.get)
     if what == "texts":
-        map_ui(documents, index)
+        map_ui(documents, index, encoder_key)
     else:
         image_map_ui()
 
@@ -583,9 +591,12 @@ def main() -> None:
     with tabs[1]:
         zeroshot_ui(encoder, documents)
     with tabs[2]:
-        fewshot_ui(encoder, documents, index)
+        if _encoder_key(encoder) == enc.KEY:
+            fewshot_ui(encoder, documents, index)
+        else:  # the runner trains the head on MiniLM's vectors (core/meaning/fewshot.py)
+            st.info("Few-shot teaching runs on all-MiniLM-L6-v2: pick it as the sentence encoder above.")
     with tabs[3]:
-        map_tab_ui(documents, index)
+        map_tab_ui(documents, index, _encoder_key(encoder))
 
 
 main()

@@ -53,7 +53,7 @@ class SemanticIndex:
     def build(cls, encoder, texts: Sequence[str], progress: Progress | None = None) -> "SemanticIndex":
         """Encode `texts` (or read their stored vectors when this set was indexed before)."""
         texts = list(texts)
-        path = index_path(index_key(texts))
+        path = index_path(index_key(texts, getattr(encoder, "key", "minilm_l6_v2")))  # one index per encoder
         started = time.perf_counter()
         if path.exists():
             vectors = np.load(path)
@@ -126,7 +126,8 @@ class BM25:
 def search_both(encoder, index: SemanticIndex, keyword: BM25, query: str, k: int = 5) -> dict:
     """One query, both ways: {'meaning': [Hit], 'keywords': [Hit], 'query_ms': time to encode it}."""
     started = time.perf_counter()
-    vector = encoder.encode_one(query)
+    # e5 encodes a query unlike a document (its "query: " prefix); MiniLM encodes both alike.
+    vector = encoder.encode_query(query) if hasattr(encoder, "encode_query") else encoder.encode_one(query)
     encoded = time.perf_counter()
     meaning = index.search(vector, k)
     searched = time.perf_counter()
