@@ -22,6 +22,7 @@ EXAMPLE_TITLES = {"yes.wav": "“yes”", "stop.wav": "“stop”", "left.wav": 
 MAX_SECONDS = LONG_SECONDS
 WINDOW_SECONDS = 60.0
 MAX_LABELLED_WORDS = 200   # more word bands than this on one waveform are unreadable (and slow to draw)
+LONG_TRANSCRIPT_CHARS = 300   # longer than this, a transcript is text in a scrolling box, not a heading
 MAX_SPECTROGRAM_FRAMES = 3000  # a 10-minute spectrogram has 60,000 frames: pooled to this many columns
 
 
@@ -258,7 +259,7 @@ def whisper_transcript_ui(name: str, result) -> None:
     from core.audio.whisper import LANGUAGES, LOW_CONFIDENCE
     from core.formatting import format_percent
     if result.text:
-        st.markdown(f"### “{result.text}”")
+        transcript_text_ui(result.text)
         if result.reason:
             st.warning(result.reason)
     else:
@@ -289,6 +290,14 @@ def whisper_transcript_ui(name: str, result) -> None:
                f"({format_number(guesses)} below {format_percent(LOW_CONFIDENCE, 0)}).",
                help=help_for("word confidence"))
     transcript_files_ui(name, result)
+
+
+def transcript_text_ui(text: str) -> None:
+    """A sentence as a heading; a long transcript (minutes of speech) as text in a box that scrolls."""
+    if len(text) <= LONG_TRANSCRIPT_CHARS:
+        st.markdown(f"### “{text}”")
+    else:
+        st.container(border=True, height=260, key="long_transcript").markdown(f"“{text}”")
 
 
 def transcript_files_ui(name: str, result) -> None:
