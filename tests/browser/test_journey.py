@@ -4,7 +4,10 @@ holds runs of every kind, every page in turn with its main action, in the order 
 On every page: no exception box, no "None" / "nan" / "Traceback" in the text, every Plotly chart
 has data, and every answer names the same class as its explanation (Image Lab: top class and
 Grad-CAM; Audio Lab: keyword and "where it listened for"; Text Lab: topic and "pushed towards"),
-also after a second input. The tests share the browser and the Streamlit session, so they run in
+also after a second input. The Meaning, Document and Language Model labs each give one real answer
+(a paraphrase finds its help-centre answer, the invoice's number is read, "Paris" is streamed) and
+keep to their own inputs (no lab shows another's text unless it is handed over). There is one step
+per page of pages/site.py, in its order: test_every_page_has_a_step fails for a page without one. The tests share the browser and the Streamlit session, so they run in
 file order; each reports its own page. `benchmarks/journey_screenshots.py` walks the same steps.
 """
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -39,6 +43,21 @@ CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(d => 
       ...['x', 'y', 'z', 'values', 'r'].map(k => (t[k] && t[k].length) || 0)));
   return {title, traces};
 })"""
+
+
+INVOICE_NUMBER = "INV-2024-0815"  # assets/documents/invoice.json
+# The token counts the Language Model Lab shows while it writes ("Writing… 3 tokens · …"), each seen
+# once: more than one means the answer came token by token, not all at the end.
+WATCH_WRITING_JS = """() => {
+  window.__writing = new Set();
+  const main = document.querySelector('[data-testid="stMain"]');
+  const look = () => {
+    for (const m of main.innerText.matchAll(/Writing… (\\d+) tokens?/g)) window.__writing.add(m[1]);
+  };
+  if (window.__writingWatch) window.__writingWatch.disconnect();
+  window.__writingWatch = new MutationObserver(look);
+  window.__writingWatch.observe(main, {subtree: true, childList: true, characterData: true});
+}"""
 
 
 # -- a page and what is wrong with it ------------------------------------------------------------
@@ -188,10 +207,20 @@ def full_page_screenshot(page, path: Path, width: int, height: int) -> int:
     return int(tall)
 
 
+# The pages the journey reached, by their address ("" for Home), in order: every page of
+# pages/site.py must be among them (test_every_page_was_visited).
+VISITED: list[str] = []
+
+
 def nav(page, title: str) -> None:
     """Go to a page the way a person does: the sidebar link (the Streamlit session goes on)."""
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
     settle(page)
+    VISITED.append(url_path(page.url))
+
+
+def url_path(url: str) -> str:
+    return urlsplit(url).path.strip("/")
 
 
 def set_number(page, label: str, value, scope=None) -> None:
@@ -220,6 +249,7 @@ def home(j: Journey) -> Problems:
     page.goto(j.url)
     wait_for(page, page.get_by_role("heading", name="🧪 Model Studio"), 90, "the Home title")
     settle(page)
+    VISITED.append(url_path(page.url))
     return page_problems(page, "Home")
 
 
@@ -279,6 +309,108 @@ def text_lab(j: Journey) -> Problems:
     return problems
 
 
+def meaning_lab(j: Journey) -> Problems:
+    page = j.page
+    nav(page, "Meaning")
+    # The first use converts the sentence encoder into the data directory and encodes the answers.
+    wait_for(page, page.get_by_text("By meaning", exact=False), 240, "the search by meaning")
+    settle(page)
+    problems = page_problems(page, "Meaning (its own example query)")
+    problems += search_finds(page, "Meaning", "my parcel never came", ("Delivery delayed", "Lost shipments"))
+    box = page.get_by_role("textbox", name="Search", exact=True)
+    box.fill("where is my package, it is late")  # in other words than the answers' (keywords rank billing first)
+    box.press("Enter")
+    settle(page)
+    problems += search_finds(page, "Meaning", "where is my package, it is late", ("Delivery delayed", "Lost shipments"))
+    return problems + page_problems(page, "Meaning (a typed query)")
+
+
+def search_finds(page, name: str, query: str, answers: tuple[str, ...]) -> Problems:
+    """The best answer by meaning (first row of the first table) is one of `answers`."""
+    problems = Problems()
+    top = page.locator('[data-testid="stTable"]').first.locator("tbody tr").first
+    wait_for(page, top, 60, "the answers by meaning")
+    deadline = time.time() + 30  # the table of the query before may still be on screen
+    while time.time() < deadline and not any(a in top.inner_text() for a in answers):
+        page.wait_for_timeout(250)
+    found = top.inner_text().replace("\n", " ")
+    problems.check(any(a in found for a in answers),
+                   f"{name}: the best answer by meaning to “{query}” is “{found[:120]}”, not one of {answers}")
+    return problems
+
+
+def document_lab(j: Journey) -> Problems:
+    page = j.page
+    nav(page, "Document Lab")
+    problems = Problems()
+    wait_for(page, page.get_by_role("button", name="Read the clean scan").first, 60, "the Document Lab's examples")
+    problems.check(page.get_by_text("Pick an example above (one click)").count() == 1,
+                   "Document Lab: a document is already shown before one was picked (left from another lab?)")
+    page.get_by_role("button", name="Read the clean scan").first.click()  # the first column: the invoice
+    wait_for(page, page.get_by_text("4 · Fields"), 180, "the fields read from the invoice")  # PP-OCRv4 on the CPU
+    settle(page)
+    code = page.locator('[data-testid="stCode"]')
+    problems.check(code.count() > 0 and INVOICE_NUMBER in code.first.inner_text(),
+                   f"Document Lab: the invoice's text does not hold its number {INVOICE_NUMBER}")
+    fields = page.locator('[data-testid="stDataFrame"]').last  # its cells are also in an accessible table
+    deadline = time.time() + 20  # the grid draws its cells after the frame appears
+    while time.time() < deadline and INVOICE_NUMBER not in fields.locator('[role="gridcell"]').all_inner_texts():
+        page.wait_for_timeout(250)
+    cells = fields.locator('[role="gridcell"]').all_inner_texts()
+    problems.check(INVOICE_NUMBER in cells and "Invoice number" in cells,
+                   f"Document Lab: no field 'Invoice number' = {INVOICE_NUMBER} in the Fields table: {cells[:30]}")
+    problems += page_problems(page, "Document Lab (the invoice, clean scan)")
+    # Back to Meaning: it still searches its own documents (the invoice is handed over only on request).
+    nav(page, "Meaning")
+    wait_for(page, page.get_by_text("By meaning", exact=False), 60, "the Meaning lab again")
+    settle(page)
+    text = page.inner_text("main")
+    problems.check(INVOICE_NUMBER not in text and "Northwind" not in text,
+                   "Meaning: after the Document Lab it shows the invoice's text, which was never handed to it")
+    problems.check("help-centre answers (bundled)" in text,
+                   "Meaning: after the Document Lab it no longer searches the help-centre answers")
+    return problems
+
+
+def llm_lab(j: Journey) -> Problems:
+    page = j.page
+    started = time.time()
+    nav(page, "Language Model Lab")
+    # The first load converts the 93 MB model into the data directory and compiles it (tens of seconds
+    # on a free machine, minutes on a loaded one); the page then fills its other tabs with the model.
+    wait_for(page, page.get_by_role("tab", name="💬 Ask it"), 600, "the language model to load")
+    settle(page, timeout=300)
+    print(f"language model lab: loaded and drawn in {time.time() - started:.0f} s")
+    problems = Problems()
+    prompt = page.get_by_label("Your prompt", exact=True)
+    problems.check(prompt.input_value() == "", f"Language Model Lab: the prompt is not empty on arrival (left from "
+                                                f"another lab?): {prompt.input_value()[:120]!r}")
+    page.get_by_role("button", name="🇫🇷 Capital of France", exact=True).click()
+    settle(page)
+    problems.check(prompt.input_value() == "What is the capital of France?",
+                   f"Language Model Lab: the example did not fill the prompt: {prompt.input_value()[:120]!r}")
+    longest = page.get_by_test_id("stSlider").filter(has_text="Longest answer (tokens)").get_by_role("slider")
+    longest.focus()
+    longest.press("Home")  # 16 tokens, the least: "Paris" comes first, and CI has 2 cores
+    settle(page)
+    page.evaluate(WATCH_WRITING_JS)
+    page.get_by_role("button", name="Ask", exact=True).click()
+    # The metric, not the caption shown while it writes ("… tokens per second"): the answer has ended.
+    wait_for(page, page.get_by_test_id("stMetric").filter(has_text="Tokens per second"), 180, "the answer")
+    settle(page)
+    counts = page.evaluate("() => [...window.__writing]")
+    problems.check(len(counts) >= 2, f"Language Model Lab: the answer was not streamed token by token "
+                                     f"(token counts seen while writing: {counts})")
+    answer = page.get_by_test_id("stMain").get_by_text(re.compile("Paris")).filter(visible=True)
+    problems.check(answer.count() > 0, "Language Model Lab: the answer to “What is the capital of France?” does "
+                                       "not say Paris: " + page.inner_text("main")[-600:].replace("\n", " "))
+    metric = page.get_by_test_id("stMetric").filter(has_text=re.compile(r"^Tokens\s*\d"), visible=True)
+    tokens = metric.first.inner_text() if metric.count() else "(no Tokens metric)"
+    written = int(re.search(r"(\d+)\s*$", tokens)[1]) if re.search(r"\d\s*$", tokens) else 0
+    problems.check(0 < written <= 16, f"Language Model Lab: {written} tokens written with 16 at most: {tokens!r}")
+    return problems + page_problems(page, "Language Model Lab (the capital of France)")
+
+
 def optimizers(j: Journey) -> Problems:
     page = j.page
     nav(page, "Optimizer playground")
@@ -307,7 +439,11 @@ def anatomy(j: Journey) -> Problems:
     wait_for(page, button, 120, "the anatomy page")
     button.click()
     j.wait_run_ended("Digits CNN (for the anatomy page)", 240)  # 8 epochs
-    page.wait_for_timeout(2500)  # the page polls the run once a second, then redraws
+    # The page polls the run once a second, then redraws with it picked: on a loaded machine that
+    # redraw can come seconds later (before it, the picker still shows the newest run, a race's).
+    deadline = time.time() + 60
+    while time.time() < deadline and "for the anatomy page" not in chosen(page, "Model"):
+        page.wait_for_timeout(500)
     settle(page)
     problems = page_problems(page, "Network anatomy", min_charts=3)
     shown = chosen(page, "Model") or "(no model picker)"
@@ -385,7 +521,22 @@ def runs(j: Journey) -> Problems:
     return problems + page_problems(page, "Runs (the interrupted run)", min_charts=1)
 
 
-JOURNEY = [home, image_lab, audio_lab, text_lab, optimizers, race, anatomy, scale, gan, train, runs]
+# One step per page of pages/site.py, in its order, each named after the page's address (Home: home).
+JOURNEY = [home, image_lab, audio_lab, text_lab, meaning_lab, document_lab, llm_lab, optimizers, race, anatomy,
+           scale, gan, train, runs]
+
+
+def step_name(spec) -> str:
+    return spec.url_path or "home"
+
+
+def test_every_page_has_a_step():
+    """A page added to pages/site.py without a journey step fails here, before any browser starts."""
+    from pages.site import PAGES
+    pages, steps = [step_name(spec) for spec in PAGES], [step.__name__ for step in JOURNEY]
+    missing = [f"{spec.title} ({spec.path})" for spec in PAGES if step_name(spec) not in steps]
+    assert not missing, f"pages without a journey step: {missing}; add a step named after the page's address"
+    assert steps == pages, f"the journey's steps {steps} are not in the order of pages/site.py {pages}"
 
 
 # -- fixtures: one data directory, one server, one browser for the whole module -------------------
@@ -400,10 +551,15 @@ def journey_dir(tmp_path_factory, _models_cache):
 
 
 @pytest.fixture
-def data_dir(journey_dir, monkeypatch):
-    """This module's tests all look at the journey's data directory (not one empty per test)."""
-    monkeypatch.setenv("MODEL_STUDIO_DATA", str(journey_dir))
-    return journey_dir
+def data_dir(request, tmp_path, monkeypatch):
+    """The journey's steps all look at its data directory (not one empty per test); the checks of
+    the page list need none (they do not wait for it to be built)."""
+    if "journey_page" not in request.fixturenames:
+        path = tmp_path / "studio-data"
+    else:
+        path = request.getfixturevalue("journey_dir")
+    monkeypatch.setenv("MODEL_STUDIO_DATA", str(path))
+    return path
 
 
 def start_server(data_dir: Path, log_path: Path):
@@ -466,3 +622,13 @@ def test_journey(step, journey_page, journey_url, journey_dir):
         size = journey_page.viewport_size
         full_page_screenshot(journey_page, journey_dir.parent / f"{step.__name__}.png", size["width"], size["height"])
     assert not problems, "\n".join(problems)
+
+
+def test_every_page_was_visited(request):
+    """Each step reached its page through the sidebar (a step named for a page that never went there fails)."""
+    from pages.site import PAGES
+    if not all(name in {item.name for item in request.session.items} for name in
+               [f"test_journey[{step.__name__}]" for step in JOURNEY]):
+        pytest.skip("only part of the journey was selected")
+    unseen = [f"{spec.title} (/{spec.url_path})" for spec in PAGES if spec.url_path not in VISITED]
+    assert not unseen, f"the journey never reached {unseen}; it went to {VISITED}"
