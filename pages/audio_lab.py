@@ -286,8 +286,9 @@ def whisper_transcript_ui(name: str, result) -> None:
                    "confidence": format_percent(w.probability, 0)} for w in result.words],
                  hide_index=True, height=min(240, 38 + 35 * len(result.words)))
     guesses = sum(w.probability < LOW_CONFIDENCE for w in result.words)
-    st.caption(f"The words are drawn on the waveform above, coloured by confidence: green sure, red a guess "
-               f"({format_number(guesses)} below {format_percent(LOW_CONFIDENCE, 0)}).",
+    where = ("The words are drawn on the waveform above, coloured by confidence: green sure, red a guess"
+             if len(result.words) <= MAX_LABELLED_WORDS else "Word confidence: green sure, red a guess")
+    st.caption(f"{where} ({format_number(guesses)} below {format_percent(LOW_CONFIDENCE, 0)}).",
                help=help_for("word confidence"))
     transcript_files_ui(name, result)
 
@@ -302,7 +303,9 @@ def transcript_text_ui(text: str) -> None:
 
 def transcript_files_ui(name: str, result) -> None:
     """Copy (the code box's copy button) and download as text or subtitles."""
-    st.code(result.text, language=None, wrap_lines=True)
+    # Minutes of speech would make the copy box pages tall: it scrolls past a few lines.
+    st.code(result.text, language=None, wrap_lines=True,
+            height="content" if len(result.text) <= LONG_TRANSCRIPT_CHARS else 160)
     stem = Path(name).stem or "transcript"
     left, right = st.columns(2)
     left.download_button("⬇️ Transcript (.txt)", result.text + "\n", f"{stem}.txt", "text/plain",

@@ -225,6 +225,8 @@ def test_a_clip_over_a_minute_is_transcribed_whole_in_streamed_segments(at):
     shown = next(m.value for m in at.markdown if m.value.startswith("“"))  # in a box, not a heading
     assert shown.strip("“”") == result.text and not [m for m in at.markdown if m.value.startswith("### “")]
     assert word_error_rate(said, shown) <= 0.2, shown
+    drawn = "The words are drawn on the waveform above" in texts(at.caption)
+    assert drawn == (len(result.words) <= 200), len(result.words)  # never claimed when not drawn
     segments = at.dataframe[-2].value  # the segments' table, then the words'
     assert len(segments) == len(result.segments) and segments["from"].iloc[-1].endswith("s")
 
