@@ -90,6 +90,12 @@ def test_the_head_trains_through_the_runner_and_beats_from_scratch_at_8_per_labe
                                                                classifier.class_names.index("billing")))
     assert max(words, key=words.get) == "charged", words
 
+    # Exported like any run: the head checked on the run's own test texts, encoded as in training.
+    from core.export import export_run
+    tflite = export_run(head_id, "tflite")
+    assert tflite.check["passed"] and tflite.check["source"] == "the run's test set", tflite.check
+    assert "SentenceTransformer" in tflite.snippet  # its inputs are sentence vectors, not token ids
+
 
 def test_the_helpdesk_dataset_holds_out_whole_messages_and_draws_the_curves_rows():
     from core.data import load_dataset
