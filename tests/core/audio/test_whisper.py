@@ -172,8 +172,8 @@ def test_the_language_is_read_off_the_encoding_its_decoding_reuses(base, monkeyp
                         lambda self, features: calls.append(1) or plain(self, features))
     result = base.transcribe(samples)
     assert len(calls) == 1 and "encode" not in vars(base.model)  # the model is left as it was
-    assert result.language == own.language and result.language_probability == pytest.approx(own.language_probability, abs=0.02), \
-        (result.language_probability, own.language_probability)
+    assert result.language == own.language
+    assert result.language_probability == pytest.approx(own.language_probability, abs=0.02)
     assert word_error_rate("he was not an ill disposed young man", result.text) <= 0.15, result.text
 
 
