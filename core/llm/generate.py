@@ -127,11 +127,18 @@ class CacheSlot:
         positions 0..start+T-1 (a plain graph takes any length), or the whole cache where XLA
         needs fixed shapes (the attention's causal mask hides the unwritten rest)."""
         import tensorflow as tf
+        from keras import ops
+        if self.fixed:
+            # XLA would take a strided slice's bounds as compile-time constants and compile the
+            # step again for every position; a dynamic update slice takes them at run time.
+            k = ops.slice_update(self.k.read_value(), (0, start, 0, 0), k)
+            v = ops.slice_update(self.v.read_value(), (0, start, 0, 0), v)
+            self.k.assign(k)
+            self.v.assign(v)
+            return k, v
         end = start + tf.shape(k)[1]
         self.k[:, start:end].assign(k)
         self.v[:, start:end].assign(v)
-        if self.fixed:
-            return self.k.read_value(), self.v.read_value()
         return self.k[:, :end], self.v[:, :end]
 
     @classmethod
