@@ -296,7 +296,8 @@ def latest_run_id(store: RunStore) -> str | None:
 # skip the browser's check; the server itself only enforces `server.maxUploadSize` in
 # .streamlit/config.toml, which is the largest of these).
 UPLOAD_LIMITS_MB = {
-    "photo": 25, "clip": 25, "text file": 5, "images zip": 200, "sounds zip": 200,
+    # a clip: 10 minutes of 44.1 kHz stereo WAV is 106 MB (Whisper's 10-minute limit is checked after)
+    "photo": 25, "clip": 110, "text file": 5, "images zip": 200, "sounds zip": 200,
     "csv to score": 200, "csv to learn from": 50, "model": 200, "model side file": 32, "bundle": 500,
 }
 
