@@ -227,8 +227,8 @@ def send_on_ui(name: str, text: str) -> None:
                            "and by keywords."):
         hand_off("pages/meaning_lab.py", name, search_rows(text))
     if cols[2].button("💬 Summarise it (Language Model Lab)", key="send_llm", width="stretch",
-                      help="Opens the Language Model Lab with 'Summarise this document:' and the text as its "
-                           "prompt; press Ask there."):
+                      help="Opens the Language Model Lab with the text and 'Summarise this document in two "
+                           "sentences.' as its prompt; press Ask there."):
         hand_off("pages/llm_lab.py", name, summary_prompt(text, *_token_counter()))
 
 

@@ -1,17 +1,22 @@
 """The text of a page read in the Document Lab, made ready for the other labs (UI-free):
 
     search_rows(text)                       # the page's rows: a document set the Meaning lab searches
-    summary_prompt(text, count, frame)      # "Summarise this document:" + the text, fitting the context
+    summary_prompt(text, count, frame)      # the text, then "Summarise this document ...", fitting the context
 
-The language model reads at most its context window (prompt + answer); the Language Model Lab keeps
-the *end* of a prompt that is too long, which would cut the instruction at its start. So the prompt
-is made to fit here, a whole row at a time, and a note says how much of the document was kept.
+The instruction comes after the document: SmolLM2-135M given "Summarise this document:" and then the
+bundled notice repeated "Water Supply Notice: 2024-06-01" until its token limit; with the document
+first and the instruction last it wrote a summary ("A Water Supply Notice is being issued to address
+water supply issues..."). The language model reads at most its context window (prompt + answer) and
+the Language Model Lab keeps the *end* of a prompt that is too long (the instruction stays); the
+document is cut here anyway, a whole row at a time, so the cut falls between lines and a note says
+how much of it was kept.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-SUMMARY_INSTRUCTION = "Summarise this document:"
+HEADER = "Document:\n"
+SUMMARY_INSTRUCTION = "Summarise this document in two sentences."
 CONTEXT_TOKENS = 1024     # core.llm.lab.CONTEXT, not imported: that module is the language model's
 ANSWER_TOKENS = 128       # left for the answer: the Language Model Lab's default (96) with some margin
 
@@ -29,7 +34,7 @@ def summary_prompt(text: str, count_tokens: Callable[[str], int] | None = None, 
     rows = search_rows(text)
     if count_tokens is None:
         return _prompt(rows), []
-    budget = context - answer - frame_tokens - count_tokens(SUMMARY_INSTRUCTION + "\n\n")
+    budget = context - answer - frame_tokens - count_tokens(HEADER + "\n\n" + SUMMARY_INSTRUCTION)
     kept, used = 0, 0
     for row in rows:
         cost = count_tokens(row + "\n")
@@ -45,4 +50,4 @@ def summary_prompt(text: str, count_tokens: Callable[[str], int] | None = None, 
 
 
 def _prompt(rows: list[str]) -> str:
-    return SUMMARY_INSTRUCTION + "\n\n" + "\n".join(rows)
+    return HEADER + "\n".join(rows) + "\n\n" + SUMMARY_INSTRUCTION

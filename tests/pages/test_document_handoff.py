@@ -1,6 +1,7 @@
 """The Document Lab's hand-offs through AppTest: the text read from a page opens the Meaning lab's
-search (its lines as the document set) and the Language Model Lab's prompt ("Summarise this
-document:"); each receiving page says where its text came from, and its own examples take over again."""
+search (its lines as the document set) and the Language Model Lab's prompt (the text, then
+"Summarise this document in two sentences."); each receiving page says where its text came from,
+and its own examples take over again."""
 from __future__ import annotations
 
 import pytest
@@ -52,7 +53,8 @@ def test_the_text_opens_the_language_model_lab_with_a_summary_prompt(pretrained_
         pytest.skip("the language model package (requirements-models.txt) is not installed")
     at = send_notice("send_llm", "pages/llm_lab.py", timeout=600)   # the first visit converts and compiles the model
     prompt = at.text_area(key="llm_prompt").value
-    assert prompt.startswith("Summarise this document:\n\n停水通知\nWater Supply Notice")
+    assert prompt.startswith("Document:\n停水通知\nWater Supply Notice")
+    assert prompt.endswith("2024-06-01\n\nSummarise this document in two sentences.")
     assert "facilities@harbourview.org" in prompt.lower()
     assert f"the text the **Document Lab** read from **{SOURCE}**" in texts(at.info)
     at.button(key="llm-example-0").click().run()                   # back to the business prompts
