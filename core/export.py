@@ -518,7 +518,7 @@ def _preprocessing(run) -> dict:
 def _modality(run):
     from core.modalities import modality_of
     if _preprocessing(run).get("encoder"):  # a head on frozen sentence vectors (core/meaning/fewshot.py)
-        from core.meaning.fewshot import sentence_modality
+        from core.meaning.sentence_head import sentence_modality
         return sentence_modality()
     return modality_of(_preprocessing(run).get("kind"))
 

@@ -59,7 +59,7 @@ DATASETS: dict[str, DatasetSpec] = {
 
 
 def _helpdesk(per_label: int = 0) -> Dataset:
-    from core.meaning.fewshot import load_helpdesk  # the split the Meaning lab's learning curve uses
+    from core.data.helpdesk import load_helpdesk  # the split the Meaning lab's learning curve uses
     return load_helpdesk(per_label)
 
 

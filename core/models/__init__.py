@@ -149,8 +149,7 @@ def _dcgan(spec: InputSpec, latent_dim: int = 32, filters: int = 64):
 
 
 def _minilm_head(spec: InputSpec, dropout: float = 0.1, hidden_units: int = 0):
-    from core.meaning.fewshot import build_head  # the head on sentence vectors (core/meaning/fewshot.py)
-    return build_head(spec, dropout, hidden_units)
+    return arch.build_sentence_head(spec, dropout, hidden_units)
 
 
 def resolve_arch_params(key: str, params: dict | None) -> tuple[dict, list[str]]:

@@ -169,3 +169,15 @@ SUPPORTED_KINDS = {
     "transformer": {IMAGE, TEXT, AUDIO},
     "speech": {AUDIO, IMAGE},
 }
+
+
+def build_sentence_head(spec, dropout: float = 0.1, hidden_units: int = 0):
+    """The trainable part on a frozen sentence encoder's vectors (core/meaning/fewshot.py): dropout,
+    an optional ReLU layer, softmax over the labels."""
+    import keras
+    inputs = keras.Input(spec.shape, name="sentence_vector")
+    x = keras.layers.Dropout(dropout, name="head_dropout")(inputs)
+    if hidden_units:
+        x = keras.layers.Dense(hidden_units, activation="relu", name="head_hidden")(x)
+    outputs = keras.layers.Dense(spec.num_classes, activation="softmax", name="class_probabilities")(x)
+    return keras.Model(inputs, outputs, name="sentence_head")

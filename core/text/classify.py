@@ -75,7 +75,6 @@ class TextClassifier:
     def from_keras(cls, model, labels: list[str], preprocessing: dict, card: dict) -> "TextClassifier":
         """A run's or an imported model, with the tokenizer its preprocessing.json describes."""
         if preprocessing.get("encoder"):  # a head on the frozen sentence encoder: it reads vectors, not ids
-            from core.meaning.fewshot import SentenceHeadClassifier
             return SentenceHeadClassifier.from_keras(model, labels, preprocessing, card)
         return cls(model, labels, preprocessing["vocabulary"], preprocessing["split"],
                    preprocessing["sequence_length"], card)
@@ -213,3 +212,61 @@ def bundled_card(key: str) -> dict:
                 if isinstance(c, dict) and "mean_held_out_accuracy" in c) + " (held-out, mean of 3 seeds)",
             "weights licence": meta.get("weights licence", ""), "corpus licence": meta.get("licence", ""),
             "source": meta.get("source", "")}
+
+
+class SentenceHeadClassifier:
+    """A trained head as a lab classifier (the Text Lab's interface): texts are encoded first."""
+    has_attention = False
+    split = "whitespace"   # how words are cut for the occlusion explanation
+
+    def __init__(self, model, class_names: list[str], card: dict, calibration=None):
+        from core.calibration import UNCALIBRATED
+        self.model, self.class_names, self.card = model, list(class_names), dict(card)
+        self.calibration = calibration or UNCALIBRATED
+        self.label_help: dict[str, str] = {}
+        self.card.setdefault("reads", "sentence vectors of the frozen all-MiniLM-L6-v2 encoder")
+
+    @classmethod
+    def from_keras(cls, model, labels: list[str], preprocessing: dict, card: dict) -> "SentenceHeadClassifier":
+        return cls(model, labels, card)
+
+    @property
+    def encoder(self):
+        from core.meaning import encoder as enc
+        return enc.load_encoder()
+
+    def raw_batch(self, texts) -> np.ndarray:
+        texts = [str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, len(self.class_names)))
+        return np.asarray(self.model.predict_on_batch(self.encoder.encode(texts)), dtype=np.float64)
+
+    dataset_probabilities = raw_batch
+
+    def predict_batch(self, texts) -> np.ndarray:
+        return self.calibration.apply(self.raw_batch(texts))
+
+    def predict(self, text: str, k: int = 5):
+        from core.data.text import tokenize
+        from core.inference import top_k
+        start = time.perf_counter()
+        raw = self.raw_batch([text])[0]
+        p = self.calibration.apply(raw)
+        # The encoder has its own 30,522-piece vocabulary: no word is unknown to it.
+        return TextPrediction(p, top_k(p, self.class_names, k), tokenize(text, self.split), [], 0,
+                              time.perf_counter() - start, raw, 0)
+
+    def importance(self, text: str, class_index: int):
+        """Occlusion: p(class | text) - p(class | text without the word), every word in one batch."""
+        from core.data.text import tokenize
+        tokens = [t for t in tokenize(text, self.split) if t.text]
+        if not tokens:
+            return []
+        variants = [text] + [text[:t.start] + text[t.end:] for t in tokens]
+        p = self.raw_batch(variants)[:, class_index]
+        return [(t, float(p[0] - p[i + 1])) for i, t in enumerate(tokens)]
+
+    explain = importance
+
+    def warm_up(self) -> None:
+        self.raw_batch(["warm up"])

@@ -20,6 +20,8 @@ import dataclasses
 import time
 from typing import Callable
 
+import numpy as np
+
 from core.training.config import RunConfig
 from core.training.gan import GanTraining
 from core.training.state import Fitted, Run  # noqa: F401 - the five steps pass these; re-exported
@@ -265,18 +267,50 @@ class TransferLearning(Classification):
                                    stopped=fitted.studio.stopped if fitted.studio else stopped)
 
 
+RESUME_REFUSAL = ("A head on the frozen sentence encoder trains in seconds and cannot be resumed: "
+                  "launch it again from its settings.")
+
+
+class SentenceEncoderHead(Classification):
+    """A head on a frozen sentence encoder (core/meaning/fewshot.py), as classification on sentence vectors: the frozen encoder turns each text into 384 numbers once
+    (prepare), and only the small head on them is trained, evaluated and saved."""
+    resume_refusal = RESUME_REFUSAL
+
+    def prepare(self, run):
+        import keras
+
+        from core.data import load_dataset
+        from core.meaning import encoder as enc
+        from core.models.architectures import InputSpec
+        from core.models.transfer import FEATURES
+        from core.training.prepare import Prepared
+        keras.utils.set_random_seed(self.config.seed)
+        data = load_dataset(self.config.dataset, self.config.dataset_params)
+        # The validation cut exactly as core/training/prepare.py makes it (calibration reads it back).
+        order = np.random.default_rng(self.config.seed).permutation(len(data.x))
+        n_val = int(round(len(order) * self.config.validation_split))
+        val_idx, train_idx = order[:n_val], order[n_val:]
+        run.progress("loading the sentence encoder", keep=False)
+        encoder = enc.load_encoder()
+        texts = [str(t) for t in data.x] + [str(t) for t in data.x_test]
+
+        def encoding(fraction, message):
+            run.progress(f"encoding the texts with the frozen encoder ({message})", keep=False)
+        vectors = encoder.encode(texts, progress=encoding)
+        x, x_test = vectors[:len(data.x)], vectors[len(data.x):]
+        preprocessing = {"kind": data.kind, "encoder": enc.KEY, "input_shape": [enc.WIDTH]}
+        return Prepared(x[train_idx], data.y[train_idx], x[val_idx] if n_val else None,
+                        data.y[val_idx] if n_val else None, x_test, data.y_test,
+                        InputSpec(FEATURES, (enc.WIDTH,), data.num_classes), list(data.class_names), preprocessing)
+
+
 # The one place that says how each kind of run trains: keyed by the architecture's `training`.
 STRATEGIES: dict[str, Callable[[RunConfig], object]] = {
     "classification": Classification,
     "transfer": TransferLearning,
     "gan": GanTraining,
-    "sentence_encoder": lambda config: _sentence_encoder(config),  # a head on frozen sentence vectors
+    "sentence_encoder": SentenceEncoderHead,  # a head on frozen sentence vectors
 }
-
-
-def _sentence_encoder(config: RunConfig):
-    from core.meaning.fewshot import strategy  # imports core.meaning only when such a run is asked for
-    return strategy(config)
 
 
 def strategy_for(config: RunConfig):

@@ -14,6 +14,7 @@ import pytest
 
 from core.meaning import encoder as enc
 from core.meaning import fewshot
+from core.text.classify import SentenceHeadClassifier
 from core.params import ConfigError
 from core.runs import RunStore
 
@@ -82,7 +83,7 @@ def test_the_head_trains_through_the_runner_and_beats_from_scratch_at_8_per_labe
     # Used at once: a run: model of the text lab, encoding texts before its head.
     assert f"run:{head_id}" in [info.key for info in list_models("text")]
     classifier = load_model(f"run:{head_id}")
-    assert isinstance(classifier, fewshot.SentenceHeadClassifier)
+    assert isinstance(classifier, SentenceHeadClassifier)
     assert classifier.predict("Can I send the shoes back?").top[0][0] == "refund"
     p = classifier.predict_batch(["I was charged twice", "The app crashes on start"])
     assert [classifier.class_names[i] for i in p.argmax(1)] == ["billing", "technical"]
