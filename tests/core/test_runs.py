@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+import types
 
 import psutil
 import pytest
@@ -180,7 +181,10 @@ def _write_rows(data_dir, run_id, worker, rows, errors, barrier):
         raise
 
 
-def test_concurrent_writers_lose_no_rows():
+def test_concurrent_writers_lose_no_rows(monkeypatch):
+    # A spawned child first re-runs the parent's __main__ script; after an AppTest in this process
+    # that is AppTest's temporary page script (NameError: '__args'). The writers need no __main__.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     store = RunStore()
     run_id = store.create_run({}, "busy")
     context = multiprocessing.get_context("spawn")
