@@ -39,7 +39,8 @@ PAGES: list[PageSpec] = [
     PageSpec("pages/document_lab.py", "Document Lab", "📄", "Labs", "document_lab",
              "Show it an invoice, a receipt or a notice (Chinese or English): a real OCR model reads it line by "
              "line, shows where it looked and how sure it is, pulls out dates, amounts, totals and invoice "
-             "numbers, and hands the text to the Text Lab.", "Open the Document Lab"),
+             "numbers, and hands the text on: to the Text Lab, to search by meaning, or to the language model to "
+             "summarise.", "Open the Document Lab"),
     PageSpec("pages/llm_lab.py", "Language Model Lab", "💬", "Labs", "llm_lab",
              "Ask a real language model (the kind behind chat assistants) running offline on this computer: "
              "watch it write word by word, see the words it almost chose, how it cuts text into tokens, what "
