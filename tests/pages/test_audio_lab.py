@@ -8,6 +8,7 @@ import pytest
 import soundfile
 
 from core.audio.keywords import KEYWORD_MODEL_PATH
+from tests.core.audio.test_io import two_hours_of_flac  # one 180 KB, 2-hour file for both
 from tests.pages.conftest import open_page, texts, wait_for_run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples" / "audio"
@@ -35,15 +36,6 @@ def mp3_in_wav() -> bytes:
     fmt = struct.pack("<HHIIHH", 0x55, 1, 16000, 32000, 2, 16)
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", 3200) + bytes(3200)
     return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-def two_hours_of_flac() -> bytes:
-    """Two hours of quiet 8 kHz audio in 180 KB: within the upload's byte limit, over its length limit."""
-    buffer = io.BytesIO()
-    with soundfile.SoundFile(buffer, "w", 8000, 1, format="FLAC") as out:
-        for _ in range(12):
-            out.write(np.zeros(8000 * 600, np.int16))
-    return buffer.getvalue()
 
 
 def heard(at) -> str:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import time
 
 import numpy as np
 import pytest
@@ -17,33 +15,11 @@ from core.meaning import fewshot
 from core.text.classify import SentenceHeadClassifier
 from core.params import ConfigError
 from core.runs import RunStore
+from tests.core.training.conftest import reap_runners  # noqa: F401 - a fixture, used by name
+from tests.pages.conftest import wait_for_run
 
 IN_CI = os.environ.get("CI", "").lower() == "true"  # .ci/run: a missing model package fails, never skips
 needs_encoder = pytest.mark.skipif(not enc.available() and not IN_CI, reason=enc.missing_message())
-
-
-@pytest.fixture
-def reap_runners(data_dir):
-    """No runner process a test launched outlives it."""
-    yield
-    if not (data_dir / "runs.sqlite").exists():
-        return
-    for run in RunStore(data_dir / "runs.sqlite").list_runs():
-        if run.pid and run.pid != os.getpid() and run.status in ("queued", "running"):
-            try:
-                os.kill(run.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
-def wait_for_end(store: RunStore, run_id: str, timeout: float = 300):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        run = store.get_run(run_id)
-        if not run.is_active:
-            return run
-        time.sleep(0.5)
-    pytest.fail(f"run {run_id} still {store.get_run(run_id).status} after {timeout} s")
 
 
 def epoch_losses(store: RunStore, run_id: str) -> list[float]:
@@ -63,7 +39,7 @@ def test_the_head_trains_through_the_runner_and_beats_from_scratch_at_8_per_labe
                                   learning_rate=0.01, epochs=30, batch_size=16, validation_split=0.0,
                                   name="from scratch, 8 a label"))
     store = RunStore()
-    head, scratch = wait_for_end(store, head_id), wait_for_end(store, scratch_id)
+    head, scratch = wait_for_run(head_id, 300), wait_for_run(scratch_id, 300)
     assert (head.status, scratch.status) == ("completed", "completed"), (head.error, scratch.error)
 
     # Stored with its config, unchanged from what was launched (validated: every knob filled in).
