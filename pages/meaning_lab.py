@@ -403,6 +403,17 @@ def learning_curve_ui(points, n_test: int, seconds: float | None = None) -> None
 
 # -- 5 · map ------------------------------------------------------------------------------------------
 
+def point_picker_ui(clicked: int | None, count: int, key: str, label: str, format_func) -> int:
+    """The box that picks a point of a map: a new click on the map picks that point in it (once:
+    the box stays the user's after); a pick left from a larger set is dropped."""
+    if clicked is not None and clicked != st.session_state.get(f"{key}_clicked"):
+        st.session_state[f"{key}_clicked"] = clicked
+        st.session_state[f"{key}_pick"] = clicked
+    if st.session_state.get(f"{key}_pick", 0) >= count:
+        st.session_state.pop(f"{key}_pick")
+    return st.selectbox(label, range(count), format_func=format_func, key=f"{key}_pick")
+
+
 def map_ui(documents, index, encoder_key: str = enc.KEY) -> None:
     left, right = st.columns(2)
     method = left.radio("Projection", ["pca", "tsne"], horizontal=True, key="meaning_map_method",
@@ -421,15 +432,9 @@ def map_ui(documents, index, encoder_key: str = enc.KEY) -> None:
     figure.update_layout(xaxis_title="", yaxis_title="", margin=dict(l=10, r=10, t=10, b=10))
     event = st.plotly_chart(figure, use_container_width=True, on_select="rerun", selection_mode="points",
                             key="meaning_map_chart")
-    clicked = _clicked_row(event)
-    if clicked is not None and clicked != st.session_state.get("meaning_map_clicked"):
-        # A new click on the map picks that document in the box below (once: the box stays the user's).
-        st.session_state["meaning_map_clicked"] = clicked
-        st.session_state["meaning_map_pick"] = clicked
-    if st.session_state.get("meaning_map_pick", 0) >= len(documents):  # left from a larger document set
-        st.session_state.pop("meaning_map_pick")
-    picked = st.selectbox("Pick a document (or click a point) to see its nearest neighbours", range(len(documents)),
-                          format_func=lambda i: documents.texts[i][:100], key="meaning_map_pick")
+    picked = point_picker_ui(_clicked_row(event), len(documents), "meaning_map",
+                             "Pick a document (or click a point) to see its nearest neighbours",
+                             lambda i: documents.texts[i][:100])
     near = maps.neighbours(index.vectors, int(picked), k=5)
     st.dataframe(pd.DataFrame({"similarity": [format_number(s) for _, s in near],
                                "document": [documents.texts[i] for i, _ in near]}),
@@ -479,14 +484,9 @@ def image_map_ui() -> None:
                       help=help_for("t-sne"))
     odd = image_map.odd_ones_out(vectors, images.labels)
     clicked = image_scatter_ui(images, vectors, method, {o.index for o in odd})
-    if clicked is not None and clicked != st.session_state.get("meaning_imgmap_clicked"):
-        # A new click picks that image in the box below (once: the box stays the user's after).
-        st.session_state["meaning_imgmap_clicked"] = clicked
-        st.session_state["meaning_imgmap_pick"] = clicked
-    if st.session_state.get("meaning_imgmap_pick", 0) >= len(images):  # left from a larger image set
-        st.session_state.pop("meaning_imgmap_pick")
-    picked = st.selectbox("Pick an image (or click a point) to see its nearest neighbours", range(len(images)),
-                          format_func=lambda i: f"{images.files[i]} ({images.labels[i]})", key="meaning_imgmap_pick")
+    picked = point_picker_ui(clicked, len(images), "meaning_imgmap",
+                             "Pick an image (or click a point) to see its nearest neighbours",
+                             lambda i: f"{images.files[i]} ({images.labels[i]})")
     image_neighbours_ui(images, vectors, int(picked))
     odd_ones_ui(images, vectors, odd)
 
