@@ -18,9 +18,11 @@ def test_a_question_in_other_words_finds_its_answer(app_url, page, tmp_path):
     page.goto(app_url + "/meaning_lab")
     try:
         # First use converts the encoder into the (fresh) data directory and encodes the answers.
-        page.get_by_text("By meaning").first.wait_for(timeout=180_000)
-        idle(page)
+        # Wait for the search box itself: the intro's "search by meaning" is on the page from the start.
         box = page.get_by_role("textbox", name="Search")
+        box.wait_for(timeout=240_000)
+        page.get_by_text("Query encoded in").first.wait_for(timeout=120_000)  # the default query's answers
+        idle(page)
         box.fill("I was charged twice")
         box.press("Enter")
         page.get_by_text("Query encoded in").first.wait_for(timeout=60_000)

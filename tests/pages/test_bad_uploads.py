@@ -279,6 +279,7 @@ class Widget:
     before: Callable = lambda at: None   # reach the widget (a tab's source, a chosen example ...)
     skip: tuple = ()          # cases of its format that do not apply to it
     expect: dict = None       # where it answers otherwise than EXPECTED[fmt] says
+    reuse: bool = True        # its cases share one page session (see page_for)
 
     @property
     def cases(self):
@@ -444,26 +445,26 @@ DOCUMENT = "pages/document_lab.py"
 MEANING = "pages/meaning_lab.py"
 LLM = "pages/llm_lab.py"
 WIDGETS = [
-    Widget("image-photo", IMAGE, "photo", "photo", upload("photo_upload"), image_lab_works),
-    Widget("image-camera", IMAGE, "photo", "photo", capture("camera", "camera_input", ".jpg"), image_lab_works,
+    Widget("image-photo", IMAGE, "photo", "photo", upload("photo_upload"), image_lab_works, reuse=False),
+    Widget("image-camera", IMAGE, "photo", "photo", capture("camera", "camera_input", ".jpg"), image_lab_works, reuse=False,
            skip=("decompression-bomb",)),
     # Photos added class by class are checked when the classes are used: a bad one is left out.
-    Widget("image-class-photos", IMAGE, "photo", "photo", photo_class_by_class(), image_lab_works, expect={
+    Widget("image-class-photos", IMAGE, "photo", "photo", photo_class_by_class(), image_lab_works, reuse=False, expect={
         "zero-bytes": ("warning", "Left out 1: 1 empty file"),
         "truncated": ("warning", "Left out 1: 1 corrupt or truncated image"),
         "wrong-type": ("warning", "Left out 1: 1 not a readable image"),
         "decompression-bomb": ("warning", "Left out 1: 1 too large")}),
-    Widget("image-class-snapshot", IMAGE, "photo", "photo", photo_class_by_class(snapshot=True), image_lab_works,
+    Widget("image-class-snapshot", IMAGE, "photo", "photo", photo_class_by_class(snapshot=True), image_lab_works, reuse=False,
            skip=("truncated", "decompression-bomb"), expect={
                "zero-bytes": ("warning", "Left out 1: 1 empty file"),
                "wrong-type": ("warning", "Left out 1: 1 not a readable image")}),
-    Widget("image-teach-zip", IMAGE, "images zip", "images zip", upload("teach_zip"), image_lab_works),
+    Widget("image-teach-zip", IMAGE, "images zip", "images zip", upload("teach_zip"), image_lab_works, reuse=False),
     Widget("image-own-model", IMAGE, "keras", "model", form_upload("import-model-image", "Import and use it"),
-           image_lab_works),
+           image_lab_works, reuse=False),
     Widget("image-own-model-labels", IMAGE, "labels", "model side file",
-           with_model("import-labels-image", "image", small_image_model), image_lab_works),
+           with_model("import-labels-image", "image", small_image_model), image_lab_works, reuse=False),
     Widget("image-own-model-prep", IMAGE, "prep", "model side file",
-           with_model("import-prep-image", "image", small_image_model), image_lab_works),
+           with_model("import-prep-image", "image", small_image_model), image_lab_works, reuse=False),
     Widget("audio-clip", AUDIO, "clip", "clip", upload("clip_upload"), audio_lab_works),
     Widget("audio-recorder", AUDIO, "clip", "clip", capture("recorder", "audio_input", ".wav"), audio_lab_works,
            skip=("truncated",)),
@@ -498,12 +499,30 @@ MIME = {".png": "image/png", ".wav": "audio/wav", ".zip": "application/zip", ".t
         ".csv": "text/csv", ".keras": "application/octet-stream", ".json": "application/json"}
 
 
+_SESSION: dict = {}  # widget name -> its page, kept open for that widget's next case
+
+
+def page_for(widget):
+    """A fresh page, or for a `reuse` widget one page session shared by its cases in turn, as a
+    person who tries one bad file after another would: the language model's and the sentence
+    encoder's pages spend most of a case on their first run. Each case still feeds its own file,
+    finds its own message and recovers. The Image Lab's recovery teaches a class a photo, which
+    the next recovery would count: its widgets start fresh (reuse=False)."""
+    if not widget.reuse:
+        return open_page(widget.page)
+    if widget.name not in _SESSION:
+        _SESSION.clear()
+        _SESSION[widget.name] = open_page(widget.page)
+    return _SESSION[widget.name]
+
+
 @pytest.mark.parametrize("widget, case", TABLE)
 def test_bad_file_gets_a_specific_message_and_the_page_keeps_working(widget, case, monkeypatch, pretrained_cache):
     from pages import common
-    at = open_page(widget.page)
+    at = page_for(widget)
     widget.before(at)
     if case == "oversized":
+        _SESSION.clear()  # its widget is redrawn with the 1 MB limit: a later case needs a fresh page
         monkeypatch.setitem(common.UPLOAD_LIMITS_MB, widget.limit, 1)
         at.run()  # the widget is drawn again with its new limit (a new widget for Streamlit)
     name, data = CASES[case](widget.fmt)
