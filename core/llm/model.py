@@ -19,7 +19,9 @@ So: about 200 lines here, readable, with weights laid out for speed:
 - Every projection is an `EinsumDense("bti,oi->bto")` whose kernel is (out, in), the layout
   the checkpoint uses. XLA on CPU turns a matrix-vector product with that layout, int8 weights
   included, into one fused loop that converts each weight as it reads it; with Dense's (in, out)
-  layout it was 6-14 times slower here.
+  layout it was 6-14 times slower here. In float32 (a plain TensorFlow graph) `project` runs it
+  as matmul(transpose_b) instead of the einsum, which TensorFlow lowers to a copy of W first.
+- q/k/v share one projection, as do gate/up (their rows stacked): fewer, larger products.
 - int8 is Keras' own quantization (`model.quantize("int8", config=...)`), weight-only
   (`activation_quantizer=None`): one scale per output row, activations stay float32.
 - Rotary embeddings use the half-split pairing (i, i + d/2); `gguf.unpermute` converts
@@ -42,6 +44,17 @@ from .gguf import LlamaConfig
 def linear(units: int, name: str) -> layers.EinsumDense:
     """y = x W^T with W stored (out, in), no bias (Llama has none)."""
     return layers.EinsumDense("bti,oi->bto", output_shape=(None, units), name=name)
+
+
+def project(dense: layers.EinsumDense, x):
+    """dense(x), reading a float32 kernel in place. TensorFlow lowers the einsum to a transpose of
+    W and a matmul: a copy of every weight, every token (540 MB per token, as much memory traffic
+    as the products themselves). matmul(transpose_b) reads W (out, in) as it is. Keras' int8
+    layers keep their own call, which XLA fuses with the int8 -> float conversion."""
+    if dense.quantization_mode is None:
+        import tensorflow as tf
+        return tf.matmul(x, dense.kernel, transpose_b=True)
+    return dense(x)
 
 
 class RMSNorm(layers.Layer):
@@ -77,15 +90,13 @@ class Attention(layers.Layer):
     def __init__(self, cfg: LlamaConfig, **kwargs):
         super().__init__(**kwargs)
         self.cfg = cfg
-        d = cfg.head_dim
-        self.q = linear(cfg.heads * d, "q")
-        self.k = linear(cfg.kv_heads * d, "k")
-        self.v = linear(cfg.kv_heads * d, "v")
+        # q, k and v in one product (their rows stacked, see weight_map): one pass over x and
+        # one kernel call instead of three.
+        self.qkv = linear((cfg.heads + 2 * cfg.kv_heads) * cfg.head_dim, "qkv")
         self.o = linear(cfg.hidden, "o")
 
     def build(self, input_shape):
-        for dense in (self.q, self.k, self.v):
-            dense.build(input_shape)
+        self.qkv.build(input_shape)
         self.o.build(input_shape)
 
     def call(self, x, cos, sin, positions, cache=None, start=0, return_weights=False):
@@ -95,9 +106,10 @@ class Attention(layers.Layer):
         values a query may look at."""
         c = self.cfg
         B, T, D, K, G = ops.shape(x)[0], ops.shape(x)[1], c.head_dim, c.kv_heads, c.heads // c.kv_heads
-        q = rotate(ops.reshape(self.q(x), (B, T, c.heads, D)), cos, sin)
-        k = rotate(ops.reshape(self.k(x), (B, T, K, D)), cos, sin)
-        v = ops.reshape(self.v(x), (B, T, K, D))
+        qkv = ops.reshape(project(self.qkv, x), (B, T, c.heads + 2 * K, D))
+        qk, v = qkv[:, :, :c.heads + K], qkv[:, :, c.heads + K:]
+        qk = rotate(qk, cos, sin)                       # queries and keys turn alike
+        q, k = qk[:, :, :c.heads], qk[:, :, c.heads:]
         if cache is not None:
             k, v = cache.update(k, v, start)
         q = ops.reshape(q, (B, T, K, G, D))
@@ -107,28 +119,29 @@ class Attention(layers.Layer):
         scores = ops.where(visible, scores, ops.cast(-1e9, scores.dtype))
         weights = ops.softmax(scores, axis=-1)
         out = ops.einsum("bkgts,bskd->btkgd", weights, v)
-        out = self.o(ops.reshape(out, (B, T, c.heads * D)))
+        out = project(self.o, ops.reshape(out, (B, T, c.heads * D)))
         if return_weights:
             return out, ops.reshape(weights, (B, c.heads, T, -1))
         return out, None
 
 
 class MLP(layers.Layer):
-    """SwiGLU: down(silu(gate(x)) * up(x))"""
+    """SwiGLU: down(silu(gate(x)) * up(x)), gate and up in one product (rows stacked)."""
 
     def __init__(self, cfg: LlamaConfig, **kwargs):
         super().__init__(**kwargs)
-        self.gate = linear(cfg.ffn, "gate")
-        self.up = linear(cfg.ffn, "up")
+        self.ffn = cfg.ffn
+        self.gate_up = linear(2 * cfg.ffn, "gate_up")
         self.down = linear(cfg.hidden, "down")
 
     def build(self, input_shape):
-        self.gate.build(input_shape)
-        self.up.build(input_shape)
-        self.down.build(tuple(input_shape[:-1]) + (self.gate.kernel.shape[0],))
+        self.gate_up.build(input_shape)
+        self.down.build(tuple(input_shape[:-1]) + (self.ffn,))
 
     def call(self, x):
-        return self.down(ops.silu(self.gate(x)) * self.up(x))
+        gate_up = project(self.gate_up, x)
+        gate, up = gate_up[..., :self.ffn], gate_up[..., self.ffn:]
+        return project(self.down, ops.silu(gate) * up)
 
 
 class Block(layers.Layer):
@@ -161,7 +174,8 @@ class TiedEmbedding(layers.Embedding):
         if self.quantization_mode == "int8":
             x = ops.einsum("...i,vi->...v", h, ops.cast(self._embeddings, h.dtype))
             return x / self.embeddings_scale
-        return ops.einsum("...i,vi->...v", h, self.embeddings)
+        import tensorflow as tf
+        return tf.matmul(h, self.embeddings, transpose_b=True)   # in place, as project() does
 
 
 class SmolLM(keras.Model):
@@ -220,18 +234,19 @@ class SmolLM(keras.Model):
         return {"max_positions": self.max_positions, **self.cfg.__dict__}
 
 
-def weight_map(cfg: LlamaConfig) -> dict[str, str]:
-    """Keras variable path -> Hugging Face name (as read by gguf.read_gguf)."""
-    names = {"embed/embeddings": "embed_tokens", "norm/scale": "norm"}
+def weight_map(cfg: LlamaConfig) -> dict[str, tuple[str, ...]]:
+    """Keras variable path -> the Hugging Face names (as read by gguf.read_gguf) whose rows it
+    stacks: one name, or q/k/v and gate/up for the fused projections."""
+    names = {"embed/embeddings": ("embed_tokens",), "norm/scale": ("norm",)}
     for i in range(cfg.layers):
         b, h = f"block_{i}", f"layers.{i}."
         names.update({
-            f"{b}/attn_norm/scale": h + "input_layernorm",
-            f"{b}/mlp_norm/scale": h + "post_attention_layernorm",
-            f"{b}/attn/q/kernel": h + "q_proj", f"{b}/attn/k/kernel": h + "k_proj",
-            f"{b}/attn/v/kernel": h + "v_proj", f"{b}/attn/o/kernel": h + "o_proj",
-            f"{b}/mlp/gate/kernel": h + "gate_proj", f"{b}/mlp/up/kernel": h + "up_proj",
-            f"{b}/mlp/down/kernel": h + "down_proj",
+            f"{b}/attn_norm/scale": (h + "input_layernorm",),
+            f"{b}/mlp_norm/scale": (h + "post_attention_layernorm",),
+            f"{b}/attn/qkv/kernel": (h + "q_proj", h + "k_proj", h + "v_proj"),
+            f"{b}/attn/o/kernel": (h + "o_proj",),
+            f"{b}/mlp/gate_up/kernel": (h + "gate_proj", h + "up_proj"),
+            f"{b}/mlp/down/kernel": (h + "down_proj",),
         })
     return names
 
@@ -243,13 +258,13 @@ def build_model(weights: dict[str, np.ndarray], cfg: LlamaConfig = LlamaConfig()
     names = weight_map(cfg)
     seen = set()
     for var in model.weights:
-        key = names[var.path.split("/", 1)[1] if var.path.startswith("smol") else var.path]
-        value = weights[key]
+        keys = names[var.path.split("/", 1)[1] if var.path.startswith("smol") else var.path]
+        value = np.concatenate([weights[k] for k in keys]) if len(keys) > 1 else weights[keys[0]]
         if tuple(var.shape) != value.shape:
             raise ValueError(f"{var.path}: expected {tuple(var.shape)}, file has {value.shape}")
         var.assign(value)
-        seen.add(key)
-    missing = set(names.values()) - seen
+        seen.update(keys)
+    missing = {k for keys in names.values() for k in keys} - seen
     if missing:
         raise ValueError(f"Weights not loaded: {sorted(missing)[:5]}")
     return model
