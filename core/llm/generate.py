@@ -3,10 +3,10 @@
 How one answer is made: the prompt goes through the model once ("prefill"), which writes every
 layer's keys and values into a cache of fixed size, in place; then each new token is one step
 that writes its own key and value and computes only the new position. Both are tf.functions
-with fixed signatures, traced once per process (`Engine.warm_up`): the step is XLA-compiled for
-int8 (XLA fuses the int8 -> float conversion into each product) and a plain graph for float32
-(TensorFlow's own matrix-vector kernels, no compile wait, attention over the written keys only);
-the prefill is a graph accepting any prompt length.
+with fixed signatures, traced once per process (`Engine.warm_up`): the step is XLA-compiled
+(XLA fuses each layer's small operations, and for int8 the int8 -> float conversion into each
+product; attention runs over the whole fixed-size cache, the unwritten part masked); the prefill
+is a plain graph accepting any prompt length. `jit=False` makes the step a plain graph too.
 
 One cache per engine, owned by one `Sequence` at a time; a lock makes each step atomic, and a
 sequence that finds the cache taken by another is fed again from its start, so two callers can

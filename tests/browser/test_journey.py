@@ -499,6 +499,10 @@ def train(j: Journey) -> Problems:
     current = page.get_by_text("My first digits model")
     problems.check(current.count() > 0, "Train a model: the current run is not the one just launched "
                                         "(named 'My first digits model')")
+    problems.check("completed" in page.inner_text("body"), "Train a model: the run is not shown as completed")
+    accuracy = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    problems.check(accuracy.endswith("%") and float(accuracy.rstrip("%")) > 50,
+                   f"Train a model: two epochs on digits reached a test accuracy of {accuracy}, not above 50%")
     return problems
 
 

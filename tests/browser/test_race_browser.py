@@ -10,6 +10,9 @@ def test_launch_a_race_and_stop_it(app_url, page, tmp_path):
     page.goto(app_url + "/race")
     try:
         page.get_by_role("button", name="🏁 Start the race").click(timeout=60_000)
+        # A deep link still gets the app's navigation (not Streamlit's listing of pages/).
+        sidebar = page.get_by_test_id("stSidebarNav").inner_text()
+        assert "Optimizer race" in sidebar and "common" not in sidebar, sidebar
         page.get_by_text("Validation loss by epoch").first.wait_for(timeout=60_000)
         # The first entrant's curve: wait until an epoch has been written, then look at the chart.
         store = RunStore()
