@@ -13,7 +13,7 @@ from core.llm.lab import (BUSINESS_PROMPTS, CONTEXT, COST_SAMPLES, SharedModel, 
                           prompt_from_file, rate_of, shown_token, studio_model_sizes, token_costs)
 from core.text.io import TextInputError
 from pages.common import (format_bytes, format_number, format_percent, format_seconds, get_store, handed_off,
-                          help_for, limited_uploader, page_setup, use_new_file_ui)
+                          help_for, keep_settings, limited_uploader, page_setup, use_new_file_ui)
 
 page_setup()
 
@@ -140,8 +140,8 @@ def prompt_ui() -> tuple[str, bool, int, float]:
     text = box.text_area("Your prompt", key="llm_prompt", height=130,
                          placeholder="Ask a question, or pick a business prompt above")
     left, right = box.columns(2)
-    max_new = left.slider("Longest answer (tokens)", 16, 256, 96, step=16, key="llm_max_new", help=help_for("token"))
-    temperature = right.slider("Temperature (0: always the most likely token)", 0.0, 1.5, 0.0, step=0.1,
+    max_new = left.slider("Longest answer (tokens)", 16, 256, step=16, key="llm_max_new", help=help_for("token"))
+    temperature = right.slider("Temperature (0: always the most likely token)", 0.0, 1.5, step=0.1,
                                key="llm_temperature", help=help_for("temperature"))
     return text, kind.startswith("Chat"), max_new, temperature
 
@@ -261,10 +261,10 @@ def candidates(lm_tokens, dist, chosen: int | None = None):
 
 def sampling_ui() -> Sampling:
     cols = st.columns(3)
-    temperature = cols[0].slider("Temperature", 0.0, 2.0, 1.0, step=0.05, key="nt_temperature",
+    temperature = cols[0].slider("Temperature", 0.0, 2.0, step=0.05, key="nt_temperature",
                                  help=help_for("temperature"))
-    top_k = cols[1].slider("Top-k (0: no limit)", 0, 50, 0, key="nt_top_k", help=help_for("top-k"))
-    top_p = cols[2].slider("Top-p", 0.05, 1.0, 1.0, step=0.05, key="nt_top_p", help=help_for("top-p"))
+    top_k = cols[1].slider("Top-k (0: no limit)", 0, 50, key="nt_top_k", help=help_for("top-k"))
+    top_p = cols[2].slider("Top-p", 0.05, 1.0, step=0.05, key="nt_top_p", help=help_for("top-p"))
     return Sampling(temperature=temperature, top_k=top_k, top_p=top_p)
 
 
@@ -273,7 +273,7 @@ def next_token_ui():
     st.markdown("A language model never writes a sentence at once. For the text so far it scores **every "
                 "one of its 49,152 tokens**; one is picked, added, and it starts again. Temperature, top-k and "
                 "top-p decide how adventurous the pick is: move them and watch the bars.")
-    text = st.text_input("Text to continue", "The capital of France is", key="nt_prompt")
+    text = st.text_input("Text to continue", key="nt_prompt")
     sampling = sampling_ui()
     if not text.strip():
         st.info("Type some text to see which token the model would write next.")
@@ -478,6 +478,14 @@ def cheaper_ui():
 
 # -- the page -------------------------------------------------------------------------------------
 
+# The settings' starting values: keep_settings hands them (then the last ones chosen) to the widgets,
+# so coming back shows the prompt and the precision that made the answer still on screen (and the
+# int8 switch does not silently swap the model back to float32).
+SETTINGS = {"llm_int8": False, "llm_kind": "Chat: it answers as an assistant", "llm_prompt": "",
+            "llm_max_new": 96, "llm_temperature": 0.0, "nt_prompt": "The capital of France is",
+            "nt_temperature": 1.0, "nt_top_k": 0, "nt_top_p": 1.0}
+
+keep_settings(SETTINGS)  # first: the intro already says which precision runs
 intro_ui()
 if not available():
     st.warning("The language model is not installed. Install it with "

@@ -164,3 +164,20 @@ def test_int8_switch_measures_memory_speed_and_agreement_side_by_side(lab):
     lab.toggle(key="llm_int8").set_value(True)   # measuring left int8 loaded: no second load here
     ask(lab, prompt="What is the capital of France?", tokens=8)
     assert lab.session_state["llm_answer"]["mode"] == "int8" and "Paris" in answer_text(lab)
+
+
+def test_leaving_and_coming_back_keeps_the_prompt_and_the_precision_of_the_answer_shown(lab):
+    # Follows the int8 test: int8 on, "What is the capital of France?" answered in 8 tokens.
+    lab.text_input(key="nt_prompt").input("The best thing about Paris is")
+    lab.slider(key="llm_max_new").set_value(32)
+    run(lab)
+    lab.switch_page("pages/optimizers.py")
+    run(lab)
+    lab.switch_page("pages/llm_lab.py")
+    run(lab)
+    assert lab.toggle(key="llm_int8").value is True            # not swapped back to float32 unasked
+    assert lab.text_area(key="llm_prompt").value == "What is the capital of France?"
+    assert lab.slider(key="llm_max_new").value == 32
+    assert lab.text_input(key="nt_prompt").value == "The best thing about Paris is"
+    assert "Now running: **int8**" in "\n".join(c.value for c in lab.caption)
+    assert "Paris" in answer_text(lab)                          # the answer under the prompt that made it
