@@ -19,8 +19,8 @@ So: about 200 lines here, readable, with weights laid out for speed:
 - Every projection is an `EinsumDense("bti,oi->bto")` whose kernel is (out, in), the layout
   the checkpoint uses. XLA on CPU turns a matrix-vector product with that layout, int8 weights
   included, into one fused loop that converts each weight as it reads it; with Dense's (in, out)
-  layout it was 6-14 times slower here. In float32 (a plain TensorFlow graph) `project` runs it
-  as matmul(transpose_b) instead of the einsum, which TensorFlow lowers to a copy of W first.
+  layout it was 6-14 times slower here. In float32 `project` runs it as matmul(transpose_b)
+  instead of the einsum, which TensorFlow lowers to a copy of W first (every token, 210 copies).
 - q/k/v share one projection, as do gate/up (their rows stacked): fewer, larger products.
 - int8 is Keras' own quantization (`model.quantize("int8", config=...)`), weight-only
   (`activation_quantizer=None`): one scale per output row, activations stay float32.
