@@ -64,6 +64,8 @@ def format_seconds(seconds, dash: str = "…") -> str:
     if missing(seconds):
         return dash
     seconds = float(seconds)
+    if seconds == 0:
+        return "0 s"  # a start at the very beginning (a first word at 0) is not a duration in ms
     if seconds < 0.1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 10:

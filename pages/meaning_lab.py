@@ -17,8 +17,8 @@ from core.meaning import encoder as enc
 from core.data import DataError
 from core.meaning import fewshot, image_map, maps, search, zeroshot
 from core.text.io import TextInputError
-from pages.common import (format_number, format_percent, format_seconds, handed_off, help_for, limited_uploader,
-                          load_classifier, model_card_ui, page_setup, shown_name, use_new_file_ui)
+from pages.common import (format_number, format_percent, format_seconds, handed_off, help_for, keep_settings,
+                          limited_uploader, load_classifier, model_card_ui, page_setup, shown_name, use_new_file_ui)
 
 SOURCES = {
     "answers": "📚 Help-centre answers (bundled, 10)",
@@ -209,7 +209,7 @@ def hits_frame(hits) -> pd.DataFrame:
 
 
 def search_ui(encoder, index, keyword) -> None:
-    query = st.text_input("Search", DEFAULT_QUERY, key="meaning_query",
+    query = st.text_input("Search", key="meaning_query",
                           help="Type a question in your own words; both searches look for it.")
     if not query.strip():
         st.info("Type something to search for.")
@@ -232,14 +232,14 @@ def search_ui(encoder, index, keyword) -> None:
 def zeroshot_ui(encoder, documents) -> None:
     st.markdown("No training: each label becomes a sentence (*This text is about …*), and a text gets the "
                 "labels it is closest to in meaning.", help=help_for("zero-shot"))
-    raw = st.text_input("Labels, separated by commas", DEFAULT_LABELS, key="meaning_labels")
+    raw = st.text_input("Labels, separated by commas", key="meaning_labels")
     try:
         labels = zeroshot.parse_labels(raw)
     except zeroshot.LabelError as err:
         st.error(str(err))
         return
     model = zeroshot.ZeroShot(encoder, labels)
-    text = st.text_input("A text to label", "I was billed twice for one order", key="meaning_zs_text")
+    text = st.text_input("A text to label", key="meaning_zs_text")
     if text.strip():
         p = model.probabilities([text])[0]
         order = np.argsort(p)
@@ -344,7 +344,7 @@ def taught_ui(documents) -> None:
         return
     classifier = load_classifier(f"run:{run.id}", "Loading the taught head…")
     st.caption(f"Taught: **{run.name}**. It is also in the Text Lab's model picker.")
-    text = st.text_input("Try it on a new text", "Can I send the shoes back?", key="meaning_fs_text")
+    text = st.text_input("Try it on a new text", key="meaning_fs_text")
     if text.strip():
         prediction = classifier.predict(text)
         best, p = prediction.top[0]
@@ -583,8 +583,15 @@ def odd_ones_ui(images, vectors, odd) -> None:
         st.caption(f"… and {format_number(len(odd) - 20)} more.")
 
 
+# What the text boxes start with: keep_settings hands them (then the last ones typed) to the boxes,
+# so coming back shows the query beside its answers instead of the default query.
+SETTINGS = {"meaning_query": DEFAULT_QUERY, "meaning_labels": DEFAULT_LABELS,
+            "meaning_zs_text": "I was billed twice for one order", "meaning_fs_text": "Can I send the shoes back?"}
+
+
 def main() -> None:
     page_setup()
+    keep_settings(SETTINGS)
     intro_ui()
     encoder = encoder_ui()
     documents = documents_ui()

@@ -40,6 +40,7 @@ def test_metric_names_are_words(key, label):
 def test_durations_sizes_and_percentages():
     assert format_seconds(97) == "1 min 37 s" and format_seconds(4) == "4.0 s"
     assert format_seconds(4000) == "1 h 06 min" and format_seconds(0.012) == "12 ms"
+    assert format_seconds(0) == "0 s"
     assert format_bytes(1536) == "1.5 KB" and format_bytes(18_800_000) == "17.9 MB" and format_bytes(12) == "12 B"
     assert format_percent(0.9731) == "97.3%"
 

@@ -29,6 +29,12 @@ def test_bundled_answers_search_by_meaning_beside_keywords():
     no_exception(at)
     keywords = at.table[1].value
     assert "Resetting your password" in keywords["document"].iloc[0]
+    # Away and back: the query typed is still there, above its own answers.
+    at.switch_page("pages/optimizers.py").run()
+    at.switch_page(PAGE).run()
+    no_exception(at)
+    assert at.text_input(key="meaning_query").value == "reset my password"
+    assert "Resetting your password" in at.table[1].value["document"].iloc[0]
 
 
 def test_zero_shot_labels_every_document_and_offers_a_download():
