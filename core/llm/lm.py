@@ -101,7 +101,7 @@ class LanguageModel:
         # weight each step. float32 gains too, once q/k/v and gate/up are single products: XLA
         # fuses the norms, rotary turns and softmax that, as separate graph ops, cost more than
         # the products (measured on 2 cores: 41 ms a token against 65 ms as a plain graph).
-        self.engine = Engine(model, context, jit=True)
+        self.engine = Engine(model, context)
         self.load_seconds = 0.0
         self.compile_seconds = 0.0   # set by load_for_catalog's warm-up
 

@@ -46,14 +46,19 @@ def linear(units: int, name: str) -> layers.EinsumDense:
     return layers.EinsumDense("bti,oi->bto", output_shape=(None, units), name=name)
 
 
+def times_transposed(x, w):
+    """x W^T for W stored (out, in), reading W in place. TensorFlow lowers the einsum
+    "...i,oi->...o" to a transpose of W and a matmul: a copy of every weight, every token (540 MB
+    per token, as much memory traffic as the products themselves)."""
+    import tensorflow as tf
+    return tf.matmul(x, w, transpose_b=True)
+
+
 def project(dense: layers.EinsumDense, x):
-    """dense(x), reading a float32 kernel in place. TensorFlow lowers the einsum to a transpose of
-    W and a matmul: a copy of every weight, every token (540 MB per token, as much memory traffic
-    as the products themselves). matmul(transpose_b) reads W (out, in) as it is. Keras' int8
-    layers keep their own call, which XLA fuses with the int8 -> float conversion."""
+    """dense(x), a float32 kernel read in place (times_transposed). Keras' int8 layers keep their
+    own call, which XLA fuses with the int8 -> float conversion."""
     if dense.quantization_mode is None:
-        import tensorflow as tf
-        return tf.matmul(x, dense.kernel, transpose_b=True)
+        return times_transposed(x, dense.kernel)
     return dense(x)
 
 
@@ -174,8 +179,7 @@ class TiedEmbedding(layers.Embedding):
         if self.quantization_mode == "int8":
             x = ops.einsum("...i,vi->...v", h, ops.cast(self._embeddings, h.dtype))
             return x / self.embeddings_scale
-        import tensorflow as tf
-        return tf.matmul(h, self.embeddings, transpose_b=True)   # in place, as project() does
+        return times_transposed(h, self.embeddings)
 
 
 class SmolLM(keras.Model):
