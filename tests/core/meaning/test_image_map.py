@@ -48,7 +48,8 @@ def test_a_broken_image_is_left_out_with_a_note_naming_it():
     (zipped({"a/notes.txt": b"x", "b/more.csv": b"y"}), "No images found in the zip (2 other files)"),
     (zipped({"a/1.png": png(1), "b/2.png": png(2)[:30], "b/3.png": b""}), "Only 1 readable images; a map needs at least 3"),
     (zipped({f"a/{i}.png": png(i) for i in range(5)}), "The zip holds 5 images; the map takes up to 4 at once"),
-])
+], ids=["not-a-zip", "no-images", "too-few-readable", "too-many"])  # the bytes hold the zip's time: xdist's
+# two processes would collect different ids and refuse to run
 def test_zips_that_cannot_be_mapped_say_why(data, phrase):
     with pytest.raises(DataError, match=phrase.replace("(", r"\(").replace(")", r"\)")):
         image_map.read_image_zip(data, limit=4)
