@@ -1,7 +1,7 @@
 """Network anatomy through AppTest: slopes, vanishing gradients, a trained CNN's layers."""
 import pytest
 
-from tests.pages.conftest import open_page, wait_for_run
+from tests.pages.conftest import chart_text, open_page, wait_for_run
 
 
 @pytest.fixture
@@ -10,7 +10,7 @@ def at():
 
 
 def specs(at) -> str:
-    return "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    return chart_text(at)
 
 
 def test_opens_with_slopes_and_vanishing_gradients(at):

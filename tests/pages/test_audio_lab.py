@@ -9,7 +9,7 @@ import soundfile
 
 from core.audio.keywords import KEYWORD_MODEL_PATH
 from tests.core.audio.test_io import two_hours_of_flac  # one 180 KB, 2-hour file for both
-from tests.pages.conftest import open_page, texts, wait_for_run
+from tests.pages.conftest import chart_texts, figures, open_page, texts, title, wait_for_run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples" / "audio"
 needs_model = pytest.mark.skipif(not KEYWORD_MODEL_PATH.exists(), reason="bundled keyword model not built")
@@ -51,8 +51,8 @@ def answer(at) -> str:
 def explained(at) -> tuple[str, str]:
     """(the class chosen in "Explain the class", the class the occlusion map is titled with)."""
     box = next(b for b in at.selectbox if b.label == "Explain the class")
-    title = next(c.proto.spec for c in at.get("plotly_chart") if "Where it listened" in c.proto.spec)
-    return box.value, title.split("Where it listened for \u201c")[1].split("\u201d")[0]
+    heading = next(title(f) for f in figures(at) if "Where it listened" in title(f))
+    return box.value, heading.split("Where it listened for “")[1].split("”")[0]
 
 
 def test_opens_with_examples_one_click_away(at):
@@ -66,7 +66,7 @@ def test_example_clip_is_spotted_and_explained(at):
     at.button(key="example-yes.wav").click().run()
     assert not at.exception
     assert "**yes**" in heard(at)
-    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    charts = chart_texts(at)
     assert any("Waveform" in spec for spec in charts) and any("Log-mel spectrogram" in spec for spec in charts)
     assert any("Where it listened" in spec for spec in charts)
     assert len(at.get("audio")) == 1
@@ -94,7 +94,7 @@ def test_uploaded_clip_is_spotted_and_a_sentence_gets_a_timeline(at):
         ("my_clip.wav", (EXAMPLES / "stop.wav").read_bytes(), "audio/wav")).run()
     assert not at.exception and "**stop**" in heard(at)
     at.button(key="example-go_up_left_stop.wav").click().run()
-    assert any("moment by moment" in c.proto.spec for c in at.get("plotly_chart"))
+    assert any("moment by moment" in text for text in chart_texts(at))
 
 
 @needs_model
@@ -142,8 +142,8 @@ def test_whisper_is_the_default_and_transcribes_a_real_sentence(at):
     words = at.dataframe[-1].value
     assert len(words) >= 6 and all(c.endswith("%") for c in words["confidence"])
     assert all(t.endswith("s") for t in words["from"])  # formatted durations, not raw floats
-    assert any("with the recognised words" in c.proto.spec and "rgb(" in c.proto.spec
-               for c in at.get("plotly_chart"))  # the words on the waveform, coloured by confidence
+    assert any("with the recognised words" in text and "rgb(" in text
+               for text in chart_texts(at))  # the words on the waveform, coloured by confidence
     assert {"Real-time factor", "Mean word confidence"} <= {m.label for m in at.metric}
     assert {b.proto.label for b in at.get("download_button")} >= {"⬇️ Transcript (.txt)", "⬇️ Subtitles (.srt)"}
     assert [c.value for c in at.code] and word_error_rate(SENTENCE, at.code[0].value) <= 0.15
@@ -234,7 +234,7 @@ def test_pocketsphinx_transcribes_a_real_voice_in_its_default_mode_with_word_tim
     words = at.dataframe[-1].value
     assert list(words["word"]) == ["go", "forward", "ten", "meters"]
     assert all(t.endswith("s") for t in words["from"])  # formatted durations, not raw floats
-    assert any("with the recognised words" in c.proto.spec for c in at.get("plotly_chart"))
+    assert any("with the recognised words" in text for text in chart_texts(at))
     assert "Real-time factor" in [m.label for m in at.metric]
 
 

@@ -550,7 +550,7 @@ def test_every_upload_widget_of_every_page_is_in_the_table():
     from pathlib import Path
     pages = Path(__file__).resolve().parents[2] / "pages"
     for page in pages.glob("*.py"):
-        source = page.read_text()
+        source = page.read_text(encoding="utf-8")
         if page.name != "common.py":
             assert "st.file_uploader(" not in source, f"{page.name}: upload through limited_uploader (it states a limit)"
         calls = len(re.findall(r"\b(?:limited_uploader|camera_input|audio_input)\(", source))

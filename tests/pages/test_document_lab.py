@@ -3,11 +3,14 @@ downloads, an upload (a PDF), bad files and a blank page, and the text sent on t
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from tests.pages.conftest import open_page, texts
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PAGE = "pages/document_lab.py"
 
@@ -45,7 +48,7 @@ def test_an_example_is_read_with_its_fields_and_downloads():
 def test_an_uploaded_pdf_is_read():
     from core.document.ocr import normalise
     buffer = io.BytesIO()
-    Image.open("assets/documents/notice.png").convert("RGB").save(buffer, format="PDF", resolution=150)
+    Image.open(ROOT / "assets" / "documents" / "notice.png").convert("RGB").save(buffer, format="PDF", resolution=150)
     at = open_page(PAGE)
     at.file_uploader(key="document_upload").set_value(("notice.pdf", buffer.getvalue(), "application/pdf")).run()
     assert not at.exception, at.exception

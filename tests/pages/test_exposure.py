@@ -28,7 +28,7 @@ LOOPBACK = {"127.0.0.1", "::1"}
 
 
 def _config() -> dict:
-    return tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    return tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
 
 
 def test_config_keeps_the_server_local_with_xsrf_and_the_largest_widget_limit():
@@ -75,7 +75,7 @@ def default_server(data_dir):
             time.sleep(0.2)
     else:
         server.kill()
-        pytest.fail("streamlit did not answer within 60 s: " + (data_dir.parent / "streamlit.log").read_text()[-2000:])
+        pytest.fail("streamlit did not answer within 60 s: " + (data_dir.parent / "streamlit.log").read_text(encoding="utf-8")[-2000:])
     yield server, port
     server.terminate()
     server.wait(10)

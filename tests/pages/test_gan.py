@@ -1,7 +1,7 @@
 """The GAN studio through AppTest: train on digits, see the sample grid and losses, interpolate."""
 import pytest
 
-from tests.pages.conftest import open_page, wait_for_run
+from tests.pages.conftest import chart_text, open_page, wait_for_run
 
 
 @pytest.fixture
@@ -18,10 +18,10 @@ def test_train_a_gan_then_walk_between_two_images(at):
     assert run.status == "completed"
     at.run(timeout=180)  # this run loads the generator: the test process's first TensorFlow import
     assert not at.exception
-    specs = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    specs = chart_text(at)
     assert "Same 16 noise vectors, epoch 3" in specs and "The two networks' losses" in specs
     at.slider(key=f"gan_epoch-{run.id}").set_value(1).run()
-    assert "Same 16 noise vectors, epoch 1" in "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Same 16 noise vectors, epoch 1" in chart_text(at)
     assert len(at.get("imgs")) >= 1 or len(at.get("image")) >= 1
     at.slider(key="gan_t").set_value(0.8).run()
     assert not at.exception
@@ -45,7 +45,7 @@ def test_a_one_epoch_gan_run_shows_its_only_grid_without_a_slider():
     at = open_page("pages/gan.py")
     assert not at.exception, at.exception
     assert at.selectbox(key="gan_select-None").value == run_id
-    specs = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    specs = chart_text(at)
     assert "Same 16 noise vectors, epoch 1" in specs and "The two networks' losses" in specs
     assert not [s for s in at.slider if s.key == f"gan_epoch-{run_id}"]
     assert at.slider(key="gan_t")  # the walk between two images is there

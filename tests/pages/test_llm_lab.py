@@ -11,7 +11,7 @@ import os
 import pytest
 
 from core import paths
-from tests.pages.conftest import texts
+from tests.pages.conftest import chart_text, texts
 
 pytestmark = pytest.mark.slow
 PAGE_TIMEOUT = 600   # the first run converts the model (once per session) and compiles it
@@ -67,7 +67,7 @@ def metric(at, label: str) -> str:
 
 
 def charts(at) -> str:
-    return "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    return chart_text(at)
 
 
 def test_the_capital_of_france_streams_paris(lab):
@@ -167,7 +167,9 @@ def test_int8_switch_measures_memory_speed_and_agreement_side_by_side(lab):
 
 
 def test_leaving_and_coming_back_keeps_the_prompt_and_the_precision_of_the_answer_shown(lab):
-    # Follows the int8 test: int8 on, "What is the capital of France?" answered in 8 tokens.
+    # Its own start (it may run alone or first): int8 on, the question answered in 8 tokens.
+    lab.toggle(key="llm_int8").set_value(True)
+    ask(lab, prompt="What is the capital of France?", tokens=8)
     lab.text_input(key="nt_prompt").input("The best thing about Paris is")
     lab.slider(key="llm_max_new").set_value(32)
     run(lab)

@@ -2,7 +2,7 @@
 import pytest
 
 from core.glossary import help_for
-from tests.pages.conftest import open_page
+from tests.pages.conftest import chart_text, figures, open_page
 from tests.pages.test_runs import arrow_fixes  # noqa: F401 - a fixture
 
 
@@ -21,8 +21,8 @@ def test_opens_with_three_optimizers_on_the_bowl(at):
     rows = table(at)
     assert list(rows["optimizer"]) == ["Gradient descent", "SGD with momentum", "Adam"]
     assert (rows["diverged"] == "no").all()
-    specs = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
-    assert "Convex bowl" in specs and "Play" in specs and '"frames"' in specs
+    specs = chart_text(at)
+    assert "Convex bowl" in specs and "Play" in specs and any(figure.get("frames") for figure in figures(at))
     assert any("θ ← θ − α ∇J(θ)" in c.value for c in at.code)
 
 

@@ -1,7 +1,7 @@
 """The optimizer race through AppTest: entrants launched as real runs, overlaid, timed to a target."""
 import pytest
 
-from tests.pages.conftest import open_page, wait_for_run
+from tests.pages.conftest import chart_text, open_page, wait_for_run
 from tests.pages.test_runs import arrow_fixes  # noqa: F401 - a fixture
 
 
@@ -41,7 +41,7 @@ def test_a_race_runs_every_entrant_and_times_them(at, arrow_fixes):  # noqa: F81
     assert "None" not in " ".join(map(str, table.to_numpy().ravel()))
     # Its "batch size" mixed "all" with 32: Streamlit repaired the column and logged a traceback.
     assert not arrow_fixes, arrow_fixes
-    specs = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    specs = chart_text(at)
     assert "Validation loss by epoch" in specs and "Validation loss by seconds of training" in specs
 
 

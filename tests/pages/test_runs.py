@@ -4,7 +4,7 @@ import pytest
 from core.runs import RunStore
 from core.training.config import RunConfig
 from core.training.runner import train
-from tests.pages.conftest import open_page, texts
+from tests.pages.conftest import figures, open_page, strings, texts
 
 
 def _trained_run(**overrides) -> str:
@@ -171,6 +171,7 @@ def test_runs_without_results_show_dashes_not_none_and_send_clean_tables(arrow_f
     assert "arch params · latent dim" in differences.index and "task" in differences.index
     assert differences.loc["arch params · latent dim"].tolist() == ["16", "—"]  # the MLP has none
     assert "None" not in " ".join(map(str, differences.to_numpy().ravel()))
-    specs = at.get("plotly_chart")[0].proto.spec
-    assert "Validation loss by epoch" in specs and "val_loss" not in specs.split('"name"')[0]
+    overlay = figures(at)[0]  # read as a person does: its title and axes, and what hovering says
+    shown = strings(overlay["layout"]) + [trace.get("hovertemplate", "") for trace in overlay["data"]]
+    assert "Validation loss by epoch" in shown and not any("val_loss" in text for text in shown)
     assert not arrow_fixes, f"dataframes with mixed-type columns: {arrow_fixes}"

@@ -1,7 +1,7 @@
 """The scale lab through AppTest: a sweep of sizes queued through the runner, the power law drawn."""
 import pytest
 
-from tests.pages.conftest import open_page, wait_for_run
+from tests.pages.conftest import chart_text, open_page, wait_for_run
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def test_a_small_sweep_draws_loss_against_size(at):
     assert [r.status for r in runs] == ["completed"] * 3
     at.run()
     assert not at.exception
-    specs = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    specs = chart_text(at)
     assert "Validation loss by model size" in specs and "What the size costs" in specs
     assert any("Fitted power law" in m.value for m in at.markdown)
     table = at.dataframe[0].value

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from core import paths
-from tests.pages.conftest import open_page, texts, wait_for_run
+from tests.pages.conftest import chart_text, chart_texts, figures, open_page, texts, title, wait_for_run
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
 needs_topic_model = pytest.mark.skipif(not (paths.ASSETS_DIR / "models" / "topic_classifier.keras").exists(),
@@ -35,8 +35,8 @@ def answer(at) -> str:
 def explained(at) -> tuple[str, str]:
     """(the class chosen in "Explain the class", the class the explanation chart is titled with)."""
     box = next(b for b in at.selectbox if b.label == "Explain the class")
-    title = next(c.proto.spec for c in at.get("plotly_chart") if "pushed towards" in c.proto.spec)
-    return box.value, title.split("pushed towards \u201c")[1].split("\u201d")[0]
+    heading = next(title(f) for f in figures(at) if "pushed towards" in title(f))
+    return box.value, heading.split("pushed towards “")[1].split("”")[0]
 
 
 def test_opens_with_examples_one_click_away(at):
@@ -52,13 +52,13 @@ def test_an_example_gets_sentiment_words_topic_and_attention(at):
     assert "negative" in metric(at, "Verdict")                       # "but" shifts the weight
     assert "terrible" in html(at) and "rgba(220,38,38" in html(at)   # red highlight on a word
     assert any("**computers**" in m.value for m in at.markdown if "It reads" in m.value)
-    charts = "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    charts = chart_text(at)
     assert "What each word added" in charts and "pushed towards" in charts
     head = next((box for box in at.selectbox if box.label == "Head"), None)
     if head is not None:  # the bundled model is a Transformer
         assert "Block 1" in charts
         head.set_value("head 2").run()
-        assert "Block 1, head 2" in "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+        assert "Block 1, head 2" in chart_text(at)
 
 
 @pytest.mark.parametrize("typed, message", [("", "There is no text to analyse"),
@@ -103,7 +103,7 @@ def test_batch_scoring_of_the_sample_with_a_download(at):
     at.button(key="batch_run").click().run()
     assert not at.exception
     assert metric(at, "Rows scored") == "150"
-    assert at.get("download_button") and "Rows per label" in "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert at.get("download_button") and "Rows per label" in chart_text(at)
 
 
 def test_bad_csvs_for_scoring(at):
@@ -117,7 +117,7 @@ def test_translation_with_its_attention_and_bad_inputs(at):
     at.button(key="tr-forty two").click().run()
     assert not at.exception
     assert any(m.value == "### cuarenta y dos" for m in at.markdown)
-    assert "Where it looked" in "\n".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Where it looked" in chart_text(at)
     at.text_input(key="translate_text").input("forty banana").run()
     assert "banana" in texts(at.warning)
     at.text_input(key="translate_text").input("42").run()
@@ -167,7 +167,7 @@ def test_a_text_in_words_it_never_saw_is_flagged_and_the_confidence_is_calibrate
     assert "Mostly unknown to this model" in texts(at.warning) and "(100%)" in texts(at.warning)
     line = next(m.value for m in at.markdown if "It reads" in m.value)
     assert "**Not sure**" in line and "mostly unknown words" in line
-    assert not any("Top classes" in c.proto.spec for c in at.get("plotly_chart"))  # no confident bar
+    assert not any("Top classes" in text for text in chart_texts(at))  # no confident bar
     calibrated = texts(at.caption)
     assert "temperature scaling on 242 validation fortunes" in calibrated and "Below 50%" in calibrated
     # The happy phone review the raw model called "science (81%)" is now a plain "Not sure".

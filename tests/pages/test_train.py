@@ -7,7 +7,7 @@ from PIL import Image
 
 from core import paths
 from core.runs import RunStore
-from tests.pages.conftest import open_page, texts, wait_for_run
+from tests.pages.conftest import chart_texts, open_page, texts, wait_for_run
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_sounds_imported_in_the_audio_lab_train_here_with_the_speech_network():
     assert at.selectbox(key="upload_select").value == report.dataset_key
     options = at.selectbox(key="arch").options
     assert "CNN + BiLSTM (speech)" in options and "Transformer encoder (self-attention)" in options
-    assert any("Sample images" in c.proto.spec for c in at.get("plotly_chart"))  # spectrograms as pictures
+    assert any("Sample images" in text for text in chart_texts(at))  # spectrograms as pictures
     at.selectbox(key="arch").set_value("speech").run()
     at.number_input(key="epochs").set_value(25)
     at.number_input(key="batch_size").set_value(16)
@@ -188,7 +188,7 @@ def test_the_run_panel_draws_a_gan_with_its_own_losses_not_empty_accuracy_charts
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_function(panel, args=(run_id,), default_timeout=60).run()
     assert not at.exception, at.exception
-    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    specs = chart_texts(at)
     assert len(specs) == 1 and "The two networks' losses" in specs[0]
     assert "accuracy" not in specs[0].lower()
     assert {m.label: m.value for m in at.metric} == {"Epochs": "2", "Generator parameters": "52,001",
