@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import keras
 
@@ -27,8 +28,10 @@ class StudioCallback(keras.callbacks.Callback):
 
     def __init__(self, store: RunStore, run_id: str, stop_file: Path, epochs: int,
                  steps_per_epoch: int, batch_interval: float = 0.5, start_step: int = 0,
-                 start_elapsed: float = 0.0, phases: list[Phase] | None = None):
+                 start_elapsed: float = 0.0, phases: list[Phase] | None = None,
+                 clock: Callable[[], float] = time.perf_counter):
         super().__init__()
+        self.clock = clock  # a test passes a clock of its own: epochs of known length, on any machine
         self.store, self.run_id, self.stop_file = store, run_id, Path(stop_file)
         self.epochs, self.steps_per_epoch, self.batch_interval = epochs, steps_per_epoch, batch_interval
         # One phase per model.fit (transfer learning fine-tunes in a second, slower one).
@@ -42,7 +45,7 @@ class StudioCallback(keras.callbacks.Callback):
         self.epoch = 0
 
     def on_train_begin(self, logs=None):
-        now = time.perf_counter()
+        now = self.clock()
         self.last_write = now
         if self.start is None:  # the clock runs on through a second fit (fine-tuning)
             self.start = now - self.start_elapsed
@@ -52,19 +55,19 @@ class StudioCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         with self._lock:
-            self.eta.train_end(time.perf_counter())
+            self.eta.train_end(self.clock())
 
     def elapsed(self) -> float:
-        return time.perf_counter() - self.start
+        return self.clock() - self.start
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
         with self._lock:
-            self.eta.epoch_begin(time.perf_counter(), epoch)
+            self.eta.epoch_begin(self.clock(), epoch)
 
     def on_train_batch_end(self, batch, logs=None):
         with self._lock:
-            now = time.perf_counter()
+            now = self.clock()
             self.eta.step_end(now, batch)
             self.step += 1
             if self.stop_file.exists():
@@ -78,19 +81,19 @@ class StudioCallback(keras.callbacks.Callback):
 
     def on_test_begin(self, logs=None):  # validation inside fit (an evaluate() alone too: harmless)
         with self._lock:
-            self.eta.test_begin(time.perf_counter())
+            self.eta.test_begin(self.clock())
 
     def on_test_batch_end(self, batch, logs=None):
         with self._lock:
-            self.eta.test_step_end(time.perf_counter())
+            self.eta.test_step_end(self.clock())
 
     def on_epoch_end(self, epoch, logs=None):
         with self._lock:
-            self.eta.epoch_end(time.perf_counter(), epoch)
+            self.eta.epoch_end(self.clock(), epoch)
         values = {k: float(v) for k, v in (logs or {}).items()}
         values["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         self.store.log_metrics(self.run_id, "epoch", epoch + 1, self.step,
-                               time.perf_counter() - self.start, values)
+                               self.clock() - self.start, values)
         self._progress("training", self._phase().steps_per_epoch, epochs_done=epoch + 1)
 
     def _phase(self) -> Phase:
@@ -99,7 +102,7 @@ class StudioCallback(keras.callbacks.Callback):
     def _progress(self, state: str, batch: int = 0, epochs_done: int | None = None):
         """`eta`: seconds left from measured step and epoch times (None while the first steps are
         still compiling); `eta_complete` False: a later stage (fine-tuning) is not in it yet."""
-        now = time.perf_counter()
+        now = self.clock()
         eta, complete = self.eta.remaining(now)
         self.store.set_progress(self.run_id, {
             "state": state, "epoch": self.epoch + 1, "epochs": self.epochs,
@@ -112,7 +115,7 @@ class StudioCallback(keras.callbacks.Callback):
 def resident_memory_bytes() -> int:
     """This process's resident memory now (RSS): /proc on Linux, psutil elsewhere."""
     try:
-        with open("/proc/self/statm") as statm:
+        with open("/proc/self/statm", encoding="ascii") as statm:
             return int(statm.read().split()[1]) * _page_size()
     except (OSError, ValueError, IndexError):
         import psutil
@@ -253,7 +256,7 @@ class LayerStats(keras.callbacks.Callback):
             counts, edges = np.histogram(weights, bins=self.bins)
             record["layers"].append({"name": layer.name, "counts": counts.tolist(), "edges": edges.tolist(),
                                      "grad_norm": float(tf.norm(grad)) if grad is not None else None})
-        with open(self.path, "a") as out:
+        with open(self.path, "a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")
 
 
@@ -262,7 +265,7 @@ def keep_layer_stats(path: Path, epochs: int) -> None:
     import json
     kept = [record for record in read_layer_stats(path) if record["epoch"] <= epochs]
     if Path(path).exists():
-        Path(path).write_text("".join(json.dumps(record) + "\n" for record in kept))
+        Path(path).write_text("".join(json.dumps(record) + "\n" for record in kept), encoding="utf-8")
 
 
 def read_layer_stats(path: Path) -> list[dict]:
@@ -270,7 +273,7 @@ def read_layer_stats(path: Path) -> list[dict]:
     import json
     records = []
     if Path(path).exists():
-        for line in Path(path).read_text().splitlines():
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
             try:
                 records.append(json.loads(line))
             except ValueError:

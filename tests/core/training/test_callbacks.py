@@ -9,7 +9,7 @@ import pytest
 
 from core.runs import RunStore
 from core.training import RunConfig, launch
-from core.training.callbacks import TrainingMemory, resident_memory_bytes
+from core.training.callbacks import StudioCallback, TrainingMemory, resident_memory_bytes
 from core.training.runner import train
 
 
@@ -62,22 +62,92 @@ def test_a_bigger_model_adds_more_memory_than_a_tiny_one():
     assert big["run_peak_memory_mb"] == pytest.approx(big["memory_before_training_mb"] + big["training_memory_mb"])
 
 
-def test_time_left_after_a_few_epochs_is_close_to_the_real_remaining_time():
-    config = RunConfig(dataset="digits", architecture="mlp", arch_params={"hidden_layers": 2, "units": 256},
-                       epochs=12, batch_size=8, name="eta").validated()
-    store = RunStore()
-    run_id = store.create_run(config.to_dict(), config.name)
-    store.set_process(run_id, os.getpid())
-    assert store.claim_slot(run_id, max_running=10)
-    seen = []  # (when, the estimate the progress showed then), at each epoch end
+class Ticker(keras.callbacks.Callback):
+    """Moves a fake clock as if every training step took `step` seconds, every validation step
+    `validation_step`, and each epoch's end `overhead` more; the fit's first training and first
+    validation step also `compile`. It is listed before the studio's callback and is not async-safe,
+    so Keras calls the two in that order on one thread: the studio reads the clock just after it moved."""
 
-    def on_epoch(epoch, logs):
-        seen.append((time.perf_counter(), store.get_run(run_id).progress.get("eta")))
+    def __init__(self, step=0.05, validation_step=0.02, overhead=0.3, compile=4.0):
+        super().__init__()
+        self.now, self.step, self.validation_step, self.overhead, self.compile = 0.0, step, validation_step, overhead, compile
+        self.first_step = self.first_validation = True
 
-    assert train(config, run_id, store, on_progress=on_epoch) == "completed"
-    end = seen[-1][0]
-    # After 3, 4 and 5 of 12 epochs. The median error, as this machine is shared: one epoch in a few
-    # may take twice as long as its neighbours for reasons no estimate can know.
-    errors = sorted(abs(eta - (end - when)) / (end - when) for when, eta in seen[2:5] if eta is not None)
-    assert len(errors) == 3 and errors[1] <= 0.3, [(eta, end - when) for when, eta in seen]
-    assert seen[-1][1] == pytest.approx(0.0, abs=0.5)
+    def clock(self) -> float:
+        return self.now
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.now += self.step + (self.compile if self.first_step else 0.0)
+        self.first_step = False
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.now += self.validation_step + (self.compile if self.first_validation else 0.0)
+        self.first_validation = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.now += self.overhead
+
+
+class ProgressLog:
+    """The two calls the studio's callback makes on its run store; keeps every progress written."""
+
+    def __init__(self):
+        self.progress = []
+
+    def log_metrics(self, *args, **kwargs):
+        pass
+
+    def set_progress(self, run_id, progress):
+        self.progress.append(dict(progress))
+
+
+def test_time_left_on_epochs_of_known_length_is_the_real_remaining_time(tmp_path):
+    """A real Keras fit whose clock is injected: 12 epochs of 8 steps (0.05 s) and 2 validation
+    steps (0.02 s) plus 0.3 s, after a 4 s compile. After every epoch the estimate shown is the time
+    the remaining epochs take, whatever the machine's load."""
+    epochs, steps, validation_steps = 12, 8, 2
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8 * steps, 4)).astype("float32"), rng.integers(0, 2, 8 * steps)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ticker, store = Ticker(), ProgressLog()
+    studio = StudioCallback(store, "run", tmp_path / "STOP", epochs, steps, clock=ticker.clock)
+    model.fit(x, y, batch_size=8, epochs=epochs, validation_data=(x[:8 * validation_steps], y[:8 * validation_steps]),
+              callbacks=[ticker, studio], verbose=0)
+
+    epoch_seconds = steps * ticker.step + validation_steps * ticker.validation_step + ticker.overhead
+    at_epoch_end = {p["epochs_done"]: p["eta"] for p in store.progress  # not a batch's write: epochs_done < epoch
+                    if p["batch"] == steps and p["epochs_done"] == p["epoch"]}
+    assert sorted(at_epoch_end) == list(range(1, epochs + 1))
+    for done, shown in at_epoch_end.items():
+        assert shown == pytest.approx((epochs - done) * epoch_seconds, rel=0.02, abs=1e-6), (done, shown)
+    assert store.progress[-1]["elapsed"] == pytest.approx(ticker.now)
+
+
+class StopAt(keras.callbacks.Callback):
+    """Presses Stop (writes the run's STOP file) at the end of one given batch."""
+
+    def __init__(self, stop_file, epoch, batch):
+        super().__init__()
+        self.stop_file, self.at, self.epoch = stop_file, (epoch, batch), 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            self.stop_file.touch()
+
+
+def test_stop_ends_the_fit_after_the_batch_it_was_pressed_in(tmp_path):
+    """Counted in batches, so it holds on any machine: Stop in epoch 2's fourth batch, and that is
+    the last batch trained (30 epochs of 8 were asked for)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)).astype("float32"), rng.integers(0, 2, 64)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    stop_file = tmp_path / "STOP"
+    studio = StudioCallback(ProgressLog(), "run", stop_file, 30, 8)
+    history = model.fit(x, y, batch_size=8, epochs=30, callbacks=[StopAt(stop_file, 1, 3), studio], verbose=0)
+    assert studio.stopped and studio.step == 8 + 4
+    assert len(history.history["loss"]) == 2  # the stopped epoch still closes: its metrics are kept
