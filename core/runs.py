@@ -141,12 +141,18 @@ class RunStore:
 
     # -- runs -----------------------------------------------------------------------------------
     def create_run(self, config: dict, name: str = "") -> str:
-        run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
         name = name or " · ".join(str(config.get(k, "?")) for k in ("architecture", "dataset", "optimizer")) \
             + f" α={config.get('learning_rate', '?')}"
-        self._conn().execute(
-            "INSERT INTO runs (id, name, created_at, status, config) VALUES (?, ?, ?, ?, ?)",
-            (run_id, name, time.time(), QUEUED, json.dumps(config)))
+        while True:  # the race launches five runs in one second: a clash of the random part draws again
+            run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+            try:
+                self._conn().execute(
+                    "INSERT INTO runs (id, name, created_at, status, config) VALUES (?, ?, ?, ?, ?)",
+                    (run_id, name, time.time(), QUEUED, json.dumps(config)))
+                break
+            except sqlite3.IntegrityError as err:
+                if "UNIQUE" not in str(err):
+                    raise
         paths.run_dir(run_id).mkdir(parents=True, exist_ok=True)
         return run_id
 
