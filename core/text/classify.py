@@ -94,6 +94,10 @@ class TextClassifier:
         return self.encoder.split
 
     def probabilities(self, ids: np.ndarray) -> np.ndarray:
+        # A text with no token at all ("!!! ???") is all padding: the bag of words' masked mean is
+        # then 0/0 (Keras 3.15 returns NaN). To the model such a text is one unknown word.
+        ids = np.array(ids, copy=True)
+        ids[~ids.any(axis=1), 0] = 1  # [UNK]
         return np.asarray(self.model.predict_on_batch(ids), dtype=np.float64)
 
     def predict(self, text: str, k: int = 5) -> TextPrediction:
@@ -194,7 +198,7 @@ def bundled_card_facts(entry) -> dict:
 
 
 def _bundled_meta(key: str) -> dict:
-    return json.loads((paths.ASSETS_DIR / "models" / f"{key}.json").read_text())
+    return json.loads((paths.ASSETS_DIR / "models" / f"{key}.json").read_text(encoding="utf-8"))
 
 
 def bundled_card(key: str) -> dict:
