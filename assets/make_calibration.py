@@ -80,13 +80,13 @@ def entry(p_val, y_val, p_test, y_test, source: str, check: str) -> dict:
 
 
 def main() -> None:
-    entries = json.loads(OUT.read_text()) if OUT.exists() else {}
+    entries = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
     for key, make in (("topic_classifier", topic_entry), ("keyword_spotter", keyword_entry)):
         if len(sys.argv) > 1 and key not in sys.argv[1:]:
             continue
         entries[key] = make()
         print(key, entries[key], flush=True)
-    OUT.write_text(json.dumps(entries, indent=1) + "\n")
+    OUT.write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ def main() -> None:
         in_order = sorted(doc["lines"], key=lambda line: (line[1], line[0]))
         truth = {"title": doc["title"], "lines": [line[4] for line in in_order], "fields": doc["fields"],
                  "size": list(doc["size"]), "files": {"clean": f"{name}.png", "photographed": f"{name}_photo.jpg"}}
-        (OUT / f"{name}.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n")
+        (OUT / f"{name}.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"{name}: {len(doc['lines'])} lines")
 
 

@@ -93,7 +93,7 @@ def real_speech_examples() -> list[tuple[str, np.ndarray, str]]:
         recordings.append(("goforward.raw", raw, "go forward ten meters"))
     transcripts = (TESTDATA / "cards" / "cards.transcription")
     if transcripts.exists():
-        for line in transcripts.read_text().splitlines():
+        for line in transcripts.read_text(encoding="utf-8").splitlines():
             text = line.replace("<s>", "").split("</s>")[0].strip()
             name = line.split("(")[-1].rstrip(")").strip()
             samples, rate = soundfile.read(TESTDATA / "cards" / f"{name}.wav", dtype="float32")
@@ -205,7 +205,7 @@ def main() -> None:
         "weights licence": "no third-party weights: trained here from scratch on synthetic speech",
         "espeak-ng": "GPL-3.0 program; its synthesised output is not covered by its licence",
     }
-    KEYWORD_MODEL_CARD.write_text(json.dumps(card, indent=1))
+    KEYWORD_MODEL_CARD.write_text(json.dumps(card, indent=1), encoding="utf-8")
     print("examples:", write_examples(held_out))
     print(f"saved {KEYWORD_MODEL_PATH} ({card['file_size_bytes'] / 1024:.0f} KB), "
           f"{card['parameters']:,} parameters")

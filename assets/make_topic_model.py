@@ -186,7 +186,7 @@ def main() -> None:
         "weights licence": "no third-party weights: trained here from scratch",
         "vocabulary": vocabulary,
     }
-    CARD_PATH.write_text(json.dumps(card, indent=1, ensure_ascii=False))
+    CARD_PATH.write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"saved {MODEL_PATH} ({card['file_size_bytes'] / 1024:.0f} KB), {card['parameters']:,} "
           f"parameters; comparison took {total_seconds:.0f} s")
 

@@ -200,7 +200,7 @@ def main() -> None:
                         "RAE rule instead: 'veintiún mil', 'treinta y un mil', 'doscientos un mil'"),
         "weights licence": "no third-party weights: trained here from scratch on generated pairs",
     }
-    TRANSLATOR_CARD.write_text(json.dumps(card, indent=1, ensure_ascii=False))
+    TRANSLATOR_CARD.write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"saved {TRANSLATOR_MODEL_PATH} ({card['file_size_bytes'] / 1024:.0f} KB), "
           f"{card['parameters']:,} parameters, trained in {train_seconds:.0f} s")
 

@@ -43,9 +43,9 @@ def make_studio(n_runs: int, epochs: int, hidden: int) -> Path:
         store.claim_slot(run_id, max_running=n_runs + 1)
         folder = paths.run_dir(run_id)
         shutil.copy(model_file, folder / "model.keras")
-        (folder / "labels.json").write_text(json.dumps([str(d) for d in range(10)]))
-        (folder / "preprocessing.json").write_text(json.dumps({"kind": "image"}))
-        (folder / "config.json").write_text(json.dumps(config))
+        (folder / "labels.json").write_text(json.dumps([str(d) for d in range(10)]), encoding="utf-8")
+        (folder / "preprocessing.json").write_text(json.dumps({"kind": "image"}), encoding="utf-8")
+        (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
         with open(folder / "layer_stats.jsonl", "w") as stats:
             for epoch in range(epochs):
                 stats.write(json.dumps({"epoch": epoch + 1, "layers": [

@@ -43,7 +43,7 @@ def main() -> None:
           + f"{'total s':>10}{'cpu s':>8}")
     worst = {"clean": 0.0, "photographed": 0.0}
     for path in sorted(DOCUMENTS.glob("*.json")):
-        truth = json.loads(path.read_text())
+        truth = json.loads(path.read_text(encoding="utf-8"))
         for kind, file in truth["files"].items():
             page = read_document((DOCUMENTS / file).read_bytes()).pages[0]
             cpu = time.process_time()

@@ -4,8 +4,9 @@
     python benchmarks/soak.py --minutes 1  # what tests/browser/test_soak_browser.py runs
 
 A real `streamlit run app.py` and three headless Chromium sessions, each on the Runs page of one
-run (/runs?run=<id>: its panel re-reads the store every second). Halfway, run 1 is stopped and the
-queued run 3 must start in its slot; at the end all are stopped. It then checks what must hold:
+run (/runs?run=<id>: its panel re-reads the store every second). Halfway (and once runs 1 and 2
+have each trained an epoch), run 1 is stopped and the queued run 3 must start in its slot; at the
+end (and once run 3 has trained an epoch) all are stopped. It then checks what must hold:
 no "database is locked" (or any exception) in a page, a runner log or the server log; at most two
 runs trained at once; every epoch of every run present once with all its metrics, and batch rows in
 step order. Prints the figures and writes a screenshot of each session.
@@ -55,7 +56,17 @@ def soak(minutes: float, sessions: int = 3, out_dir: Path | None = None, log=pri
                 pages.append(page)
             started, halfway_done = time.time(), False
             most_running, queued_seen, polls = 0, False, 0
-            while time.time() - started < minutes * 60:
+
+            def trained_an_epoch(run_id) -> bool:
+                return not store.metrics(run_id, "epoch").empty
+
+            # Time sets the pace, but each half also waits for what it is there to see (on a loaded
+            # machine 20 s may pass before a run's first epoch): runs 1 and 2 each train an epoch
+            # before run 1 is stopped, and the queued run 3 trains one before the end. The ceiling
+            # keeps a broken run from hanging the soak.
+            ceiling = started + minutes * 60 + 240
+            while time.time() < ceiling and (time.time() - started < minutes * 60 or not halfway_done
+                                             or not trained_an_epoch(run_ids[2])):
                 statuses = [store.get_run(r).status for r in run_ids]
                 most_running = max(most_running, statuses.count("running"))
                 queued_seen |= statuses[2] == "queued" and statuses[:2] == ["running", "running"]
@@ -64,7 +75,8 @@ def soak(minutes: float, sessions: int = 3, out_dir: Path | None = None, log=pri
                     if BAD_WORDS.search(text) or page.locator('[data-testid="stException"]').count():
                         problems.append(f"page {page.url}: {BAD_WORDS.search(text) or 'exception element'}")
                     polls += 1
-                if not halfway_done and time.time() - started >= minutes * 30:
+                if not halfway_done and time.time() - started >= minutes * 30 and \
+                        all(trained_an_epoch(r) for r in run_ids[:2]):
                     stop(run_ids[0])
                     halfway_done, stopped_at = True, time.time()
                     log(f"halfway: stopped run 1, run 3 is {store.get_run(run_ids[2]).status}")

@@ -100,7 +100,7 @@ def main() -> None:
         print(f"{row['recogniser']:24s} {row['load_s']:6.1f}s  {cells}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

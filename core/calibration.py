@@ -103,7 +103,7 @@ def is_sure(probabilities, threshold: float = NOT_SURE_BELOW) -> bool:
 def read(path: Path, key: str) -> Calibration:
     """The calibration stored for `key` in a JSON file of {key: calibration}; UNCALIBRATED if none."""
     try:
-        return Calibration.from_dict(json.loads(Path(path).read_text())[key])
+        return Calibration.from_dict(json.loads(Path(path).read_text(encoding="utf-8"))[key])
     except (OSError, ValueError, KeyError, TypeError):
         return UNCALIBRATED
 

@@ -113,7 +113,7 @@ class CatalogEntry:
         measured = {"number of classes": len(labels), "parameters": f"{model.count_params():,}"}
         path = path or self.cache_path(".card.json")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(measured, indent=2))
+        path.write_text(json.dumps(measured, indent=2), encoding="utf-8")
 
 
 CATALOG: dict[str, CatalogEntry] = {entry.key: entry for entry in (
@@ -280,6 +280,6 @@ def resolve(name: str):
 
 def _read_json(path: Path):
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None

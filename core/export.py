@@ -147,7 +147,7 @@ def labels_txt(run) -> str:
     """The class names, one per line, in the order of the model's outputs."""
     run = _as_run(run)
     try:
-        labels = json.loads((run.dir / "labels.json").read_text())
+        labels = json.loads((run.dir / "labels.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ExportError(f"Run {run.id} has no class names (labels.json): "
                           + ("a GAN draws images and has no classes." if _task(run) == "gan"
@@ -219,7 +219,7 @@ def export_dir(run_id: str) -> Path:
 
 def _readme(run, exports: list[Export]) -> str:
     run = _as_run(run)
-    card = json.loads((export_dir(run.id) / "model_card.json").read_text())
+    card = json.loads((export_dir(run.id) / "model_card.json").read_text(encoding="utf-8"))
     accuracy = f", {card['test_accuracy']:.1%} on {card['test_examples']:,} held-out test examples" \
         if card.get("test_accuracy") is not None else ""
     lines = [f"# {run.name}", "",
@@ -525,7 +525,7 @@ def _modality(run):
 
 def _gan_info(run) -> dict:
     try:
-        return json.loads((run.dir / "gan.json").read_text())
+        return json.loads((run.dir / "gan.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
 
@@ -533,7 +533,7 @@ def _gan_info(run) -> dict:
 def _read_manifest(folder: Path, model_mtime: int) -> dict:
     """What is already exported, valid only for the model file it was made from (same mtime)."""
     try:
-        manifest = json.loads((folder / "export.json").read_text())
+        manifest = json.loads((folder / "export.json").read_text(encoding="utf-8"))
         if manifest.get("model_mtime_ns") == model_mtime:
             return manifest
     except (OSError, ValueError):

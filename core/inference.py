@@ -93,7 +93,7 @@ def finished_runs(kind: str, store: RunStore | None = None) -> list:
 def run_preprocessing(run) -> dict | None:
     """What inference must do before the run's model (None if the file is missing or broken)."""
     try:
-        return json.loads((run.dir / "preprocessing.json").read_text())
+        return json.loads((run.dir / "preprocessing.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
@@ -107,7 +107,7 @@ def load_run_model(run_id: str):
     if run is None or not run.model_path.exists():
         raise FileNotFoundError(f"Run {run_id} has no saved model (deleted, or it did not finish).")
     model = keras.models.load_model(run.model_path, safe_mode=True)
-    labels = json.loads((run.dir / "labels.json").read_text())
+    labels = json.loads((run.dir / "labels.json").read_text(encoding="utf-8"))
     return model, labels, run_preprocessing(run) or {}, run
 
 

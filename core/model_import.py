@@ -108,9 +108,9 @@ def import_model(data: bytes, filename: str, lab: str, labels: bytes | None = No
         prep["outputs"] = _probe_outputs(model, lab, prep)
         class_names = _labels(labels, labels_filename, output_shape[-1])
         card = _card(name, lab, model, input_shape, output_shape, prep, class_names, len(data), metadata)
-        (folder / "labels.json").write_text(json.dumps(class_names))
-        (folder / "preprocessing.json").write_text(json.dumps(prep))
-        (folder / "card.json").write_text(json.dumps(card))  # last: a folder with a card is complete
+        (folder / "labels.json").write_text(json.dumps(class_names), encoding="utf-8")
+        (folder / "preprocessing.json").write_text(json.dumps(prep), encoding="utf-8")
+        (folder / "card.json").write_text(json.dumps(card), encoding="utf-8")  # last: a folder with a card is complete
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -165,8 +165,8 @@ def load_imported(key: str):
     with archive_lib.open_zip(folder / "model.keras") as archive:
         check_config(archive_lib.read_entry(archive, "config.json"))
     model = _load(folder / "model.keras")
-    labels = json.loads((folder / "labels.json").read_text())
-    preprocessing = json.loads((folder / "preprocessing.json").read_text())
+    labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+    preprocessing = json.loads((folder / "preprocessing.json").read_text(encoding="utf-8"))
     if preprocessing.get("outputs") == "logits":
         import keras
         model = keras.Model(model.inputs, keras.layers.Softmax(name="logits_to_probabilities")(model.outputs[0]))
@@ -542,7 +542,7 @@ def _folder(key: str) -> Path:
 
 def _stored_card(folder: Path) -> dict | None:
     try:
-        card = json.loads((folder / "card.json").read_text())
+        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return card if isinstance(card, dict) and (folder / "model.keras").exists() else None

@@ -54,7 +54,7 @@ def examples_ui() -> None:
         col.markdown(f"**{title}**")
         for kind, label in KINDS.items():  # the buttons above the picture: a tall receipt would push them down
             if col.button(f"Read the {label}", key=f"example-{name}-{kind}", width="stretch", help=KIND_HELP[kind]):
-                truth = json.loads((EXAMPLES_DIR / f"{name}.json").read_text())
+                truth = json.loads((EXAMPLES_DIR / f"{name}.json").read_text(encoding="utf-8"))
                 file = truth["files"][kind]
                 _use_file(f"{title[2:]} ({label})", (EXAMPLES_DIR / file).read_bytes())
         col.image(str(EXAMPLES_DIR / f"{name}_photo.jpg"), width="stretch")

@@ -61,7 +61,7 @@ def load_translator():
 @st.cache_data(show_spinner=False)
 def translator_card(path: str) -> dict:
     import json
-    return json.loads(Path(path).read_text())
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 # -- 1. the text ----------------------------------------------------------------------------------

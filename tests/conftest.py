@@ -1,9 +1,26 @@
-"""Every test gets its own empty data directory, so tests never see each other's runs."""
+"""Every test gets its own empty data directory, so tests never see each other's runs; nothing a
+test reads comes from the machine's own settings (the shell's variables, ~/.keras, ./data)."""
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Before any fixture, so a module-scoped one (a model loaded once per file) converts into a folder of
+# this test process, never into the project's ./data, where a stale copy of another version may lie.
+os.environ["MODEL_STUDIO_DATA"] = tempfile.mkdtemp(prefix="studio-session-")
+atexit.register(shutil.rmtree, os.environ["MODEL_STUDIO_DATA"], ignore_errors=True)
+# Keras reads its backend and float type from ~/.keras/keras.json or the shell: the tests want Keras' own.
+os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="keras-home-")
+atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)
+# Settings a person may have exported for the app: the tests assume the studio's defaults.
+MACHINE_SETTINGS = ("MODEL_STUDIO_MAX_RUNS", "MODEL_STUDIO_CHECKPOINT_SECONDS", "MODEL_STUDIO_FASHION_MNIST",
+                    "TF_CONFIG")
+for name in MACHINE_SETTINGS:
+    os.environ.pop(name, None)
 
 
 @pytest.fixture(autouse=True)

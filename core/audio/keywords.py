@@ -164,7 +164,7 @@ def _litert_interpreter(path: Path):
 
 
 def bundled_card() -> dict:
-    return json.loads(KEYWORD_MODEL_CARD.read_text())
+    return json.loads(KEYWORD_MODEL_CARD.read_text(encoding="utf-8"))
 
 
 def bundled_card_facts(entry) -> dict:

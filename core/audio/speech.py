@@ -336,7 +336,7 @@ def librivox_references() -> dict[str, str]:
     from pathlib import Path
     listing = Path(LIBRIVOX_DIR) / "transcription"
     try:
-        lines = listing.read_text().splitlines()
+        lines = listing.read_text(encoding="utf-8").splitlines()
     except OSError:
         return {}
     found = (re.fullmatch(r"<s>\s*(.*?)\s*</s>\s*\((\S+)\)", line.strip()) for line in lines)

@@ -309,7 +309,7 @@ def _record_card(key: str, folder: Path, load_seconds: float, multilingual: bool
     path = paths.data_dir() / "models" / f"{key}.card.json"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(measured, indent=2))
+        path.write_text(json.dumps(measured, indent=2), encoding="utf-8")
     except OSError:
         pass  # a read-only data directory loses only the card's measured lines
     return {**measured, "load time": f"{load_seconds:.1f} s"}

@@ -348,7 +348,7 @@ def import_text_csv(frame: pd.DataFrame, text_column: str, label_column: str,
 
 def load_upload(upload_id: str) -> Dataset:
     folder = _upload_folder(upload_id)
-    meta = json.loads((folder / "meta.json").read_text())
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     class_names = meta["class_names"]
     if (folder / "images.npy").exists():  # images stay on disk: read-only memmaps, read when indexed
         x, y = np.load(folder / "images.npy", mmap_mode="r"), np.load(folder / "labels.npy")
@@ -365,14 +365,14 @@ def load_upload(upload_id: str) -> Dataset:
 
 
 def upload_meta(upload_id: str) -> dict:
-    return json.loads((_upload_folder(upload_id) / "meta.json").read_text())
+    return json.loads((_upload_folder(upload_id) / "meta.json").read_text(encoding="utf-8"))
 
 
 def list_uploads() -> list[dict]:
     metas = []
     for meta_file in sorted(paths.uploads_dir().glob("*/meta.json")):
         try:
-            metas.append(json.loads(meta_file.read_text()))
+            metas.append(json.loads(meta_file.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             continue  # a half-written upload is not listed
     return sorted(metas, key=lambda m: m.get("created_at", 0), reverse=True)
@@ -408,5 +408,5 @@ def _write_meta(folder: Path, report: ImportReport, class_names: list[str], **ex
             "class_names": class_names, "class_counts": report.class_counts,
             "skipped": report.skipped, "created_at": time.time(), **extra}
     tmp = folder / "meta.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=1))
+    tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
     os.replace(tmp, folder / "meta.json")  # meta.json appears last: its presence means "complete"

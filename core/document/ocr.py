@@ -271,7 +271,7 @@ def _write_card(path: Path, measured: dict) -> None:
     import json
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(measured, indent=2))
+        path.write_text(json.dumps(measured, indent=2), encoding="utf-8")
     except OSError:  # a read-only data folder: the card just says less
         pass
 

@@ -37,7 +37,7 @@ def _source_stamp(path: Path) -> dict:
 def is_converted(folder: Path | None = None) -> bool:
     folder = folder or cache_dir()
     try:
-        info = json.loads((folder / "info.json").read_text())
+        info = json.loads((folder / "info.json").read_text(encoding="utf-8"))
         return info.get("source") == _source_stamp(gguf_path()) and (folder / "weights.npy").is_file()
     except (OSError, ValueError):
         return False
@@ -67,7 +67,7 @@ def convert(progress: Progress | None = None, folder: Path | None = None) -> Pat
     os.replace(folder / "weights.npy.tmp", folder / "weights.npy")
     info = {"source": _source_stamp(src), "config": asdict(gg.config), "offsets": offsets,
             "metadata": gg.metadata, "tokenizer": asdict(gg.tokenizer)}
-    (folder / "info.json.tmp").write_text(json.dumps(info))
+    (folder / "info.json.tmp").write_text(json.dumps(info), encoding="utf-8")
     os.replace(folder / "info.json.tmp", folder / "info.json")
     report(1.0, "Converted")
     return folder
@@ -75,7 +75,7 @@ def convert(progress: Progress | None = None, folder: Path | None = None) -> Pat
 
 def load_converted(folder: Path | None = None) -> GGUFModel:
     folder = folder or cache_dir()
-    info = json.loads((folder / "info.json").read_text())
+    info = json.loads((folder / "info.json").read_text(encoding="utf-8"))
     flat = np.load(folder / "weights.npy", mmap_mode="r")
     weights = {name: flat[start:start + int(np.prod(shape))].reshape(shape)
                for name, (start, shape) in info["offsets"].items()}
@@ -200,7 +200,7 @@ def record_card(path: Path, lm: LanguageModel) -> dict:
     of the other precision is kept from when it was loaded."""
     c = lm.config
     try:
-        card = json.loads(path.read_text())
+        card = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         card = {}
     card.update({
@@ -213,5 +213,5 @@ def record_card(path: Path, lm: LanguageModel) -> dict:
         "file size": f"{gguf_path().stat().st_size / 2**20:.0f} MB (4-bit GGUF)",
     })
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(card, indent=2))
+    path.write_text(json.dumps(card, indent=2), encoding="utf-8")
     return card

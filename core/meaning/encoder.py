@@ -163,7 +163,7 @@ def load_keras_model(progress: Progress | None = None):
         cached.parent.mkdir(parents=True, exist_ok=True)
         model.save_weights(str(cached))
         cache_path(".card.json").write_text(json.dumps(
-            {"parameters": f"{model.count_params():,}", "vector size": WIDTH}, indent=2))
+            {"parameters": f"{model.count_params():,}", "vector size": WIDTH}, indent=2), encoding="utf-8")
     progress(1.0, "Encoder ready")
     return model
 
@@ -246,7 +246,7 @@ def load_for_catalog(entry, progress=None, **options) -> SentenceEncoder:
 
 def encoder_card() -> dict:
     try:
-        measured = json.loads(cache_path(".card.json").read_text())
+        measured = json.loads(cache_path(".card.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         measured = {}
     return {"title": "all-MiniLM-L6-v2 (English sentence encoder)", "weights licence": "Apache-2.0",

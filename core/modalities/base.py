@@ -64,7 +64,7 @@ class Modality:
         return x0
 
     def write_example(self, path: Path, example) -> None:
-        path.write_text(json.dumps([float(v) for v in np.ravel(example)], indent=2))
+        path.write_text(json.dumps([float(v) for v in np.ravel(example)], indent=2), encoding="utf-8")
 
     def shape_label(self, shape: tuple) -> str:
         """One example's input, in a word or a shape, for a caption."""

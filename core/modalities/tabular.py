@@ -21,5 +21,5 @@ class TabularModality(Modality):
         return charts.scatter_figure(x_all, labels_all)  # every point: the shape of the classes is the point
 
     def prepare_code(self, shape, preprocessing, example, export_dir: Path) -> str:
-        values = json.loads((export_dir / self.example_file).read_text())
+        values = json.loads((export_dir / self.example_file).read_text(encoding="utf-8"))
         return fill(TABULAR_PREPARE, values=", ".join(f"{v:.8g}" for v in values))

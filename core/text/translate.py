@@ -169,6 +169,6 @@ def load_translator(model_path: Path = TRANSLATOR_MODEL_PATH,
                     card_path: Path = TRANSLATOR_CARD) -> Translator:
     """The bundled translator (loaded once per process, `safe_mode=True`)."""
     import keras
-    card = json.loads(Path(card_path).read_text())
+    card = json.loads(Path(card_path).read_text(encoding="utf-8"))
     model = keras.models.load_model(model_path, safe_mode=True, compile=False)
     return Translator(model, card)

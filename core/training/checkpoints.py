@@ -45,7 +45,7 @@ def save_checkpoint(model, path: Path, state: CheckpointState) -> None:
         model.save(partial)
         info = {"epoch": state.epoch, "step": state.step, "elapsed": state.elapsed,
                 "bytes": partial.stat().st_size, "sha256": _sha256(partial)}
-        partial_info.write_text(json.dumps(info))
+        partial_info.write_text(json.dumps(info), encoding="utf-8")
         os.replace(partial, path)
         os.replace(partial_info, path.with_name(SIDECAR))
     except BaseException as err:
@@ -70,7 +70,7 @@ def read_checkpoint(run_dir: Path) -> CheckpointState | None:
     if not sidecar.exists():
         raise damaged(f"{SIDECAR} is missing; it may have been saved by an older version")
     try:
-        info = json.loads(sidecar.read_text())
+        info = json.loads(sidecar.read_text(encoding="utf-8"))
         state = CheckpointState(int(info["epoch"]), int(info["step"]), float(info["elapsed"]))
         size, digest = int(info["bytes"]), str(info["sha256"])
     except (OSError, ValueError, KeyError, TypeError) as err:

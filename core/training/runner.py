@@ -56,7 +56,7 @@ def launch(config: RunConfig) -> str:
     config = config.validated()
     store = RunStore()
     run_id = store.create_run(config.to_dict(), config.name)
-    (paths.run_dir(run_id) / "config.json").write_text(config.to_json())
+    (paths.run_dir(run_id) / "config.json").write_text(config.to_json(), encoding="utf-8")
     _start_runner(store, run_id)
     return run_id
 
@@ -146,7 +146,7 @@ def _record_failure(store: RunStore, run_id: str, err: Exception) -> None:
                                           else f"{type(err).__name__}: {err}")
     try:  # the disk may be full or read-only: each of these may fail on its own
         print(f"run {run_id} failed: {error}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
-        (paths.run_dir(run_id) / "error.txt").write_text(traceback.format_exc())
+        (paths.run_dir(run_id) / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
     except OSError:
         pass
     try:
@@ -221,7 +221,7 @@ def save(run: Run, strategy, data, fitted, results: dict) -> str:
     """Write the model and the files inference needs, then the results and the final status."""
     _save_atomically(fitted.model, run.dir / "model.keras")
     for name, text in strategy.files(data, fitted).items():
-        (run.dir / name).write_text(text)
+        (run.dir / name).write_text(text, encoding="utf-8")
     results.update(
         model_file_bytes=(run.dir / "model.keras").stat().st_size,
         peak_memory_mb=_peak_memory_mb(),

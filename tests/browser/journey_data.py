@@ -49,7 +49,7 @@ def _trained(store, stop_at_once: bool = False, **settings) -> str:
     from core.training.runner import train
     config = RunConfig(**settings).validated()
     run_id = store.create_run(config.to_dict(), config.name)
-    (paths.run_dir(run_id) / "config.json").write_text(config.to_json())
+    (paths.run_dir(run_id) / "config.json").write_text(config.to_json(), encoding="utf-8")
     store.set_process(run_id, os.getpid())
     if stop_at_once:
         store.request_stop(run_id)  # Stop pressed before it started: it halts after its first batch
@@ -98,7 +98,7 @@ def _failed(store) -> str:
     store.log_metrics(run_id, "batch", 0, 2, 0.5, {"loss": 2.3, "accuracy": 0.1})
     store.log_metrics(run_id, "batch", 0, 3, 0.8, {"loss": float("inf"), "accuracy": float("nan")})
     (paths.run_dir(run_id) / "error.txt").write_text("Traceback (most recent call last):\n  ...\n"
-                                                     "ValueError: the loss became infinite\n")
+                                                     "ValueError: the loss became infinite\n", encoding="utf-8")
     store.finish(run_id, "failed", error="ValueError: the loss became infinite")
     return run_id
 

@@ -23,7 +23,7 @@ from core.training.runner import train
 def _train(store, stop_at_once=False, **config):
     config = RunConfig(**config).validated()
     run_id = store.create_run(config.to_dict(), config.name)
-    (paths.run_dir(run_id) / "config.json").write_text(config.to_json())  # as launch() writes it
+    (paths.run_dir(run_id) / "config.json").write_text(config.to_json(), encoding="utf-8")  # as launch() writes it
     store.set_process(run_id, os.getpid())
     if stop_at_once:
         store.request_stop(run_id)  # Stop pressed: it halts after its first batch
@@ -81,7 +81,7 @@ def source(tmp_path_factory):
                      learning_rate=2e-4, arch_params={"latent_dim": 8, "filters": 16})
         failed = store.create_run({"dataset": "digits", "architecture": "mlp"}, "failed one")
         store.log_metrics(failed, "batch", 0, 1, 0.25, {"loss": float("inf"), "accuracy": float("nan")})
-        (paths.run_dir(failed) / "error.txt").write_text("Traceback: it went wrong\n")
+        (paths.run_dir(failed) / "error.txt").write_text("Traceback: it went wrong\n", encoding="utf-8")
         store.finish(failed, "failed", error="ValueError: it went wrong")
         active = store.create_run({"dataset": "digits", "architecture": "mlp"}, "still queued")
         store.set_process(active, os.getpid())  # alive: it stays queued

@@ -69,7 +69,7 @@ def test_the_stored_topic_temperature_is_the_fit_on_its_validation_fortunes_and_
 
     from core.catalog import load_model
     from core.text.classify import _bundled_meta
-    stored = json.loads((paths.ASSETS_DIR / "models" / "calibration.json").read_text())["topic_classifier"]
+    stored = json.loads((paths.ASSETS_DIR / "models" / "calibration.json").read_text(encoding="utf-8"))["topic_classifier"]
     val_texts, y_val, test_texts, y_test = topic_splits(_bundled_meta("topic_classifier"))
     raw = load_model("topic_classifier", calibrated=False)
     t = calibration.fit_temperature(raw.predict_batch(val_texts), y_val)

@@ -46,7 +46,7 @@ def _imports(path: Path) -> set[str]:
     """Modules of core a module imports, at its top or inside its functions (both count: a lazy
     import that closes a circle still ties the two modules together)."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("core"):
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)

@@ -87,7 +87,7 @@ def keras_model(run):
 def inputs_for(run, n=12):
     """The run's test examples as its model reads them (computed here, not by core.export)."""
     from core.data.text import Encoder
-    preprocessing = json.loads((run.dir / "preprocessing.json").read_text())
+    preprocessing = json.loads((run.dir / "preprocessing.json").read_text(encoding="utf-8"))
     data = load_dataset(run.config["dataset"], run.config["dataset_params"])
     if preprocessing["kind"] == "text":
         encoder = Encoder(preprocessing["vocabulary"], preprocessing["split"], preprocessing["sequence_length"])
@@ -147,7 +147,7 @@ def test_keras_export_reloads_with_safe_mode(mlp_run, transformer_run):
         np.testing.assert_array_equal(reloaded.predict_on_batch(x), keras_model(run).predict_on_batch(x))
     # The transformer's custom layer travels with it, and its snippet imports it.
     folder = transformer_run.dir / "export"
-    assert (folder / "model_studio_layers.py").read_text() == (ROOT / "core" / "models" / "layers.py").read_text()
+    assert (folder / "model_studio_layers.py").read_text(encoding="utf-8") == (ROOT / "core" / "models" / "layers.py").read_text(encoding="utf-8")
     assert "import model_studio_layers" in export_run(transformer_run.id, "keras").snippet
     assert "model_studio_layers" not in export_run(mlp_run.id, "keras").snippet
 
@@ -164,7 +164,7 @@ def test_package_holds_models_labels_in_output_order_card_and_readme(lstm_run):
         labels = archive.read(top + "labels.txt").decode().splitlines()
         card = json.loads(archive.read(top + "model_card.json"))
         readme = archive.read(top + "README.md").decode()
-    assert labels == json.loads((lstm_run.dir / "labels.json").read_text()) == ["negative", "positive"]
+    assert labels == json.loads((lstm_run.dir / "labels.json").read_text(encoding="utf-8")) == ["negative", "positive"]
     assert labels_txt(lstm_run) == "negative\npositive\n"
     assert card["run_id"] == lstm_run.id and card["classes"] == labels and card["task"] == "classification"
     assert card["architecture"]["key"] == "rnn" and card["architecture"]["params"]["cell"] == "lstm"
@@ -200,7 +200,7 @@ def test_every_snippet_runs_in_its_folder_and_prints_the_keras_class(mlp_run, ls
         label = out.split()[0]
         x = inputs_for(run, 1)  # example.png / example.txt hold the first test example
         best = int(keras_model(run).predict_on_batch(x)[0].argmax())
-        expected = json.loads((run.dir / "labels.json").read_text())[best]
+        expected = json.loads((run.dir / "labels.json").read_text(encoding="utf-8"))[best]
         assert label == expected, f"{run.name} {fmt}: printed {out!r}"
     from PIL import Image
     assert Image.open(gan_run.dir / "export" / "generated.png").size == (8, 8)
@@ -212,7 +212,7 @@ def test_the_text_snippet_tokenizes_exactly_like_the_studio(split, tmp_path, mon
     texts = ["Don't STOP!! the music", "北京欢迎你 and café", "ﬁne   Ａpples, $5 <b>bold</b>", "   ",
              "unknown zebra"]
     vocabulary = fit_vocabulary(texts[:3] + ["the the music music café"], split)
-    (tmp_path / "preprocessing.json").write_text(json.dumps({"vocabulary": vocabulary, "sequence_length": 12}))
+    (tmp_path / "preprocessing.json").write_text(json.dumps({"vocabulary": vocabulary, "sequence_length": 12}), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     from core.modalities import modality_of
     code = modality_of("text").prepare_code([12], {"split": split}, "example.txt", tmp_path)

@@ -61,7 +61,7 @@ def test_no_code_outside_the_registry_branches_on_a_modality_string():
     for path in [*ROOT.glob("core/**/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]:
         if "modalities" in path.parts:
             continue
-        for number, line in enumerate(path.read_text().splitlines(), 1):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if KIND_BRANCH.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not offenders, "ask core.modalities instead:\n" + "\n".join(offenders)

@@ -5,13 +5,12 @@ import json
 import sys
 import zipfile
 
+import keras
 import numpy as np
 import pytest
 
 from core import model_import
 from core.model_import import ModelImportError, delete_imported, import_model, list_imported_models, load_imported
-
-keras = pytest.importorskip("keras")
 
 
 # -- model files made here --------------------------------------------------------------------------
@@ -129,7 +128,7 @@ def test_a_module_function_in_a_nested_model_is_refused_and_never_imported(tmp_p
     # A real module on sys.path whose function would leave a marker: neither imported nor called.
     marker = tmp_path / "payload-ran"
     (tmp_path / "evil_payload.py").write_text(
-        f"open({str(marker)!r}, 'w').close()\ndef run(*args, **kwargs):\n    open({str(marker)!r}, 'w').close()\n")
+        f"open({str(marker)!r}, 'w').close()\ndef run(*args, **kwargs):\n    open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, activation="relu")], name="inner")
     inputs = keras.Input((8, 8, 1))

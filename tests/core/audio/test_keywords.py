@@ -129,7 +129,7 @@ def test_sounds_taught_through_the_runner_are_usable_at_once():
     run = store.get_run(run_id)
     losses = store.metrics(run_id, "epoch").query("name == 'loss'").value.tolist()
     assert losses[-1] < losses[0] and run.results["test_accuracy"] >= 0.8
-    assert json.loads((run.dir / "preprocessing.json").read_text())["kind"] == "audio"
+    assert json.loads((run.dir / "preprocessing.json").read_text(encoding="utf-8"))["kind"] == "audio"
 
     assert f"run:{run_id}" in [info.key for info in list_models("audio", store)]
     classifier = load_model(f"run:{run_id}")

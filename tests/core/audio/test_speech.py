@@ -118,7 +118,7 @@ def librivox(name: str) -> tuple[np.ndarray, list[str]]:
     wav = LIBRIVOX / f"sense_and_sensibility_01_austen_64kb-{name}.wav"
     if not wav.exists():
         pytest.skip(f"{wav} missing: install Debian's pocketsphinx-testdata")
-    lines = (LIBRIVOX / "transcription").read_text().splitlines()
+    lines = (LIBRIVOX / "transcription").read_text(encoding="utf-8").splitlines()
     reference = next(line for line in lines if name in line)
     return read_clip(wav), reference.replace("<s>", "").split("</s>")[0].split()
 

@@ -11,7 +11,7 @@ NAMES = ("invoice", "receipt", "notice")
 
 
 def truth(name: str) -> dict:
-    return json.loads((DOCUMENTS / f"{name}.json").read_text())
+    return json.loads((DOCUMENTS / f"{name}.json").read_text(encoding="utf-8"))
 
 
 class Readings(dict):

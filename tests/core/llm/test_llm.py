@@ -155,7 +155,7 @@ def test_tokenizer_known_ids_and_no_injected_control_tokens(lm):
 
 
 def test_chat_ids_follow_the_gguf_chat_template(lm):
-    jinja2 = pytest.importorskip("jinja2")
+    import jinja2  # declared in requirements-dev.txt: the check must run, not skip
     messages = [{"role": "user", "content": "What is 2+2?"}]
     rendered = jinja2.Template(lm.tokenizer.chat_template).render(messages=messages, add_generation_prompt=True)
     assert lm.chat_ids(messages) == lm.tokenizer.encode(rendered, special=True)

@@ -44,11 +44,11 @@ def test_the_head_trains_through_the_runner_and_beats_from_scratch_at_8_per_labe
 
     # Stored with its config, unchanged from what was launched (validated: every knob filled in).
     assert head.config == config.validated().to_dict()
-    assert json.loads((head.dir / "config.json").read_text()) == head.config
+    assert json.loads((head.dir / "config.json").read_text(encoding="utf-8")) == head.config
     assert head.config["architecture"] == "minilm_head" and head.config["dataset_params"] == eight
     losses = epoch_losses(store, head_id)
     assert len(losses) == 30 and losses[-1] < 0.5 * losses[0], losses
-    assert json.loads((head.dir / "preprocessing.json").read_text())["encoder"] == enc.KEY
+    assert json.loads((head.dir / "preprocessing.json").read_text(encoding="utf-8"))["encoder"] == enc.KEY
     assert head.results["train_examples"] == 40 and head.results["test_examples"] >= 100
     assert head.results["parameters"] == 384 * 5 + 5  # only the head learns: the encoder stays frozen
 

@@ -137,7 +137,7 @@ def converted(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def photos():
-    skimage_data = pytest.importorskip("skimage.data")
+    import skimage.data as skimage_data
     images = np.stack([center_crop(skimage_data.chelsea()), center_crop(skimage_data.coffee())])
     return preprocess_imagenet(images)
 
@@ -160,7 +160,7 @@ def test_conversion_reports_progress_and_caches(converted):
     assert (cache_dir / f"{KEY}.keras").exists()
     # No temp file left behind; beside the model, the card's counts measured on it.
     assert sorted(os.listdir(cache_dir)) == [f"{KEY}.card.json", f"{KEY}.keras"]
-    measured = json.loads((cache_dir / f"{KEY}.card.json").read_text())
+    measured = json.loads((cache_dir / f"{KEY}.card.json").read_text(encoding="utf-8"))
     assert measured == {"number of classes": 1000, "parameters": f"{model.count_params():,}"}
     assert len(labels) == 1000 and labels[0] == "tench"
     assert model.output_shape == (None, 1000)

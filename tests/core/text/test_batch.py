@@ -42,5 +42,5 @@ def test_a_100000_row_csv_is_streamed_in_batches_with_progress(tmp_path):
     tracemalloc.stop()
     assert result.rows == 100_000 and len(progress) == 20 and progress[-1] == 1.0
     assert peak < len(data) / 2  # never a second copy of the file in memory
-    assert sum(1 for _ in open(result.path)) == 100_001 and len(result.preview) == 500
+    assert sum(1 for _ in open(result.path, encoding="utf-8")) == 100_001 and len(result.preview) == 500
     assert result.counts == {"long": 90_000, "short": 10_000}

@@ -24,7 +24,7 @@ needs_model = pytest.mark.skipif(not MODEL_PATH.exists(), reason="run assets/mak
 
 @pytest.fixture(scope="module")
 def card():
-    return json.loads(CARD_PATH.read_text())
+    return json.loads(CARD_PATH.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def headless(tmp_path, config: dict) -> subprocess.CompletedProcess:
     path = tmp_path / "run.json"
-    path.write_text(json.dumps(config))
+    path.write_text(json.dumps(config), encoding="utf-8")
     return subprocess.run([sys.executable, "-m", "core.train", "--config", str(path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 

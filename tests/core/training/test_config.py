@@ -16,7 +16,7 @@ def test_validated_fills_every_knob_and_round_trips_through_json(tmp_path):
     assert config.dataset_params == {"n_samples": 1000, "noise": 0.2}
     assert RunConfig.from_dict(json.loads(config.to_json())) == config
     path = tmp_path / "run.json"
-    path.write_text(config.to_json())
+    path.write_text(config.to_json(), encoding="utf-8")
     assert RunConfig.from_file(path) == config
     assert config.validated() == config  # validating twice changes nothing
     assert RunConfig().validated().dataset == "digits"  # the defaults are a valid run
@@ -83,6 +83,6 @@ def test_unknown_fields_and_non_objects_are_refused(tmp_path):
         with pytest.raises(ConfigError, match="must be a JSON object"):
             RunConfig.from_dict(not_an_object)
     broken = tmp_path / "broken.json"
-    broken.write_text("{'dataset': 'digits'")
+    broken.write_text("{'dataset': 'digits'", encoding="utf-8")
     with pytest.raises(ConfigError, match="is not valid JSON"):
         RunConfig.from_file(broken)

@@ -40,7 +40,7 @@ def free_ports(n):
 def start_workers(tmp_path, config, workers=2, distribution="auto"):
     """`python -m core.train --config` on each worker, each with its own data directory (its own
     machine, as far as the studio can tell)."""
-    (tmp_path / "run.json").write_text(json.dumps({**config, "distribution": distribution}))
+    (tmp_path / "run.json").write_text(json.dumps({**config, "distribution": distribution}), encoding="utf-8")
     ports = free_ports(workers)
     processes = []
     for index in range(workers):
