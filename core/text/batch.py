@@ -30,6 +30,8 @@ class BatchResult:
     counts: dict[str, int] = field(default_factory=dict)   # predicted label -> rows
     empty_rows: int = 0
     cut_rows: int = 0                          # texts longer than MAX_TEXT_CHARS, scored on their start
+    label_column: str = "label"                # "label (scored)" when the input had a label column
+    score_column: str = ""                     # the scorer's number (compound, confidence), as written
 
     @property
     def rows_per_second(self) -> float:
@@ -58,10 +60,13 @@ def classifier_scores(classifier) -> Callable[[list[str]], pd.DataFrame]:
 
 def score_csv(table: CsvTable, column: str, scorer: Callable[[list[str]], pd.DataFrame], out_path: Path,
               chunk_rows: int = 2000, progress: Callable[[float, str], None] | None = None) -> BatchResult:
-    """Score every row's `column` with `scorer`, writing `row, text, scores...` to `out_path`."""
+    """Score every row's `column` with `scorer`, writing every input column as it was (an `id`
+    stays an id, "007" stays "007") and then the scores to `out_path`. A score column whose name
+    the input already uses is written as "<name> (scored)"."""
     start = time.perf_counter()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     rows = empty = cut = 0
+    renamed, score_column = {}, ""
     counts: dict[str, int] = {}
     preview = []
     with open(out_path, "w", encoding="utf-8", newline="") as out:
@@ -73,10 +78,13 @@ def score_csv(table: CsvTable, column: str, scorer: Callable[[list[str]], pd.Dat
             blank = (texts == "").to_numpy()
             scored.loc[blank, "label"] = EMPTY
             empty += int(blank.sum())
-            scored.insert(0, column, texts.to_numpy())
-            scored.insert(0, "row", range(rows + 1, rows + len(texts) + 1))
+            renamed = {name: f"{name} (scored)" if name in chunk.columns else name for name in scored.columns}
+            score_column = renamed[scored.columns[1]] if len(scored.columns) > 1 else ""  # compound, confidence
+            for name, values in scored.items():  # into the chunk itself: no second copy of its rows
+                chunk[renamed[name]] = values.to_numpy()
+            scored = chunk
             scored.to_csv(out, index=False, header=rows == 0)
-            for label, n in scored["label"].value_counts().items():
+            for label, n in scored[renamed.get("label", "label")].value_counts().items():
                 counts[label] = counts.get(label, 0) + int(n)
             if sum(len(p) for p in preview) < PREVIEW_ROWS:
                 preview.append(scored.head(PREVIEW_ROWS))
@@ -86,4 +94,5 @@ def score_csv(table: CsvTable, column: str, scorer: Callable[[list[str]], pd.Dat
                 progress(done, f"Scored {rows:,} of about {table.approximate_rows:,} rows")
     preview_frame = pd.concat(preview).head(PREVIEW_ROWS) if preview else pd.DataFrame()
     return BatchResult(rows, time.perf_counter() - start, out_path, preview_frame,
-                       dict(sorted(counts.items(), key=lambda kv: -kv[1])), empty, cut)
+                       dict(sorted(counts.items(), key=lambda kv: -kv[1])), empty, cut,
+                       renamed.get("label", "label"), score_column)

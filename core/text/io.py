@@ -146,12 +146,12 @@ class CsvTable:
         return pd.read_csv(stream, dtype=str, keep_default_na=False, **options)
 
     def chunks(self, column: str, rows: int = 2000):
-        """DataFrames of `rows` rows holding `column` only (one chunk in memory at a time)."""
+        """DataFrames of `rows` rows with every column, as text (one chunk in memory at a time)."""
         if column not in self.columns:
             raise TextInputError(f"The CSV has no column named '{column}'. Its columns are: "
                                  f"{', '.join(self.columns)}.")
         try:
-            yield from self._reader(usecols=[column], chunksize=rows)
+            yield from self._reader(chunksize=rows)
         except pd.errors.ParserError as err:
             raise TextInputError(f"The CSV stopped parsing part-way: {err}. The rows before "
                                  "that point were scored.") from err
