@@ -156,6 +156,9 @@ def results_ui(run: Run) -> None:
     cols[2].metric("Parameters", format_number(r.get("parameters")), help=help_for("parameters"))
     cols[3].metric("Training time", format_seconds(r.get("fit_seconds")),
                    help=f"{format_number(r.get('samples_per_second'))} examples per second")
+    from core.chance import chance_note
+    if note := chance_note(r):
+        st.warning(note)
     where = r.get("distribution")
     if where and (where.get("replicas", 1) > 1 or where.get("gpus") or where.get("mixed_precision")):
         st.caption(f"Trained with {where['strategy']}: {where['workers']} machine(s), {where['replicas']} "
@@ -481,7 +484,7 @@ def taught_run_ui(run_id: str | None, button: str, task: str) -> None:
         st.rerun()
 
 
-def cached_explanation(explain, classifier, x: np.ndarray, index: int):
+def cached_explanation(explain, classifier, x: np.ndarray, index):
     """`explain(x, index)` (a Grad-CAM or occlusion map) once per model, input and class: moving
     a slider (the heatmap's opacity) reruns the page and must not recompute it. One is kept."""
     key = (id(classifier), hash(x.tobytes()), index)

@@ -282,8 +282,15 @@ def launch_ui(config: RunConfig) -> None:
     name = run_name_ui(config)
     if not st.button("🚀 Launch", type="primary", key="launch"):
         return
+    from core.inference import fitting_batch_size
     from core.training import launch
     config = dataclasses.replace(config, name=name)
+    if not OPTIMIZERS[config.optimizer].full_batch:  # a small upload trains on all it has, as the labs do
+        batch_size, note = fitting_batch_size(config.dataset, config.dataset_params, config.validation_split,
+                                              config.batch_size)
+        config = dataclasses.replace(config, batch_size=batch_size)
+        if note:
+            st.info(note)
     busy = [r for r in get_store().list_runs() if r.is_active]
     try:
         with st.spinner("Checking the settings…"):
