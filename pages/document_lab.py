@@ -31,7 +31,7 @@ def intro_ui():
     st.title("📄 Document Lab")
     st.markdown("Give it a scan or a photo of a document: a real OCR model (**PP-OCRv4**, Chinese and "
                 "English) finds the text, shows **where it looked** and **how sure** it is of each line, "
-                "reads it in order, and pulls out the **fields**: invoice numbers, dates, amounts, totals, "
+                "reads it in order, and pulls out the **fields**: invoice and order (PO) numbers, dates, amounts, totals, "
                 "e-mail addresses. Then send the text on: its sentiment and topic, a search by meaning, "
                 "or a summary by the language model.")
 
@@ -181,7 +181,7 @@ def text_ui(reading) -> None:
 
 def fields_ui(fields) -> None:
     if not fields:
-        st.info("No fields found: no invoice number, date, amount, total or e-mail address on this page.")
+        st.info("No fields found: no invoice or order number, date, amount, total or e-mail address on this page.")
         return
     rows = [{"Field": f.kind.capitalize(), "Value": f.value, "Read from": f.text,
              "Confidence": format_percent(f.confidence), "Box": f.as_row()["box"]} for f in fields]

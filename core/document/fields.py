@@ -2,7 +2,8 @@
 
     fields = extract_fields(reading.lines)   # [Field(kind, value, text, box, confidence)]
 
-Kinds: "invoice number", "date", "amount", "total", "email". Patterns allow for what OCR does to
+Kinds: "invoice number", "order number" (a purchase order's PO number, an order's), "date",
+"amount", "total", "email". Patterns allow for what OCR does to
 printed text: the space between words is often lost ("InvoiceNo:INV-2024-0815") and Chinese
 punctuation is full width ("日期：2024年6月8日"). A total is the amount on the row of a "Total" /
 合计 / 总计 label (not a subtotal), which a table often prints in a box of its own.
@@ -12,11 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KINDS = ("invoice number", "date", "total", "amount", "email")
+KINDS = ("invoice number", "order number", "date", "total", "amount", "email")
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-NUMBER = re.compile(r"(?:invoice|receipt|order|bill)\s*(?:no\.?|number|#)\s*[:：#.]?\s*([A-Z0-9][A-Z0-9/-]{2,})"
-                    r"|(?:发票号码?|单号|编号|票据号)\s*[:：]?\s*([A-Z0-9][A-Z0-9/-]{2,})", re.IGNORECASE)
+NUMBER = re.compile(r"(?:invoice|receipt|bill)\s*(?:no\.?|number|#)\s*[:：#.]?\s*([A-Z0-9][A-Z0-9/-]{2,})"
+                    r"|(?:发票号码?|(?<![订购])单号|编号|票据号)\s*[:：]?\s*([A-Z0-9][A-Z0-9/-]{2,})", re.IGNORECASE)
+# "PO Number: PO-7731-B", "Purchase Order #4500012", "P.O. No. 88-12", "Order No: A-551", 订单号：…
+ORDER = re.compile(r"(?<![a-z])(?:purchase\s*order|p\.?\s*o\.?|order)\s*(?:no\.?|number|#)\s*[:：#.]?\s*"
+                   r"([A-Z0-9][A-Z0-9/-]{2,})|(?:订单号|采购单号)\s*[:：]?\s*([A-Z0-9][A-Z0-9/-]{2,})", re.IGNORECASE)
 MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 # No \b around the digits: OCR glues a date to its neighbours ("on8June2024", "12/05/202418:42").
 DATE = re.compile(r"(?<!\d)\d{4}-\d{1,2}-\d{1,2}(?!\d)|(?<!\d)\d{1,2}/\d{1,2}/\d{4}|(?<!\d)\d{4}/\d{1,2}/\d{1,2}(?!\d)"
@@ -50,6 +54,8 @@ def extract_fields(lines) -> list[Field]:
         found += [Field("email", m.group(0), line.text, line.box, line.confidence) for m in EMAIL.finditer(line.text)]
         found += [Field("invoice number", (m.group(1) or m.group(2)).rstrip(".-"), line.text, line.box,
                         line.confidence) for m in NUMBER.finditer(line.text)]
+        found += [Field("order number", (m.group(1) or m.group(2)).rstrip(".-"), line.text, line.box,
+                        line.confidence) for m in ORDER.finditer(line.text)]
         found += [Field("date", _tidy_date(m.group(0)), line.text, line.box, line.confidence) for m in DATE.finditer(line.text)]
         without_dates = DATE.sub(" ", EMAIL.sub(" ", line.text))
         found += [Field("amount", m.group(0).strip().replace("￥", "¥"), line.text, line.box, line.confidence)

@@ -46,3 +46,11 @@ def test_no_fields_in_plain_text_and_a_subtotal_is_no_total():
     assert extract_fields([line("Thank you for shopping with us")]) == []
     fields = extract_fields([line("Subtotal", 0), line("$10.00", 0)])
     assert values(fields, "amount") == ["$10.00"] and values(fields, "total") == []
+
+
+def test_a_purchase_orders_number_is_a_field_of_its_own():
+    """Issue 22 item 11: "PO Number: PO-7731-B" was not pulled out."""
+    fields = extract_fields([line("PO Number: PO-7731-B"), line("Purchase Order #4500012"), line("P.O. No. 88-12"),
+                             line("OrderNo:A-551"), line("订单号：DD20240601"), line("Invoice No: INV-9")])
+    assert values(fields, "order number") == ["PO-7731-B", "4500012", "88-12", "A-551", "DD20240601"]
+    assert values(fields, "invoice number") == ["INV-9"]  # an invoice's number is not an order's
