@@ -192,8 +192,13 @@ def top_k_figure(top: list[tuple[str, float]]) -> go.Figure:
 
 # -- audio ----------------------------------------------------------------------------------------
 
-def waveform_figure(samples: np.ndarray, sample_rate: int, words=(), max_points: int = 4000) -> go.Figure:
-    """The clip's waveform (min/max envelope when long), with recognised words as labelled bands."""
+def waveform_figure(samples: np.ndarray, sample_rate: int, words=(), max_points: int = 4000,
+                    plot_px: int = 640, char_px: int = 7) -> go.Figure:
+    """The clip's waveform (min/max envelope when long), with recognised words as labelled bands.
+
+    Every word gets its band; a word's label is written only where it fits after the previous
+    label (on a plot about `plot_px` wide, `char_px` a character), so a long clip's words never
+    pile into a smear: the table below the chart lists them all."""
     n = len(samples)
     step = max(1, n // max_points)
     usable = samples[: n - n % step].reshape(-1, step) if step > 1 else samples[:, None]
@@ -203,13 +208,18 @@ def waveform_figure(samples: np.ndarray, sample_rate: int, words=(), max_points:
                              y=np.concatenate([usable.max(axis=1), usable.min(axis=1)[::-1]]),
                              fill="toself", mode="lines", line=dict(color=TRAIN_COLOR, width=1),
                              name="waveform", hoverinfo="skip"))
+    seconds_per_px = max(n / sample_rate, 1e-9) / plot_px
+    free_from = -1.0  # where the next label may start (seconds)
     for i, word in enumerate(words):
         # A word with a probability (Whisper) is coloured by it, red (a guess) to green (sure).
         probability = getattr(word, "probability", None)
         colour = (VAL_COLOR if i % 2 else "#2ca02c") if probability is None else _confidence_colour(probability)
+        fits = word.start >= free_from
+        if fits:
+            free_from = word.start + (len(word.text) + 1) * char_px * seconds_per_px
         fig.add_vrect(x0=word.start, x1=word.end, fillcolor=colour,
-                      opacity=0.18 if probability is None else 0.35, line_width=0, annotation_text=word.text,
-                      annotation_position="top left")
+                      opacity=0.18 if probability is None else 0.35, line_width=0,
+                      annotation_text=word.text if fits else None, annotation_position="top left")
     fig.update_xaxes(title="time (s)", range=[0, n / sample_rate])
     fig.update_yaxes(title="amplitude", range=[-1.05, 1.05])
     fig.update_layout(showlegend=False)

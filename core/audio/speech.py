@@ -59,7 +59,8 @@ class Transcript:
     words: list[Word]
     mode: str  # "dictation", "commands" or "keyword" (the keyword model chose, a grammar aligned)
     reason: str = ""  # transcribe_auto: which mode it used and why, in plain words
-    seconds: float = 0.0  # time spent recognising (transcribe_auto)
+    seconds: float = 0.0  # time spent recognising (transcribe_auto), loading apart
+    load_seconds: float = 0.0  # time spent loading the recogniser first (0 once it is loaded)
 
 
 class SpeechError(ValueError):
@@ -136,6 +137,22 @@ def transcribe_auto(
     started = time.perf_counter()
     result = _choose(samples, sample_rate, list(DEFAULT_PHRASES if phrases is None else phrases))
     return replace(result, seconds=time.perf_counter() - started)
+
+
+def prepare(phrases: list[str] | None = None) -> float:
+    """Load what transcribe_auto uses (the dictionary and its decoder, the phrases' grammar, the
+    keyword model) and return the seconds that took: 0 once loaded. A page times the recognition
+    apart from it, so "recognised in" is recognition alone."""
+    import time
+    started = time.perf_counter()
+    _commands_decoder(_check_phrases(list(DEFAULT_PHRASES if phrases is None else phrases)))  # loads the dictionary too
+    try:
+        from core.audio.keywords import BUNDLED_KEY
+        from core.catalog import load_model
+        _keyword_model(BUNDLED_KEY, load_model)
+    except Exception:  # noqa: BLE001 - a missing keyword model only loses transcribe_auto's shortcut
+        pass
+    return time.perf_counter() - started
 
 
 def _choose(samples, sample_rate: int, phrases: list[str]) -> Transcript:

@@ -93,11 +93,12 @@ class WhisperTranscript:
     language_probability: float   # 1.0 when the model knows one language only or the language was chosen
     language_detected: bool
     duration: float               # seconds of audio
-    seconds: float                # time spent recognising
+    seconds: float                # time spent recognising: not loading, not waiting for another clip
     model: str                    # catalogue key
     mode: str = "whisper"
     reason: str = ""              # why there is no text, or what to be wary of
     dropped: int = 0              # segments Whisper itself judged to be no speech
+    waited: float = 0.0           # seconds spent waiting for another recognition to finish first
 
     @property
     def words(self) -> list[WhisperWord]:
@@ -140,7 +141,11 @@ class WhisperRecogniser:
             return WhisperTranscript("", [], language or "en", 0.0, language is None, duration,
                                      time.perf_counter() - started, self.key,
                                      reason="No speech: the clip is silent or too short.")
+        queued = time.perf_counter()
         with _LOCK, self._one_encoding(samples, language) as (detected, probability):
+            # One recognition at a time (a model is not thread-safe): the wait is not its time.
+            waited = time.perf_counter() - queued
+            started += waited
             # Greedy, no VAD: on the five LibriVox clips a beam of 5 and Silero's VAD left the word
             # error rate where it was (1.4 %, 1 of 71 words) for 0.49-0.50 against 0.47-0.48 CPU-s
             # per audio-s; word timings cost about 2 % (0.47 without). On the 2 min 43 s reading the
@@ -171,7 +176,7 @@ class WhisperRecogniser:
         text = " ".join(s.text for s in segments).strip()
         result = WhisperTranscript(text, segments, info.language, float(info.language_probability),
                                    language is None, duration, time.perf_counter() - started, self.key,
-                                   dropped=dropped)
+                                   dropped=dropped, waited=waited)
         return _with_reason(result, english_only=not self.multilingual)
 
     @contextlib.contextmanager

@@ -114,3 +114,18 @@ def test_log_axes_are_labelled_at_powers_of_ten_only():
                                 "parameters", (2.0, -0.2))
     assert list(fig.layout.xaxis.ticktext) == ["100", "1,000", "10⁴"]
     assert list(fig.data[0].textposition) == ["top right", "bottom left"]  # clear of the fitted line
+
+
+def test_word_labels_on_a_long_clip_never_overlap_and_every_word_keeps_its_band():
+    """Issue 22 item 10: on a 27 s clip the words' labels piled into a smear."""
+    from types import SimpleNamespace
+    words = [SimpleNamespace(text=f"word{i}", start=i * 0.35, end=i * 0.35 + 0.3, probability=0.9) for i in range(77)]
+    figure = charts.waveform_figure(np.zeros(27 * 16000, np.float32), 16000, words)
+    bands = [shape for shape in figure.layout.shapes]
+    labels = [a for a in figure.layout.annotations if a.text and a.text.startswith("word")]
+    assert len(bands) == 77 and 5 < len(labels) < 77
+    placed = sorted((a.x, a.text) for a in labels)
+    for (x, text), (next_x, _) in zip(placed, placed[1:]):  # a label's width in seconds on a 640-pixel plot
+        assert next_x - x >= (len(text) + 1) * 7 * 27 / 640 - 1e-9
+    short = charts.waveform_figure(np.zeros(3 * 16000, np.float32), 16000, words[:3])
+    assert len([a for a in short.layout.annotations if a.text]) == 3  # a short clip keeps every label

@@ -145,6 +145,7 @@ def test_whisper_is_the_default_and_transcribes_a_real_sentence(at):
     assert any("with the recognised words" in text and "rgb(" in text
                for text in chart_texts(at))  # the words on the waveform, coloured by confidence
     assert {"Real-time factor", "Mean word confidence"} <= {m.label for m in at.metric}
+    assert ": recognition alone" in texts(at.caption)  # says what the time holds (issue 22 item 6)
     assert {b.proto.label for b in at.get("download_button")} >= {"⬇️ Transcript (.txt)", "⬇️ Subtitles (.srt)"}
     assert [c.value for c in at.code] and word_error_rate(SENTENCE, at.code[0].value) <= 0.15
 
@@ -178,7 +179,7 @@ def test_old_and_new_side_by_side_with_word_error_rates(at):
     assert list(rows["recogniser"])[0].startswith("pocketsphinx") and "Whisper" in list(rows["recogniser"])[1]
     old, new = (float(r.rstrip("%")) for r in rows["word error rate"])
     assert new < old and new <= 15, list(rows["transcript"])
-    assert all(t.endswith("s") for t in rows["time"])
+    assert all(t.endswith("s") for t in rows["recognition time"])
 
 
 def long_reading() -> tuple[bytes, str]:

@@ -198,3 +198,13 @@ def test_speech_frames_follow_the_clips_noise_floor():
     clip[8000:16000] += 0.3 * np.sin(np.arange(8000) / 5).astype(np.float32)
     loud = speech_frames(clip)
     assert loud.shape == (200,) and loud[50:100].all() and not loud[:50].any() and not loud[100:].any()
+
+
+def test_prepare_loads_what_recognition_uses_so_recognition_is_timed_alone():
+    """Issue 22 item 6: a first recognition's time included loading pocketsphinx ("11 s" above a
+    table saying 0.85 s for the same clip). The page loads first, with prepare, then times."""
+    from core.audio import speech
+    seconds = speech.prepare()
+    assert seconds >= 0 and speech._commands_decoder.cache_info().currsize >= 1
+    assert speech._dictation_decoder.cache_info().currsize == 1  # the grammar's check loaded the dictionary
+    assert speech._keyword_model.cache_info().currsize == 1
