@@ -204,8 +204,13 @@ def index_ui(encoder, documents):
 
 # -- 2 · search ---------------------------------------------------------------------------------------
 
-def hits_frame(hits) -> pd.DataFrame:
-    return pd.DataFrame({"score": [format_number(h.score) for h in hits], "document": [h.text for h in hits]})
+def hits_frame(hits, typical: float | None = None) -> pd.DataFrame:
+    """The hits; by meaning, each score's lift above the typical document too (encoders' raw scales
+    differ: e5 gives every document 0.8 or more)."""
+    frame = pd.DataFrame({"score": [format_number(h.score) for h in hits], "document": [h.text for h in hits]})
+    if typical is not None:
+        frame.insert(1, "above typical", [format_percent(search.lift(h.score, typical), 0) for h in hits])
+    return frame
 
 
 def search_ui(encoder, index, keyword) -> None:
@@ -215,9 +220,19 @@ def search_ui(encoder, index, keyword) -> None:
         st.info("Type something to search for.")
         return
     found = search.search_both(encoder, index, keyword, query, k=5)
+    english_only = getattr(encoder, "key", enc.KEY) == enc.KEY
+    if english_only and docs_mod.mostly_not_english([query]):
+        st.warning(f"Your query does not look like English, and this encoder learnt English only: its "
+                   f"matches are a guess (the best scores {format_number(found['meaning'][0].score)}). "
+                   "Pick multilingual-e5-small above to search in other languages.")
+    elif found["meaning"] and found["standout"] < search.STANDS_OUT_FROM:
+        st.warning(f"**Nothing stands out**: the best match scores {format_number(found['meaning'][0].score)} "
+                   f"and a typical document {format_number(found['typical'])}: it is only "
+                   f"{format_percent(found['standout'], 0)} of the way from typical to a perfect match. No "
+                   "document answers this query clearly: try other words, or the documents may not hold it.")
     by_meaning, by_words = st.columns(2)
     by_meaning.markdown("**By meaning** (cosine similarity of sentence vectors)", help=help_for("cosine similarity"))
-    by_meaning.table(hits_frame(found["meaning"]).set_index("score"))  # a table wraps long documents
+    by_meaning.table(hits_frame(found["meaning"], found["typical"]).set_index("score"))  # a table wraps long documents
     by_words.markdown("**By keywords** (BM25: shared words, rarer words count more)", help=help_for("bm25"))
     if found["keywords"]:
         by_words.table(hits_frame(found["keywords"]).set_index("score"))
@@ -247,7 +262,7 @@ def zeroshot_ui(encoder, documents) -> None:
                                   text=[format_percent(v) for v in p[order]], textposition="auto"))
         figure.update_layout(height=60 + 28 * len(labels), margin=dict(l=10, r=10, t=10, b=10),
                              xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"))
-        st.plotly_chart(figure, use_container_width=True)
+        st.plotly_chart(figure, width="stretch")
     if st.button(f"Label all {format_number(len(documents))} documents", key="meaning_zs_batch"):
         bar = st.progress(0.0, text="Labelling…")
         table = model.label_table(documents.texts, progress=lambda f, m: bar.progress(f, text=m))
@@ -259,7 +274,7 @@ def zeroshot_ui(encoder, documents) -> None:
         shown = table.copy()
         for column in shown.columns[2:]:
             shown[column] = shown[column].map(format_percent)
-        st.dataframe(shown, hide_index=True, use_container_width=True, height=260)
+        st.dataframe(shown, hide_index=True, width="stretch", height=260)
         st.download_button("Download the labels (CSV)", table.to_csv(index=False).encode("utf-8"),
                            "zero_shot_labels.csv", "text/csv", key="meaning_zs_download")
 
@@ -357,7 +372,7 @@ def taught_ui(documents) -> None:
         agree = (table["given label"] == table["taught label"]).mean()
         st.caption(f"It agrees with the given labels on {format_percent(agree)} of the documents "
                    "(most of them it was taught on: the run's test accuracy above is the fair figure).")
-        st.dataframe(table, hide_index=True, use_container_width=True, height=260)
+        st.dataframe(table, hide_index=True, width="stretch", height=260)
 
 
 def curve_ui(documents, index) -> None:
@@ -395,7 +410,7 @@ def learning_curve_ui(points, n_test: int, seconds: float | None = None) -> None
     figure.update_layout(height=340, xaxis=dict(type="category", title="examples per label"),  # "all" too
                          yaxis=dict(range=[0, 1.08], tickformat=".0%", title="test accuracy"),
                          margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25))
-    st.plotly_chart(figure, use_container_width=True)
+    st.plotly_chart(figure, width="stretch")
     took = f" Measured in {format_seconds(seconds)}." if seconds else ""
     st.caption(f"Accuracy on the same {format_number(n_test)} held-out documents for every point "
                f"(\"all\": {format_number(points[-1].examples)} training examples).{took}")
@@ -430,7 +445,7 @@ def map_ui(documents, index, encoder_key: str = enc.KEY) -> None:
     figure = px.scatter(frame, "x", "y", color="group", custom_data=["row"],
                         hover_data={"document": True, "x": False, "y": False, "row": False}, height=440)
     figure.update_layout(xaxis_title="", yaxis_title="", margin=dict(l=10, r=10, t=10, b=10))
-    event = st.plotly_chart(figure, use_container_width=True, on_select="rerun", selection_mode="points",
+    event = st.plotly_chart(figure, width="stretch", on_select="rerun", selection_mode="points",
                             key="meaning_map_chart")
     picked = point_picker_ui(_clicked_row(event), len(documents), "meaning_map",
                              "Pick a document (or click a point) to see its nearest neighbours",
@@ -438,7 +453,7 @@ def map_ui(documents, index, encoder_key: str = enc.KEY) -> None:
     near = maps.neighbours(index.vectors, int(picked), k=5)
     st.dataframe(pd.DataFrame({"similarity": [format_number(s) for _, s in near],
                                "document": [documents.texts[i] for i, _ in near]}),
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
 
 
 def _clicked_row(event):

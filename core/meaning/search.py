@@ -123,13 +123,32 @@ class BM25:
         return [hit for hit in top_hits(scores, self.texts, k) if hit.score > 0]
 
 
+# Below this lift the best match does not stand out. On the help desk (374 documents), queries it
+# answers lift 0.56-0.79 (MiniLM) and 0.32-0.57 (e5); unrelated ones ("How do I change the colour of
+# my car?", "asdf qwer zxcv") 0.13-0.25 on both (measured 2026-12-07).
+STANDS_OUT_FROM = 0.28
+
+
+def lift(score: float, typical: float) -> float:
+    """How far a score lies above the typical document's, as a share of the way to a perfect 1.0.
+
+    Each encoder has its own scale: MiniLM's unrelated documents score about 0.0-0.2, e5's about 0.8,
+    so a raw 0.85 says nothing (e5 gives every document 0.80-0.88). Measured from the median document
+    the two read alike: 0 is typical, 1 is identical."""
+    return (score - typical) / max(1.0 - typical, 1e-6)
+
+
 def search_both(encoder, index: SemanticIndex, keyword: BM25, query: str, k: int = 5) -> dict:
-    """One query, both ways: {'meaning': [Hit], 'keywords': [Hit], 'query_ms': time to encode it}."""
+    """One query, both ways: {'meaning': [Hit], 'keywords': [Hit], 'query_seconds': time to encode
+    it, 'typical': the median document's score, 'standout': the best match's lift above it}."""
     started = time.perf_counter()
     # e5 encodes a query unlike a document (its "query: " prefix); MiniLM encodes both alike.
     vector = encoder.encode_query(query) if hasattr(encoder, "encode_query") else encoder.encode_one(query)
     encoded = time.perf_counter()
-    meaning = index.search(vector, k)
+    scores = index.scores(vector)
+    meaning = top_hits(scores, index.texts, k)
     searched = time.perf_counter()
-    return {"meaning": meaning, "keywords": keyword.search(query, k),
+    typical = float(np.median(scores)) if len(scores) else 0.0
+    return {"meaning": meaning, "keywords": keyword.search(query, k), "typical": typical,
+            "standout": lift(meaning[0].score, typical) if meaning else 0.0,
             "query_seconds": encoded - started, "search_seconds": searched - encoded}

@@ -37,6 +37,21 @@ def test_bundled_answers_search_by_meaning_beside_keywords():
     assert "Resetting your password" in at.table[1].value["document"].iloc[0]
 
 
+def test_a_query_the_answers_do_not_hold_or_in_another_language_is_called_so():
+    """Issue 22 item 7: a Chinese query on the English encoder came back "Resetting your password"
+    (0.085) with no warning; scores of unrelated documents look like answers."""
+    at = open_page(PAGE)
+    no_exception(at)
+    assert "Nothing stands out" not in texts(at.warning)                # its own example is answered
+    assert "above typical" in at.table[0].value.columns
+    at.text_input(key="meaning_query").set_value("我忘记了密码").run()
+    no_exception(at)
+    assert "does not look like English" in texts(at.warning)
+    at.text_input(key="meaning_query").set_value("How do I change the colour of my car?").run()
+    no_exception(at)
+    assert "Nothing stands out" in texts(at.warning)
+
+
 def test_zero_shot_labels_every_document_and_offers_a_download():
     at = open_page(PAGE)
     at.button(key="meaning_zs_batch").click().run()
