@@ -460,7 +460,7 @@ def cheaper_ui():
         st.info("Press the button to measure memory, speed and agreement of both versions on this computer.")
         return
     rows = {"Weights in memory": lambda r: format_bytes(r["weight_bytes"]),
-            "This app's memory": lambda r: format_bytes(r["process_bytes"]),
+            "Whole app's memory, after measuring it": lambda r: format_bytes(r["process_bytes"]),
             "Tokens per second": lambda r: format_number(r["tokens_per_second"]),
             "First token after": lambda r: format_seconds(r["first_token_seconds"], dash="—"),
             f"Same next token as float32 ({len(AGREEMENT_PROMPTS)} prompts)":
@@ -471,6 +471,13 @@ def cheaper_ui():
     table = pd.DataFrame({mode: [show(results[mode]) if mode in results else "not measured yet"
                                  for show in rows.values()] for mode in ("float32", "int8")}, index=list(rows))
     st.dataframe(table)
+    if {"float32", "int8"} <= set(results):
+        saved = results["float32"]["weight_bytes"] - results["int8"]["weight_bytes"]
+        st.caption(f"**What int8 saves: {format_bytes(saved)} of weights** (the first row). The whole app's memory "
+                   "does not fall by as much, and may even grow: the process keeps memory it has taken once "
+                   "(the float32 arrays freed when int8 was loaded are not handed back to the system), and it "
+                   "holds TensorFlow's compiled code for both versions and every other lab's models. What each "
+                   "precision needs is the weights row; what this process holds now is the second.")
     st.caption("Perplexity: how surprised the model is by ordinary text (lower is better); close numbers mean "
                "int8 lost almost nothing. Tokens per second: greedy decoding of a 32-token note, on this "
                "computer's CPU, shared with everything else running now.", help=help_for("perplexity"))
