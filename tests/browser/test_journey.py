@@ -300,7 +300,7 @@ def text_lab(j: Journey) -> Problems:
     nav(page, "Text Lab")
     problems = Problems()
     explanations = [r"pushed towards “([^”]+)”", r"probability of “([^”]+)” drops"]
-    for example in ("⚖️ The law", "💻 Computers"):
+    for example in ("🙏 A polite complaint", "💻 A bug"):
         page.get_by_role("button", name=example, exact=True).click()
         wait_for(page, page.get_by_text("It reads:"), 120, "the topic")
         settle(page)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from core import paths
-from tests.pages.conftest import chart_text, chart_texts, figures, open_page, texts, title, wait_for_run
+from tests.pages.conftest import chart_text, figures, open_page, texts, title, wait_for_run
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
 needs_topic_model = pytest.mark.skipif(not (paths.ASSETS_DIR / "models" / "topic_classifier.keras").exists(),
@@ -49,11 +49,13 @@ def test_opens_with_examples_one_click_away(at):
 def test_an_example_gets_sentiment_words_topic_and_attention(at):
     at.button(key="example-3").click().run()  # love the laptop, but a terrible bug in the program
     assert not at.exception
-    assert "negative" in metric(at, "Verdict")                       # "but" shifts the weight
+    assert "negative" in metric(at, "VADER verdict")                 # "but" shifts the weight
     assert "terrible" in html(at) and "rgba(220,38,38" in html(at)   # red highlight on a word
+    assert any("**technical**" in m.value for m in at.markdown if "It reads" in m.value)  # the business model
+    assert "What each word added" in chart_text(at) and "pushed towards" in chart_text(at)
+    at.selectbox(key="text_model").set_value("topic_classifier").run()  # the fortune model, a Transformer
     assert any("**computers**" in m.value for m in at.markdown if "It reads" in m.value)
     charts = chart_text(at)
-    assert "What each word added" in charts and "pushed towards" in charts
     head = next((box for box in at.selectbox if box.label == "Head"), None)
     if head is not None:  # the bundled model is a Transformer
         assert "Block 1" in charts
@@ -68,7 +70,7 @@ def test_empty_text_is_refused_and_the_page_keeps_working(at, typed, message):
     at.button(key="analyse").click().run()
     assert not at.exception and message in texts(at.error)
     at.button(key="example-0").click().run()
-    assert "positive" in metric(at, "Verdict")
+    assert "positive" in metric(at, "VADER verdict")
 
 
 def test_a_huge_paste_is_cut_with_a_notice_and_emoji_cjk_work(at):
@@ -77,7 +79,7 @@ def test_a_huge_paste_is_cut_with_a_notice_and_emoji_cjk_work(at):
     assert not at.exception and "1,200,000 characters long; only the first" in texts(at.info)
     at.text_area(key="typed_text").input("这个手机很好用 👍 I love it")
     at.button(key="analyse").click().run()
-    assert not at.exception and "positive" in metric(at, "Verdict")
+    assert not at.exception and "positive" in metric(at, "VADER verdict")
 
 
 @pytest.mark.parametrize("name, data, message", [
@@ -88,7 +90,7 @@ def test_bad_text_files_get_a_clear_message(at, name, data, message):
     at.file_uploader(key="txt_upload").set_value((name, data, "text/plain")).run()
     assert not at.exception and message in texts(at.error)
     at.button(key="example-1").click().run()
-    assert "negative" in metric(at, "Verdict")
+    assert "negative" in metric(at, "VADER verdict")
 
 
 def test_a_windows_1252_text_file_is_read_and_says_so(at):
@@ -163,11 +165,12 @@ def test_a_text_in_words_it_never_saw_is_flagged_and_the_confidence_is_calibrate
     """Issue 14 item 8: no confident bar for a Chinese sentence the topic model cannot read."""
     at.text_area(key="typed_text").input("今天天气很好，我们去公园散步吧。")
     at.button(key="analyse").click().run()
+    at.selectbox(key="text_model").set_value("topic_classifier").run()  # the fortune model, trained from scratch
     assert not at.exception
     assert "Mostly unknown to this model" in texts(at.warning) and "(100%)" in texts(at.warning)
     line = next(m.value for m in at.markdown if "It reads" in m.value)
     assert "**Not sure**" in line and "mostly unknown words" in line
-    assert not any("Top classes" in text for text in chart_texts(at))  # no confident bar
+    assert not any("text_topk" in chart.proto.id for chart in at.get("plotly_chart"))  # no confident topic bar
     calibrated = texts(at.caption)
     assert "temperature scaling on 242 validation fortunes" in calibrated and "Below 50%" in calibrated
     # The happy phone review the raw model called "science (81%)" is now a plain "Not sure".
@@ -219,3 +222,31 @@ def test_a_100000_row_csv_is_scored_through_the_page(at):
     assert metric(at, "Rows scored") == "100,000"
     result = at.session_state["batch_result"][1]
     assert result.counts == {"positive": 66_666, "negative": 33_334} and len(result.preview) == 500
+
+
+def test_the_two_sentiment_readers_disagree_on_a_polite_complaint_and_say_why(at):
+    """Issue 22 item 2: VADER adds up "thank" and "kind"; the encoder model reads the complaint."""
+    at.button(key="example-4").click().run()  # Thank you for your kind and quick reply, but my refund …
+    assert not at.exception
+    assert metric(at, "Encoder verdict") == "😠 negative" and "positive" in metric(at, "VADER verdict")
+    said = texts(at.info)
+    assert "They disagree" in said and ("“thank”" in said.lower() or "“kind”" in said.lower())
+    assert any("**refund**" in m.value for m in at.markdown if "It reads" in m.value)
+
+
+def test_good_news_in_negative_words_reads_positive(at):
+    at.button(key="example-5").click().run()  # the GPU cluster cut model training time from two days to five hours
+    assert not at.exception
+    assert metric(at, "Encoder verdict") == "😀 positive" and "negative" in metric(at, "VADER verdict")
+    assert "They disagree" in texts(at.info)
+    assert any("**technical**" in m.value for m in at.markdown if "It reads" in m.value)
+
+
+def test_chinese_gets_a_sentiment_and_an_english_only_topic_model_says_so(at):
+    """The sentiment's encoder (multilingual-e5-small) reads Chinese; the topics' (MiniLM) does not."""
+    at.text_area(key="typed_text").input("这个产品太差了，我要退款。")  # this product is awful, I want a refund
+    at.button(key="analyse").click().run()
+    assert not at.exception
+    assert metric(at, "Encoder verdict") == "😠 negative"
+    assert "English only" in texts(at.warning)
+    assert "**Not sure**" in next(m.value for m in at.markdown if "It reads" in m.value)
