@@ -29,7 +29,8 @@ class Prediction:
     top: list[tuple[str, float]]
     seconds: float
     raw: np.ndarray | None = None   # the model's own softmax
-    sure: bool = True               # the calibrated top probability reaches calibration.NOT_SURE_BELOW
+    sure: bool = True               # the calibrated top probability (its group's, if grouped) reaches NOT_SURE_BELOW
+    groups: list | None = None      # core.image.groups.GroupAnswer, likeliest first, for a grouped model
 
 
 def input_key(name: str, model_key: str, data) -> str:

@@ -77,7 +77,15 @@ def predict_ui(name: str, photo: np.ndarray, model_key: str) -> None:
     with right:
         from core.calibration import describe, headline
         best, p = prediction.top[0]
-        st.markdown(headline("It sees", best, p, prediction.sure))
+        from core.image.groups import shown_group
+        group = shown_group(prediction)
+        if group is not None:  # "cat 92 %", made of tabby, tiger cat, Egyptian cat
+            from core.image.groups import describe as members
+            st.markdown(headline("It sees", group.name, group.probability, prediction.sure))
+            st.caption(f"All kinds of {group.name} added up: {members(group)}. The model names 1,000 classes, "
+                       "several of them kinds of one thing; their probabilities add up to the group's.")
+        else:
+            st.markdown(headline("It sees", best, p, prediction.sure))
         if classifier.label_help.get(best):
             st.caption(classifier.label_help[best])  # e.g. "tiger cat": "ImageNet class 282: a cat having a striped coat."
         st.plotly_chart(charts.top_k_figure(prediction.top), key="topk")
@@ -91,7 +99,10 @@ def explain_ui(classifier, photo: np.ndarray, prediction, model_key: str) -> Non
     show = st.toggle("Show the Grad-CAM heatmap", value=True, key="gradcam_on", help=help_for("grad-cam"))
     if not show:
         return
-    labels = [label for label, _ in prediction.top]
+    from core.image.groups import members_of, shown_group
+    group = shown_group(prediction)
+    # The group the headline names comes first, explained as a whole (all its kinds together).
+    labels = ([group.name] if group else []) + [label for label, _ in prediction.top]
     cols = st.columns([2, 2, 3])
     from core.inference import input_key
     # Keyed on the photo and the model: a new photo or model starts again from its top answer.
@@ -100,7 +111,9 @@ def explain_ui(classifier, photo: np.ndarray, prediction, model_key: str) -> Non
     from core.image.explain import overlay
     try:
         with st.spinner("Computing the heatmap…"):
-            heatmap = cached_explanation(classifier.explain, classifier, photo, classifier.class_names.index(target))
+            index = members_of(target, classifier.groups) if group and target == group.name \
+                else classifier.class_names.index(target)
+            heatmap = cached_explanation(classifier.explain, classifier, photo, index)
     except ValueError as err:  # e.g. a model without convolutional layers
         st.info(f"No heatmap for this model: {err}")
         return

@@ -38,6 +38,7 @@ class ImageClassifier:
         self.outputs_logits = outputs_logits
         self._feature_map_model = None
         self.label_help: dict[str, str] = {}  # class name -> a longer description (pretrained models)
+        self.groups: dict[int, str] = {}      # class index -> the group a person names (core/image/groups.py)
 
     @classmethod
     def from_keras(cls, model, labels: list[str], preprocessing: dict, card: dict) -> "ImageClassifier":
@@ -65,7 +66,12 @@ class ImageClassifier:
         raw = self.probabilities(self.prepare(image)[None])[0]
         p = self.calibration.apply(raw)
         seconds = time.perf_counter() - start
-        return Prediction(p, top_k(p, self.class_names, k), seconds, raw, is_sure(p))
+        if not self.groups:
+            return Prediction(p, top_k(p, self.class_names, k), seconds, raw, is_sure(p))
+        from core.image.groups import grouped
+        answers = grouped(p, self.class_names, self.groups, k)  # "Not sure" only if the group is unsure
+        shown = answers[0].probability if answers[0].is_group else p.max()  # what the headline names
+        return Prediction(p, top_k(p, self.class_names, k), seconds, raw, is_sure([shown]), answers)
 
     def explain(self, image: np.ndarray, class_index: int) -> np.ndarray:
         """Grad-CAM: where in the photo the model found `class_index` (a heatmap of the photo's size)."""
@@ -102,5 +108,6 @@ def load_pretrained_classifier(entry, progress=None, **options) -> ImageClassifi
     classifier = ImageClassifier(model, labels, entry.card(), normalize=entry.preprocess,
                                  calibration=Calibration(source=NO_HELD_OUT_IMAGENET), **entry.options)
     classifier.label_help = entry.label_help()
+    classifier.groups = entry.groups()
     classifier.warm_up()
     return classifier

@@ -25,10 +25,11 @@ def last_feature_map_layer(model):
                      "so Grad-CAM cannot show where it looked.")
 
 
-def grad_cam(classifier, image: np.ndarray, class_index: int) -> np.ndarray:
+def grad_cam(classifier, image: np.ndarray, class_index) -> np.ndarray:
     """Heatmap in [0, 1] with the photo's height and width (zero outside the region the model saw).
 
-    `classifier`: a core.image.classify.ImageClassifier (its `explain` calls this).
+    `classifier`: a core.image.classify.ImageClassifier (its `explain` calls this). `class_index`:
+    one class, or several (a group, e.g. every kind of cat: the score is their summed probability).
     """
     import tensorflow as tf
     explainer = classifier.feature_map_model()
@@ -38,7 +39,11 @@ def grad_cam(classifier, image: np.ndarray, class_index: int) -> np.ndarray:
         # The class score: the logit where the model outputs logits; otherwise the log of the
         # softmax probability (its gradient is the logit's minus the probability-weighted mean,
         # which keeps the signal alive when the probability saturates near 1).
-        score = output[:, class_index] if classifier.outputs_logits else tf.math.log(output[:, class_index] + 1e-9)
+        if isinstance(class_index, (int, np.integer)):
+            score = output[:, class_index] if classifier.outputs_logits else tf.math.log(output[:, class_index] + 1e-9)
+        else:  # a group: log of its members' probabilities added up
+            probabilities = tf.nn.softmax(output) if classifier.outputs_logits else output
+            score = tf.math.log(tf.reduce_sum(tf.gather(probabilities, list(class_index), axis=1), axis=1) + 1e-9)
     gradients = tape.gradient(score, feature_map)
     if gradients is None:
         raise ValueError("Grad-CAM found no path from this model's last feature map to its answer.")
