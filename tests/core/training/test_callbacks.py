@@ -1,5 +1,4 @@
 """The run's callbacks on real training: the memory its training adds, and the time-left estimate."""
-import os
 import threading
 import time
 
@@ -10,7 +9,6 @@ import pytest
 from core.runs import RunStore
 from core.training import RunConfig, launch
 from core.training.callbacks import StudioCallback, TrainingMemory, resident_memory_bytes
-from core.training.runner import train
 
 
 def wait_for_end(store, run_id, timeout=240):
