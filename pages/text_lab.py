@@ -23,7 +23,7 @@ EXAMPLES = {
     "💻 A bug": "I love this laptop, but the software keeps crashing with a terrible bug in the program.",
     "🙏 A polite complaint": "Thank you for your kind and quick reply, but my refund still hasn't arrived after "
                             "three weeks.",
-    "📉 Good news, negative words": "The new GPU cluster cut our model training time from two days to five hours.",
+    "📉 Good in bad words": "The new GPU cluster cut our model training time from two days to five hours.",
     "🚫 Not bad at all": "Not bad at all: the invoice was clear, nothing was missing and I have no complaints.",
     "🖖 Star Trek": "Captain Kirk ordered Spock to beam down to the planet.",
     "🌏 Emoji and Chinese": "这个手机很好用 👍 Great value, would buy again!",
@@ -42,11 +42,11 @@ TEACH_ARCHITECTURES = {
 
 def intro_ui():
     st.title("📝 Text Lab")
-    st.markdown("Give it some text: **VADER** scores its sentiment word by word, a **Keras network** "
-                "trained here names its topic and shows which words decided (and, for the "
-                "Transformer, which words look at which), a **sequence-to-sequence** model translates "
-                "with its alignment on screen, a whole **CSV** is scored in one go, and you can "
-                "**teach it your own labels**.")
+    st.markdown("Give it some text: a **pretrained encoder** and **VADER** read its sentiment side by side, "
+                "a head on a pretrained encoder names its **business topic** and shows which words decided "
+                "(a Transformer trained from scratch is there to compare, with which words look at which), "
+                "a **sequence-to-sequence** model translates with its alignment on screen, a whole **CSV** "
+                "is scored in one go, and you can **teach it your own labels**.")
 
 
 # -- heavy objects, loaded once per process (the models: pages.common.load_classifier) ------------
@@ -154,7 +154,7 @@ def encoder_sentiment_ui(text: str):
     weights = classifier.importance(text, classifier.class_names.index(best))
     if weights:
         st.html(charts.highlighted_text_html(text, [(t.start, t.end, w) for t, w in weights]))
-        st.caption(f"Green words pushed towards “{best}”, red ones away (each word left out in turn: "
+        st.caption(f"Green words made “{best}” likelier, red ones less likely (each word left out in turn: "
                    "occlusion).", help=help_for("occlusion"))
     card = classifier.card
     st.caption(f"Held-out accuracy {card.get('accuracy', 'not measured')}. Taught on "
@@ -322,7 +322,8 @@ def batch_ui() -> None:
     cols = st.columns(2)
     column = cols[0].selectbox("Text column", table.columns, key=f"batch_col-{file_id}",
                                index=table.columns.index(guess_text_column(table.columns, table.preview)))
-    choices = {"vader": "Sentiment (VADER)"} | {k: i.title for k, i in model_choices("text").items()}
+    choices = {"vader": "Sentiment (VADER)"} | {k: i.title for k, i in model_choices("sentiment").items()} \
+        | {k: i.title for k, i in model_choices("text").items()}
     scorer_key = cols[1].selectbox("Score with", list(choices), format_func=choices.get, key="batch_scorer")
     if st.button("▶ Score every row", key="batch_run", type="primary"):
         _score(table, column, scorer_key, name)
@@ -379,8 +380,11 @@ def translate_ui() -> None:
     st.markdown(f"A sequence-to-sequence network (LSTM encoder–decoder with attention) trained here: "
                 f"{card['trained on']} It writes the Spanish one word at a time, each time "
                 "looking back at the English words; the heatmap shows where it looked.")
-    cols = st.columns(len(TRANSLATION_EXAMPLES))
-    for col, example in zip(cols, TRANSLATION_EXAMPLES):
+    # Two columns and the longest on a row of its own: four side by side cut "seven hundred and
+    # sixteen" to "seven hundred …" at 1024 px.
+    *short, longest = TRANSLATION_EXAMPLES
+    columns = st.columns(2)
+    for col, example in zip([columns[i % 2] for i in range(len(short))] + [st.container()], [*short, longest]):
         if col.button(example, key=f"tr-{example}", width="stretch"):
             st.session_state["translate_text"] = example
     source = st.text_input("English number words", key="translate_text", placeholder="e.g. three hundred and five")

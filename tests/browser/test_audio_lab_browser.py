@@ -79,7 +79,9 @@ def test_upload_a_real_recording_and_read_whisper_s_transcript(app_url, page, tm
         transcript = page.locator("h3").filter(has_text="“").first.inner_text()
         assert word_error_rate("he was not an ill disposed young man", transcript) <= 0.15, transcript
         assert page.get_by_text("Language: English").count() >= 1
-        assert page.get_by_role("button", name="⬇️ Subtitles (.srt)").count() == 1
+        subtitles = page.get_by_role("button", name="⬇️ Subtitles (.srt)")
+        subtitles.wait_for(timeout=60_000)  # drawn after the caption waited for above: a loaded machine shows it later
+        assert subtitles.count() == 1
         # Old and new side by side, scored against a typed reference (this upload's name is not a known clip).
         page.get_by_role("textbox", name="What was really said").fill("he was not an ill disposed young man")
         page.get_by_role("textbox", name="What was really said").press("Enter")

@@ -305,6 +305,13 @@ def text_lab(j: Journey) -> Problems:
         wait_for(page, page.get_by_text("It reads:"), 120, "the topic")
         settle(page)
         same_class(problems, page, f"Text Lab ({example})", explanations, "Explain the class")
+        # The sentiment's own explanation names the verdict shown above it, not the topic.
+        text = page.inner_text("main")
+        verdict = re.search(r"Encoder verdict\s+\S+\s+(\w+)", text)
+        sentiment_words = re.search(r"made “([^”]+)” likelier", text)
+        problems.check(bool(verdict and sentiment_words and verdict.group(1) == sentiment_words.group(1)),
+                       f"Text Lab ({example}): the sentiment says “{verdict and verdict.group(1)}” but its words "
+                       f"are explained for “{sentiment_words and sentiment_words.group(1)}”")
         problems += page_problems(page, f"Text Lab ({example})", min_charts=2)
     return problems
 

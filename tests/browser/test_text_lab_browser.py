@@ -19,8 +19,14 @@ def test_type_a_text_and_see_sentiment_topic_and_translation(app_url, page, tmp_
         page.get_by_text("What each word added").first.wait_for(timeout=60_000)
         answer = page.get_by_text("It reads:")
         answer.wait_for(timeout=120_000)  # first use imports TensorFlow and loads the topic model
-        assert "computers" in answer.inner_text().lower(), answer.inner_text()
-        page.get_by_text("Block 1, average of all heads").first.wait_for(timeout=60_000)  # attention map
+        assert "technical" in answer.inner_text().lower(), answer.inner_text()  # the business topics
+        page.get_by_text("Encoder verdict").first.wait_for(timeout=60_000)  # the pretrained sentiment beside VADER
+        idle(page)
+        # The fortune Transformer, trained from scratch, draws its attention map.
+        page.get_by_role("combobox", name="Model").click()
+        page.get_by_role("option", name="Fortune-cookie topics (Transformer trained from scratch: the comparison)").click()
+        page.get_by_text("Block 1, average of all heads").first.wait_for(timeout=120_000)  # attention map
+        assert "computers" in page.get_by_text("It reads:").inner_text().lower()
         idle(page)
         page.get_by_role("button", name="forty two").click()
         page.get_by_role("heading", name="cuarenta y dos").wait_for(timeout=60_000)

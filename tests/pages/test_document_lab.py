@@ -83,4 +83,4 @@ def test_the_text_goes_on_to_the_text_lab():
     assert not at.exception, at.exception
     title, text_input = at.session_state["text"]
     assert title.startswith("Read from") and "Water Supply Notice" in text_input.text
-    assert "Sentiment (VADER)" in texts(at.subheader)  # the Text Lab, analysing it
+    assert "2 · Sentiment: two readers" in texts(at.subheader)  # the Text Lab, analysing it

@@ -47,14 +47,16 @@ def test_text_files_in_common_encodings_are_read(encoding, text):
     assert bool(result.notes) == (encoding not in ("utf-8", "utf-8-sig"))
 
 
-def test_csv_is_streamed_in_chunks_with_the_chosen_column_only():
+def test_csv_is_streamed_in_chunks_with_every_column():
     rows = "".join(f"{i},\"text number {i}, with a comma\",x\n" for i in range(10_000))
     table = open_csv(("id,text,other\n" + rows).encode())
     assert table.columns == ["id", "text", "other"] and 9_999 <= table.approximate_rows <= 10_001
     assert guess_text_column(table.columns, table.preview) == "text"
     chunks = list(table.chunks("text", 3000))
     assert [len(c) for c in chunks] == [3000, 3000, 3000, 1000]
-    assert list(chunks[0].columns) == ["text"] and chunks[-1]["text"].iloc[-1] == "text number 9999, with a comma"
+    # Every column comes along (the scored CSV keeps them: issue 22 item 8), as text: "0" stays "0".
+    assert list(chunks[0].columns) == ["id", "text", "other"] and chunks[-1]["text"].iloc[-1] == "text number 9999, with a comma"
+    assert chunks[0]["id"].iloc[0] == "0"
 
 
 @pytest.mark.parametrize("data, message", [
