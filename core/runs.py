@@ -207,9 +207,12 @@ class RunStore:
         return claimed
 
     def finish(self, run_id: str, status: str, error: str | None = None,
-               only_if_active: bool = False) -> None:
+               only_if_active: bool = False, drop_progress: bool = False) -> None:
+        """`drop_progress`: also clear the live progress (a run that is over needs none), which makes
+        the row shorter: on a full store the failure then fits in the page the row already has."""
         assert status in FINAL_STATUSES, status
-        sql = "UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ?"
+        sql = "UPDATE runs SET status = ?, ended_at = ?, error = ?" + (", progress = NULL" if drop_progress else "") \
+            + " WHERE id = ?"
         if only_if_active:
             sql += " AND status IN ('queued', 'running')"
         self._conn().execute(sql, (status, time.time(), error, run_id))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -150,7 +151,12 @@ def _record_failure(store: RunStore, run_id: str, err: Exception) -> None:
     except OSError:
         pass
     try:
-        store.finish(run_id, FAILED, error=error)
+        try:
+            store.finish(run_id, FAILED, error=error)
+        except sqlite3.OperationalError:
+            # A full store may have no room for the longer row; without its live progress (about
+            # 300 bytes, more than the reason adds) the row shrinks and fits where it is.
+            store.finish(run_id, FAILED, error=error, drop_progress=True)
     except Exception as store_err:  # noqa: BLE001 - the store is full too: readers will see it interrupted
         try:
             print(f"run {run_id}: the run store could not record the failure either: {store_err}",
