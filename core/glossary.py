@@ -47,6 +47,8 @@ GLOSSARY: dict[str, str] = {
     "calibrated": "A confidence that means what it says: answers given at 80% are right about 80% of the time.",
     "temperature scaling": "Correcting a model's over- or under-confidence with one number fitted on examples "
                            "it never trained on; the answer stays the same, only how sure it says it is changes.",
+    "none of these": "A taught model's way of saying the input is unlike every class it learned (a clock "
+                     "shown to a shapes model), measured by how far the input lies from each class's examples.",
     "not sure": "The model's best answer is below the confidence the studio asks for, so it is shown as a guess.",
     "unknown words": "Words the model never saw in training; it reads them all as one 'unknown' token.",
     "probability": "The model's estimate, from 0% to 100%, that this answer is the right one.",

@@ -31,6 +31,7 @@ class Prediction:
     raw: np.ndarray | None = None   # the model's own softmax
     sure: bool = True               # the calibrated top probability (its group's, if grouped) reaches NOT_SURE_BELOW
     groups: list | None = None      # core.image.groups.GroupAnswer, likeliest first, for a grouped model
+    novelty: object = None          # core.novelty.Verdict: is it any of a run's classes? (None: not checked)
 
 
 def input_key(name: str, model_key: str, data) -> str:
@@ -57,6 +58,10 @@ def wrap(task: str, model, labels, preprocessing: dict, card: dict, run=None, ca
     if task not in TASKS:
         raise KeyError(f"No lab uses '{task}' models (labs: {', '.join(TASKS)}).")
     classifier = resolve(TASKS[task])(model, labels, preprocessing, card)
+    from core.modalities import modality_of
+    if run is not None and modality_of(task).none_of_these:
+        from core import novelty
+        classifier.novelty = novelty.attach(model, run.dir)
     if calibrated:
         classifier.calibration = calibrate_on_run(run, classifier.dataset_probabilities) if run is not None \
             else Calibration(source="not calibrated: an imported model comes without held-out examples")

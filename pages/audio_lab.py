@@ -8,7 +8,8 @@ import streamlit as st
 from core.audio.io import AUDIO_SUFFIXES, LONG_SECONDS, SAMPLE_RATE, AudioError, decode_audio, to_wav_bytes
 from core.data import uploads
 from pages.common import (cached_explanation, format_bytes, format_number, format_seconds, help_for, input_tabs_ui,
-                          limited_uploader, load_classifier, model_card_ui, model_picker_ui, page_setup)
+                          limited_uploader, load_classifier, model_card_ui, model_picker_ui, none_of_these_ui,
+                          novelty_caption_ui, page_setup)
 from pages.teach import ClassFolders, TeachSpec, teach_ui
 
 AUDIO_TYPES = sorted(s.lstrip(".") for s in AUDIO_SUFFIXES)
@@ -127,9 +128,11 @@ def keywords_ui(name: str, clip) -> None:
     with left:
         from core.calibration import describe, headline
         best, p = prediction.top[0]
-        st.markdown(headline("It hears", best, p, prediction.sure))
+        if not none_of_these_ui("It hears", classifier, prediction):  # speech shown to a whistle/knock model
+            st.markdown(headline("It hears", best, p, prediction.sure))
         st.plotly_chart(charts.top_k_figure(prediction.top), key="keyword_topk")
         st.caption(describe(classifier.calibration), help=help_for("calibrated"))
+        novelty_caption_ui(classifier, prediction)
         st.caption(f"On the loudest second of the clip; answered in {format_seconds(prediction.seconds)} "
                    f"(features + model, run by {classifier.runtime}) on this computer's CPU.")
     with right:

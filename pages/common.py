@@ -484,6 +484,30 @@ def taught_run_ui(run_id: str | None, button: str, task: str) -> None:
         st.rerun()
 
 
+def none_of_these_ui(verb: str, classifier, prediction) -> bool:
+    """The “None of these” headline, when a taught model finds the input unlike all its classes
+    (core/novelty.py); False, and nothing shown, otherwise."""
+    verdict = prediction.novelty
+    if verdict is None or verdict.familiar:
+        return False
+    from core.novelty import headline
+    st.markdown(headline(verb, *prediction.top[0]))
+    st.caption(classifier.novelty.how_far(verdict, classifier.class_names))
+    return True
+
+
+def novelty_caption_ui(classifier, prediction) -> None:
+    """How a taught model says “None of these” (and how far this input is); nothing for a pretrained
+    model, whose classes are all it is meant to be shown."""
+    if classifier.novelty is None:
+        return
+    familiar = prediction.novelty is not None and prediction.novelty.familiar
+    text = classifier.novelty.describe()
+    if familiar:
+        text = classifier.novelty.how_far(prediction.novelty, classifier.class_names) + " " + text
+    st.caption(text, help=help_for("none of these"))
+
+
 def cached_explanation(explain, classifier, x: np.ndarray, index):
     """`explain(x, index)` (a Grad-CAM or occlusion map) once per model, input and class: moving
     a slider (the heatmap's opacity) reruns the page and must not recompute it. One is kept."""

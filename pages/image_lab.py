@@ -7,7 +7,8 @@ import streamlit as st
 
 from core.data import DataError, uploads
 from pages.common import (cached_explanation, format_number, format_seconds, help_for, input_tabs_ui, limited_uploader,
-                          load_classifier, model_picker_ui, page_setup, param_widget)
+                          load_classifier, model_picker_ui, none_of_these_ui, novelty_caption_ui, page_setup,
+                          param_widget)
 from pages.teach import ClassFolders, TeachSpec, teach_ui
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
@@ -75,23 +76,31 @@ def predict_ui(name: str, photo: np.ndarray, model_key: str) -> None:
         st.image(photo, caption=f"{name} · {format_number(photo.shape[1])}x{format_number(photo.shape[0])} pixels",
                  width="stretch")
     with right:
-        from core.calibration import describe, headline
-        best, p = prediction.top[0]
-        from core.image.groups import shown_group
-        group = shown_group(prediction)
-        if group is not None:  # "cat 92 %", made of tabby, tiger cat, Egyptian cat
-            from core.image.groups import describe as members
-            st.markdown(headline("It sees", group.name, group.probability, prediction.sure))
-            st.caption(f"All kinds of {group.name} added up: {members(group)}. The model names 1,000 classes, "
-                       "several of them kinds of one thing; their probabilities add up to the group's.")
-        else:
-            st.markdown(headline("It sees", best, p, prediction.sure))
+        from core.calibration import describe
+        best, _ = prediction.top[0]
+        if not none_of_these_ui("It sees", classifier, prediction):  # a clock shown to a shapes model
+            answer_ui(prediction)
         if classifier.label_help.get(best):
             st.caption(classifier.label_help[best])  # e.g. "tiger cat": "ImageNet class 282: a cat having a striped coat."
         st.plotly_chart(charts.top_k_figure(prediction.top), key="topk")
         st.caption(describe(classifier.calibration), help=help_for("calibrated"))
+        novelty_caption_ui(classifier, prediction)
         st.caption(f"Answered in {format_seconds(prediction.seconds)} on this computer's CPU.")
     explain_ui(classifier, photo, prediction, model_key)
+
+
+def answer_ui(prediction) -> None:
+    """The headline: its best class, or the group of classes a person names as one thing."""
+    from core.calibration import headline
+    from core.image.groups import describe as members
+    from core.image.groups import shown_group
+    group = shown_group(prediction)
+    if group is None:
+        st.markdown(headline("It sees", *prediction.top[0], prediction.sure))
+        return
+    st.markdown(headline("It sees", group.name, group.probability, prediction.sure))  # "cat 92 %"
+    st.caption(f"All kinds of {group.name} added up: {members(group)}. The model names 1,000 classes, "
+               "several of them kinds of one thing; their probabilities add up to the group's.")
 
 
 def explain_ui(classifier, photo: np.ndarray, prediction, model_key: str) -> None:

@@ -38,6 +38,7 @@ class AudioPrediction:
     seconds: float
     raw: np.ndarray | None = None   # the model's own softmax
     sure: bool = True               # the calibrated top probability reaches calibration.NOT_SURE_BELOW
+    novelty: object = None          # core.novelty.Verdict: is it any of a run's classes? (None: not checked)
 
 
 class AudioClassifier:
@@ -53,6 +54,7 @@ class AudioClassifier:
         self.runtime = "LiteRT (TFLite)" if interpreter is not None else "Keras"
         self._lock = threading.Lock()  # one interpreter, several browser sessions
         self.label_help: dict[str, str] = {}
+        self.novelty = None               # a run's core.novelty.NoneOfThese: is a clip any of its classes?
 
     @classmethod
     def from_keras(cls, model, labels: list[str], preprocessing: dict, card: dict) -> "AudioClassifier":
@@ -87,11 +89,13 @@ class AudioClassifier:
     def predict(self, samples: np.ndarray, k: int = 5) -> AudioPrediction:
         start = time.perf_counter()
         x = F.clip_features(samples)
-        raw = self.probabilities(x[None])[0]
+        raw, verdict = self.novelty.read(x[None]) if self.novelty and self.novelty.check \
+            else (self.probabilities(x[None])[0], None)
         p = self.calibration.apply(raw)
         seconds = time.perf_counter() - start
         best = np.argsort(-p)[:k]
-        return AudioPrediction(p, [(self.class_names[i], float(p[i])) for i in best], x, seconds, raw, is_sure(p))
+        return AudioPrediction(p, [(self.class_names[i], float(p[i])) for i in best], x, seconds, raw, is_sure(p),
+                               verdict)
 
     def over_time(self, samples: np.ndarray, hop_seconds: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
         """(window centre times, probabilities per window) for a clip of any length."""

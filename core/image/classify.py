@@ -39,6 +39,7 @@ class ImageClassifier:
         self._feature_map_model = None
         self.label_help: dict[str, str] = {}  # class name -> a longer description (pretrained models)
         self.groups: dict[int, str] = {}      # class index -> the group a person names (core/image/groups.py)
+        self.novelty = None                   # a run's core.novelty.NoneOfThese: is a photo any of its classes?
 
     @classmethod
     def from_keras(cls, model, labels: list[str], preprocessing: dict, card: dict) -> "ImageClassifier":
@@ -63,15 +64,17 @@ class ImageClassifier:
 
     def predict(self, image: np.ndarray, k: int = 5) -> Prediction:
         start = time.perf_counter()
-        raw = self.probabilities(self.prepare(image)[None])[0]
+        batch = self.prepare(image)[None]
+        raw, verdict = self.novelty.read(batch) if self.novelty and self.novelty.check \
+            else (self.probabilities(batch)[0], None)
         p = self.calibration.apply(raw)
         seconds = time.perf_counter() - start
         if not self.groups:
-            return Prediction(p, top_k(p, self.class_names, k), seconds, raw, is_sure(p))
+            return Prediction(p, top_k(p, self.class_names, k), seconds, raw, is_sure(p), novelty=verdict)
         from core.image.groups import grouped
         answers = grouped(p, self.class_names, self.groups, k)  # "Not sure" only if the group is unsure
         shown = answers[0].probability if answers[0].is_group else p.max()  # what the headline names
-        return Prediction(p, top_k(p, self.class_names, k), seconds, raw, is_sure([shown]), answers)
+        return Prediction(p, top_k(p, self.class_names, k), seconds, raw, is_sure([shown]), answers, verdict)
 
     def explain(self, image: np.ndarray, class_index: int) -> np.ndarray:
         """Grad-CAM: where in the photo the model found `class_index` (a heatmap of the photo's size)."""

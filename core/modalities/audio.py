@@ -20,6 +20,7 @@ class AudioModality(Modality):
     noun = "clips"
     example_file = "example.npy"
     grid = True
+    none_of_these = True
     grid_options = {"columns": 4}  # spectrograms are wide
 
     def training_preprocessing(self) -> dict:

@@ -34,6 +34,7 @@ class Modality:
     tokens = False             # inputs are token ids: the model starts with an embedding
     pixels = False             # inputs are raw 0-255 pixels: the model's first layer rescales them
     grid = False               # inputs are (height, width, channels): 2-D convolutions, rows as time steps
+    none_of_these = False      # its lab says when an input is none of a run's classes (core/novelty.py)
 
     # -- training ------------------------------------------------------------------------------
     def upload_params(self) -> dict:

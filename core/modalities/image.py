@@ -28,6 +28,7 @@ class ImageModality(Modality):
     example_file = "example.png"
     pixels = True
     grid = True
+    none_of_these = True
 
     def training_preprocessing(self) -> dict:
         return {"pixels": "raw 0-255, RGB or grey as in input_shape"}

@@ -99,6 +99,10 @@ class GanTraining:
                 "epochs_completed": int(epochs.epoch.max()) if len(epochs) else 0,
                 "train_examples": fitted.train_examples}
 
+    def novelty(self, run, images, fitted):
+        """A generator has no classes to be none of."""
+        return None
+
     def files(self, images, fitted) -> dict[str, str]:
         """What drawing needs next to the generator: its noise size and its images' shape."""
         return {"gan.json": json.dumps({"latent_dim": _latent_dim(fitted.model), "shape": list(images.shape[1:])})}

@@ -31,7 +31,7 @@ import time
 import traceback
 from pathlib import Path
 
-from core import paths
+from core import novelty, paths
 from core.runs import COMPLETED, FAILED, INTERRUPTED, STOPPED, RunStore
 from core.storage import check_writable, describe_write_error, naming
 from core.training.checkpoints import ResumeError, check_loads, read_checkpoint
@@ -228,6 +228,9 @@ def save(run: Run, strategy, data, fitted, results: dict) -> str:
     _save_atomically(fitted.model, run.dir / "model.keras")
     for name, text in strategy.files(data, fitted).items():
         (run.dir / name).write_text(text, encoding="utf-8")
+    check = strategy.novelty(run, data, fitted)
+    if check is not None:
+        check.save(run.dir / novelty.FILE)
     results.update(
         model_file_bytes=(run.dir / "model.keras").stat().st_size,
         peak_memory_mb=_peak_memory_mb(),

@@ -145,6 +145,25 @@ class Classification:
         )
         return results
 
+    def novelty(self, run: Run, data, fitted: Fitted):
+        """“None of these” (core/novelty.py) for the saved model, measured on the examples the scored
+        model reads; None where the lab does not ask (texts, tables) or too few are held out."""
+        from core import novelty
+        from core.modalities import modality_of
+        modality = modality_of(data.preprocessing.get("kind"))
+        if not modality.none_of_these:
+            return None
+        run.progress("measuring where each class lies (for “none of these”)")
+        train, held_out = self.novelty_examples(data, fitted)
+        return novelty.measure(fitted.scored, train, held_out, modality.noun, self.config.seed)
+
+    def novelty_examples(self, data, fitted: Fitted) -> tuple:
+        """(x, y) of the training examples and of held-out ones (validation, else test), as
+        `fitted.scored` reads them."""
+        held_out = (data.x_val, data.y_val) if data.x_val is not None and len(data.x_val) \
+            else (fitted.x_test, data.y_test)
+        return (data.x_train, data.y_train), held_out
+
     def files(self, data, fitted: Fitted) -> dict[str, str]:
         """What inference needs next to model.keras: the class names and the input recipe."""
         import json
@@ -202,6 +221,7 @@ class TransferLearning(Classification):
     def __init__(self, config: RunConfig):
         super().__init__(config)
         self.images = None  # the prepared photos themselves (stage 2 trains on them)
+        self.tuned_inputs = None  # after stage 2: (train, validation) photos as the fine-tuned model reads them
 
     @property
     def title(self) -> str:
@@ -250,6 +270,15 @@ class TransferLearning(Classification):
         fitted.seconds += time.perf_counter() - started
         return fitted
 
+    def novelty_examples(self, data, fitted: Fitted) -> tuple:
+        """Stage 1 scores the head, which reads the backbone features of `data`; after stage 2 the
+        whole fine-tuned model is scored, on the photos themselves."""
+        if self.tuned_inputs is None:
+            return super().novelty_examples(data, fitted)
+        (x_train, x_val), images = self.tuned_inputs, self.images
+        held_out = (x_val, images.y_val) if x_val is not None else (fitted.x_test, images.y_test)
+        return (x_train, images.y_train), held_out
+
     def fine_tune(self, run: Run, fitted: Fitted) -> Fitted:
         """Stage 2: unfreeze the backbone's last blocks and train them on the images themselves."""
         from core.models import transfer
@@ -257,6 +286,7 @@ class TransferLearning(Classification):
         config, images = self.config, self.images
         run.progress("fine-tuning the last blocks")
         model, (x_train, x_val, x_test) = transfer.fine_tune(fitted.model, images, config)
+        self.tuned_inputs = (x_train, x_val)
         _, _, encode = loss_and_metric(config.loss, images.spec.num_classes)
         callbacks = [c for c in fitted.callbacks if not isinstance(c, LayerStats)]  # its probe holds features
         stopped = run.distribution.fit(model, config.loss, x_train, encode(images.y_train),

@@ -124,6 +124,9 @@ def test_teach_classes_then_use_the_new_model(at):
     at.button(key="example-Chelsea the cat").click().run()
     assert not at.exception
     assert {label for label, _ in at.session_state["prediction"].top} == {"circle", "square", "triangle"}
+    # A cat is none of the three shapes: the page says so instead of "circle (100 %)".
+    assert not at.session_state["prediction"].novelty.familiar
+    assert "**None of these**" in texts(at.markdown) and "the limit" in texts(at.caption)
 
 
 def test_class_by_class_needs_two_photos_per_class(at):

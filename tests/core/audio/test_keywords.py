@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from core.audio import features as F
+from core.audio.io import decode_audio
 from core.audio.keywords import BUNDLED_KEY, KEYWORD_MODEL_PATH, bundled_card
 from core.catalog import list_models, load_model
 
@@ -139,3 +140,7 @@ def test_sounds_taught_through_the_runner_are_usable_at_once():
     for kind in ("whistle", "knock", "hiss") * 3:  # brand-new sounds, never in the zip
         correct += classifier.predict(make_sound(kind, rng)).top[0][0] == kind
     assert correct >= 8, f"{correct}/9"
+    familiar = [classifier.predict(make_sound(kind, rng)).novelty.familiar for kind in ("whistle", "knock", "hiss") * 3]
+    assert sum(familiar) >= 8, familiar  # new clips of the taught sounds are no "none of these"
+    speech = decode_audio((ROOT / "assets" / "samples" / "audio" / "yes.wav").read_bytes(), "yes.wav")
+    assert not classifier.predict(speech.samples).novelty.familiar  # a spoken word is none of them

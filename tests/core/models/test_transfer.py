@@ -2,6 +2,7 @@
 import io
 
 import numpy as np
+import skimage.data
 from PIL import Image, ImageDraw
 
 from core.data import uploads
@@ -47,7 +48,11 @@ def test_transfer_learning_reaches_high_accuracy_and_serves(pretrained_cache):
     assert run.results["parameters"] == 1280 * 3 + 3  # only the head is trained
     classifier = load_model(f"run:{run_id}")
     fresh = np.asarray(Image.open(io.BytesIO(drawing("square", np.random.default_rng(99)))))
-    assert classifier.predict(fresh).top[0][0] == "square"
+    answer = classifier.predict(fresh)
+    assert answer.top[0][0] == "square" and answer.novelty.familiar, answer
+    # A photo of a clock is none of the three shapes, however sure the softmax is of "circle".
+    clock = classifier.predict(np.stack([skimage.data.clock()] * 3, axis=-1))
+    assert not clock.novelty.familiar and clock.novelty.times_limit > 1.5, clock.novelty
     heatmap = grad_cam(classifier, fresh, classifier.class_names.index("square"))
     assert heatmap.shape == (64, 64) and heatmap.max() == 1.0
 
