@@ -88,8 +88,8 @@ def fit(probabilities, labels, source: str) -> Calibration:
     """A fitted Calibration, or UNCALIBRATED (saying why) when there are too few examples."""
     labels = np.asarray(labels, dtype=int)
     if len(labels) < MIN_EXAMPLES:
-        return Calibration(source=f"not calibrated: {len(labels)} held-out examples are too few "
-                                  f"(at least {MIN_EXAMPLES} are needed)")
+        return Calibration(source=f"not calibrated: {len(labels)} held-out examples are too few; "
+                                  f"at least {MIN_EXAMPLES} are needed")
     temperature = fit_temperature(probabilities, labels)
     return Calibration(round(temperature, 4), int(len(labels)), source, round(nll(probabilities, labels), 4),
                        round(nll(apply(probabilities, temperature), labels), 4))

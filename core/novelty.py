@@ -88,10 +88,13 @@ def fit(train_features, train_labels, held_out_features, source: str) -> Novelty
     means = np.stack([x[labels == c].mean(axis=0) for c in classes])
     centred = x - means[np.searchsorted(classes, labels)]
     covariance = LedoitWolf().fit(centred).covariance_
+    # A feature no training example ever varies (a dead ReLU) would leave Σ singular: a tiny ridge.
+    covariance += np.eye(len(covariance)) * max(1e-6 * np.trace(covariance) / len(covariance), 1e-9)
     # Σ = L Lᵀ (Cholesky)  =>  Σ⁻¹ = L⁻ᵀ L⁻¹, so W = L⁻¹ whitens: ‖W(φ − μ)‖ is the Mahalanobis distance.
     whitening = np.linalg.inv(np.linalg.cholesky(covariance))
     unfitted = NoveltyCheck(whitening, means, classes, np.inf, source)
-    log_held = np.log(unfitted.distances(held_out_features).min(axis=1))
+    # Floored: a held-out input identical to a class mean (a duplicated photo) would take the log to −∞.
+    log_held = np.log(np.maximum(unfitted.distances(held_out_features).min(axis=1), 1e-6))
     limit = np.exp(log_held.mean() + NormalDist().inv_cdf(KEEP) * log_held.std(ddof=1))
     return NoveltyCheck(whitening, means, classes, float(limit), source)
 
@@ -133,9 +136,9 @@ class NoneOfThese:
         if verdict.familiar:
             return (f"It looks like what it was taught: its distance to {nearest} is {verdict.times_limit:.1f}× "
                     "the limit for “None of these”.")
-        return (f"Its distance to {nearest} is {verdict.times_limit:.1f}× the limit: farther than {KEEP:.0%} of "
-                f"its {self.check.source} get. A probability always shares 100 % among the classes a model "
-                "knows, so it cannot say this by itself.")
+        return (f"Its distance to {nearest} is {verdict.times_limit:.1f}× the limit, the distance within which "
+                f"{KEEP:.0%} of its {self.check.source} lie. A probability always shares 100% among the classes "
+                "a model knows, so it cannot say this by itself.")
 
 
 def attach(model, run_dir: Path) -> NoneOfThese:
@@ -144,10 +147,10 @@ def attach(model, run_dir: Path) -> NoneOfThese:
 
 
 def headline(verb: str, best_label: str, probability: float) -> str:
-    """'### It sees: **None of these** · unlike every class it was taught (best guess “circle”, 90 %)'."""
+    """'### It sees: **None of these**', then the best guess in a line of its own (short at 1024 px)."""
     from core.formatting import format_percent
-    return (f"### {verb}: **None of these** · unlike every class it was taught "
-            f"(its best guess would be “{best_label}”, {format_percent(probability, 0)})")
+    return (f"### {verb}: **None of these**\n\nUnlike every class it was taught: its best guess would be "
+            f"“{best_label}” ({format_percent(probability, 0)}).")
 
 
 # -- the features a Keras classifier's last layer reads -------------------------------------------
@@ -164,18 +167,20 @@ def feature_reader(model):
     return keras.Model(model.inputs, [features, model.output])
 
 
-def measure(model, train: tuple, held_out: tuple, noun: str, seed: int = 0) -> NoveltyCheck | None:
-    """Fit the check for a trained `model` on (x, y) of its training and held-out examples (arrays or
-    lazy rows), at most TRAIN_SAMPLE and HELD_OUT_SAMPLE of each; None when too few are held out."""
-    (x_train, y_train), (x_held, _) = train, held_out
-    if x_held is None or len(x_held) < MIN_HELD_OUT:
+def measure(model, train: tuple, held_out: list, noun: str, seed: int = 0) -> NoveltyCheck | None:
+    """Fit the check for a trained `model` on (x, y) of its training examples and on sets of inputs
+    it never trained on (arrays or lazy rows; None for a set it has not), at most TRAIN_SAMPLE and
+    HELD_OUT_SAMPLE of them; None when fewer than MIN_HELD_OUT are held out."""
+    x_train, y_train = train
+    held_out = [x for x in held_out if x is not None and len(x)]
+    if sum(map(len, held_out)) < MIN_HELD_OUT:
         return None
     reader = feature_reader(model)
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.permutation(len(x_train))[:TRAIN_SAMPLE])
-    held = np.sort(rng.permutation(len(x_held))[:HELD_OUT_SAMPLE])
-    return fit(_features(reader, x_train, chosen), np.asarray(y_train)[chosen], _features(reader, x_held, held),
-               f"{len(held):,} held-out {noun}")
+    held = np.concatenate([_features(reader, x, np.sort(rng.permutation(len(x))[:HELD_OUT_SAMPLE // len(held_out)]))
+                           for x in held_out])
+    return fit(_features(reader, x_train, chosen), np.asarray(y_train)[chosen], held, f"{len(held):,} held-out {noun}")
 
 
 def _features(reader, x, rows, batch: int = 64) -> np.ndarray:

@@ -77,7 +77,7 @@ def overview_ui(name: str, clip) -> None:
     cols = st.columns(4)
     cols[0].metric("Clip", name if len(name) < 28 else name[:25] + "…")
     cols[1].metric("Duration", f"{clip.duration:.2f} s" if clip.duration < 60 else _clock(clip.duration))
-    cols[2].metric("Sample rate (file)", f"{clip.original_rate:,} Hz")
+    cols[2].metric("Sample rate (file)", f"{clip.original_rate / 1000:g} kHz")  # "16,000 Hz" is cut at 1024 px
     cols[3].metric("Channels (file)", clip.channels)
     for note in clip.notes:
         st.caption("ℹ️ " + note)
@@ -124,7 +124,8 @@ def keywords_ui(name: str, clip) -> None:
         return
     classifier = load_classifier(key, "Loading the audio model…")
     prediction = classifier.predict(clip.samples)
-    left, right = st.columns([3, 2])
+    # One above the other: beside the bars, the spectrogram was 220 px wide at 1024 px, its title cut.
+    left, right = st.container(), st.container()
     with left:
         from core.calibration import describe, headline
         best, p = prediction.top[0]

@@ -158,11 +158,9 @@ class Classification:
         return novelty.measure(fitted.scored, train, held_out, modality.noun, self.config.seed)
 
     def novelty_examples(self, data, fitted: Fitted) -> tuple:
-        """(x, y) of the training examples and of held-out ones (validation, else test), as
-        `fitted.scored` reads them."""
-        held_out = (data.x_val, data.y_val) if data.x_val is not None and len(data.x_val) \
-            else (fitted.x_test, data.y_test)
-        return (data.x_train, data.y_train), held_out
+        """(x, y) of the training examples, and the inputs never trained on (validation and test),
+        as `fitted.scored` reads them."""
+        return (data.x_train, data.y_train), [data.x_val, fitted.x_test]
 
     def files(self, data, fitted: Fitted) -> dict[str, str]:
         """What inference needs next to model.keras: the class names and the input recipe."""
@@ -275,9 +273,8 @@ class TransferLearning(Classification):
         whole fine-tuned model is scored, on the photos themselves."""
         if self.tuned_inputs is None:
             return super().novelty_examples(data, fitted)
-        (x_train, x_val), images = self.tuned_inputs, self.images
-        held_out = (x_val, images.y_val) if x_val is not None else (fitted.x_test, images.y_test)
-        return (x_train, images.y_train), held_out
+        x_train, x_val = self.tuned_inputs
+        return (x_train, self.images.y_train), [x_val, fitted.x_test]
 
     def fine_tune(self, run: Run, fitted: Fitted) -> Fitted:
         """Stage 2: unfreeze the backbone's last blocks and train them on the images themselves."""

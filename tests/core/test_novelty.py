@@ -90,5 +90,8 @@ def test_too_few_held_out_examples_give_no_check():
     inputs = keras.Input((2,))
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inputs))
     x = np.zeros((10, 2), "float32")
-    assert novelty.measure(model, (x, np.arange(10) % 2), (x[:2], np.array([0, 1])), "points") is None
-    assert novelty.measure(model, (x, np.arange(10) % 2), (None, None), "points") is None
+    assert novelty.measure(model, (x, np.arange(10) % 2), [x[:1], x[:1]], "points") is None
+    assert novelty.measure(model, (x, np.arange(10) % 2), [None, x[:0]], "points") is None
+    check = novelty.measure(model, (x + np.arange(10)[:, None] % 2, np.arange(10) % 2), [None, x[:2], x[:1]], "points")
+    assert check.source == "3 held-out points"  # the validation and the test examples together
+    assert np.isfinite(check.limit)  # held-out points on the class means themselves: no log(0)
