@@ -6,6 +6,8 @@ means "no GPU here, training on the CPU", which is what the studio expects. Its 
 (TF_CPP_MIN_LOG_LEVEL) must be set before TensorFlow is imported, so app.py and the runner
 (core/train.py) call `quiet_tensorflow()` first thing.
 
+TensorFlow's warning that predict steps were "retraced" is dropped too (see `not_retracing`).
+
 What stays visible: every Python exception (TensorFlow raises its real errors as exceptions; the
 runner records them as the run's failure), and on a computer with a GPU driver the C++ errors too
 (level 2 hides only info and warnings there: a failing GPU must be heard). A level set by the user
@@ -13,6 +15,7 @@ runner records them as the run's failure), and on a computer with a GPU driver t
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -36,3 +39,14 @@ def tensorflow_env(environ=None, gpu_driver: bool | None = None) -> dict[str, st
 
 def quiet_tensorflow() -> None:
     os.environ.update(tensorflow_env())
+    logging.getLogger("tensorflow").addFilter(not_retracing)  # the logger TensorFlow will log to
+
+
+def not_retracing(record: logging.LogRecord) -> bool:
+    """Drop TensorFlow's "N out of the last M calls … triggered tf.function retracing" warning.
+
+    Every model the labs load (a taught run, its "None of these" reader, an occlusion's batch of
+    patches) compiles its own predict step once per batch shape: expected, and paid once per
+    model. TensorFlow counts those first traces across all models as "retracing" and warned twice
+    in one walk through the studio, telling a user to restructure code they cannot see."""
+    return "triggered tf.function retracing" not in record.getMessage()

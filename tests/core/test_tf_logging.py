@@ -27,3 +27,27 @@ def test_no_cuinit_alarm_but_a_real_error_still_shows():
     assert "CPU:0" in done.stdout
     assert "cuInit" not in done.stderr and "CUDA error" not in done.stderr
     assert done.returncode == 1 and "Traceback" in done.stderr and "reshape" in done.stderr.lower()
+
+
+RETRACING = """
+from core.tf_logging import quiet_tensorflow
+{quiet}
+import keras, numpy as np, tensorflow as tf
+for _ in range(4):  # a lab loading taught model after taught model, each read at a few batch shapes
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    for rows in (1, 7, 128, 5):
+        model.predict_on_batch(np.zeros((rows, 3), "float32"))
+tf.get_logger().warning("another TensorFlow warning")
+"""
+
+
+def test_the_retracing_warning_is_dropped_and_other_warnings_are_not():
+    def stderr(quiet: str) -> str:
+        done = subprocess.run([sys.executable, "-c", RETRACING.format(quiet=quiet)], cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+    assert "triggered tf.function retracing" in stderr("")  # what the console showed
+    quiet = stderr("quiet_tensorflow()")
+    assert "retracing" not in quiet and "another TensorFlow warning" in quiet
