@@ -298,7 +298,8 @@ def token_bars_figure(tokens: list[str], weights: list[float], title: str) -> go
     values = [weights[i] for i in order]
     fig = go.Figure(go.Bar(x=values, y=[f"{tokens[i]} ·{i + 1}" for i in order], orientation="h",
                            marker_color=["#16a34a" if v > 0 else "#dc2626" for v in values],
-                           text=[f"{v:+.2f}" for v in values]))
+                           # No label on a bar too short to see: drawn beside it, it ran into the words.
+                           text=[f"{v:+.2f}" if abs(v) >= 0.005 else "" for v in values]))
     fig.update_yaxes(type="category")
     return _layout(fig, title, height=80 + 26 * len(order))
 

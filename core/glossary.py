@@ -47,6 +47,8 @@ GLOSSARY: dict[str, str] = {
     "calibrated": "A confidence that means what it says: answers given at 80% are right about 80% of the time.",
     "temperature scaling": "Correcting a model's over- or under-confidence with one number fitted on examples "
                            "it never trained on; the answer stays the same, only how sure it says it is changes.",
+    "compound score": "VADER's one number for a text's feeling, from -1 (most negative) to +1 (most positive): "
+                      "the values of its words added up and squashed into that range.",
     "none of these": "A taught model's way of saying the input is unlike every class it learned (a clock "
                      "shown to a shapes model), measured by how far the input lies from each class's examples.",
     "not sure": "The model's best answer is below the confidence the studio asks for, so it is shown as a guess.",

@@ -279,7 +279,7 @@ def whisper_transcript_ui(name: str, result) -> None:
     cols[1].metric("Real-time factor", format_number(result.seconds / max(result.duration, 1e-9), digits=2),
                    help=help_for("real-time factor"))
     cols[2].metric("Words", format_number(len(result.words)), help=help_for("word timings"))
-    cols[3].metric("Mean word confidence", format_percent(result.mean_probability, 0) if result.words else "—",
+    cols[3].metric("Confidence", format_percent(result.mean_probability, 0) if result.words else "—",  # mean of its words
                    help=help_for("word confidence"))
     timing_caption_ui(result.seconds, 0.0, result.waited)
     if not result.words:
@@ -446,17 +446,19 @@ def _compare(name: str, samples) -> None:
 def compare_table_ui(rows, reference: str, duration: float) -> None:
     from core.audio.speech import word_errors
     from core.formatting import format_percent
-    table = []
-    for title, text, seconds in rows:
+    import pandas as pd
+    table = {}
+    for title, text, seconds in rows:  # one column per recogniser: six side by side were cut at 1024 px
         errors, total = word_errors(reference, text) if reference.strip() else (None, 0)
-        table.append({"recogniser": title, "transcript": text or "(nothing)",
-                      "word error rate": format_percent(errors / total) if total else "—",
-                      "errors": f"{errors} of {total} words" if total else "—",
-                      "recognition time": format_seconds(seconds),
-                      "real-time factor": format_number(seconds / max(duration, 1e-9), digits=2)})
-    st.dataframe(table, hide_index=True, key="speech_compare_table")
-    st.caption("Word error rate: words replaced, left out or added, over the reference's words (punctuation, "
-               "case and spelled-out numbers do not count). Times on this computer's shared CPU.",
+        table[title.split(" (")[0]] = {
+            "transcript": text or "(nothing)", "word error rate": format_percent(errors / total) if total else "—",
+            "errors": f"{errors} of {total} words" if total else "—",
+            "recognition time": format_seconds(seconds),
+            "real-time factor": format_number(seconds / max(duration, 1e-9), digits=2)}
+    st.dataframe(pd.DataFrame(table), key="speech_compare_table")
+    st.caption(" · ".join(title for title, _, _ in rows) + ". Word error rate: words replaced, left out or "
+               "added, over the reference's words (punctuation, case and spelled-out numbers do not count). "
+               "Recognition alone (loading not counted), on this computer's shared CPU.",
                help=help_for("word error rate"))
 
 

@@ -193,7 +193,7 @@ def downloads_ui(name: str, reading, fields) -> None:
     stem = "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")[:40] or "document"
     cols = st.columns(3)
     cols[0].download_button("⬇️ Text (.txt)", reading.text.encode(), f"{stem}.txt", "text/plain", key="dl_txt")
-    cols[1].download_button("⬇️ Lines and boxes (.json)", json.dumps(
+    cols[1].download_button("⬇️ Boxes (.json)", json.dumps(
         {"document": name, **reading.as_dict(), "fields": [f.as_row() for f in fields]}, ensure_ascii=False,
         indent=1).encode(), f"{stem}.json", "application/json", key="dl_json")
     cols[2].download_button("⬇️ Fields (.csv)", fields_csv(fields).encode(), f"{stem}_fields.csv", "text/csv",
@@ -212,9 +212,11 @@ def send_on_ui(name: str, text: str) -> None:
     """Hand the text on: to the Text Lab (it reads session state "text", its own input), to the
     Meaning lab's search (its rows as a document set) or to the language model (a summary prompt)."""
     st.subheader("5 · Send the text on")
-    cols = st.columns(3)
-    if cols[0].button("📝 Sentiment and topic (Text Lab)", key="send_text_lab", width="stretch",
-                      help="The Text Lab scores the text's sentiment and names its topic."):
+    st.caption("Its sentiment and topic (Text Lab), a search by meaning over its lines (Meaning lab), or a "
+               "two-sentence summary (the language model).")
+    cols = st.columns(3)  # short labels: three longer ones were cut to "📝 Sentiment and topi…" at 1024 px
+    if cols[0].button("📝 Text Lab", key="send_text_lab", width="stretch",
+                      help="Sentiment and topic: the Text Lab scores the text's sentiment and names its topic."):
         from core.text.io import TextInputError, check_text
         try:
             st.session_state["text"] = (f"Read from {name}", check_text(text))
@@ -222,13 +224,13 @@ def send_on_ui(name: str, text: str) -> None:
             st.error(str(err))
             return
         st.switch_page("pages/text_lab.py")
-    if cols[1].button("🔎 Search it by meaning (Meaning lab)", key="send_meaning", width="stretch",
-                      help="Each line of the page becomes a document the Meaning lab searches by meaning "
-                           "and by keywords."):
+    if cols[1].button("🔎 Meaning lab", key="send_meaning", width="stretch",
+                      help="Search it by meaning: each line of the page becomes a document the Meaning lab "
+                           "searches by meaning and by keywords."):
         hand_off("pages/meaning_lab.py", name, search_rows(text))
-    if cols[2].button("💬 Summarise it (Language Model Lab)", key="send_llm", width="stretch",
-                      help="Opens the Language Model Lab with the text and 'Summarise this document in two "
-                           "sentences.' as its prompt; press Ask there."):
+    if cols[2].button("💬 Language model", key="send_llm", width="stretch",
+                      help="Summarise it: opens the Language Model Lab with the text and 'Summarise this "
+                           "document in two sentences.' as its prompt; press Ask there."):
         hand_off("pages/llm_lab.py", name, summary_prompt(text, *_token_counter()))
 
 

@@ -167,14 +167,15 @@ def vader_ui(text: str):
     from core.text.sentiment import score
     st.markdown("**VADER** (a word list with rules, no training)")
     result = score(text)
-    cols = st.columns(2)
-    cols[0].metric("VADER verdict", VERDICT.get(result.label, VERDICT["neutral"]))
-    cols[1].metric("Compound score", f"{result.compound:+.2f}", help="-1 most negative … +1 most positive")
+    # One metric, as wide as the encoder's: two side by side cut "😀 positive" to "😀 po…" at 1024 px.
+    st.metric("VADER verdict", VERDICT.get(result.label, VERDICT["neutral"]))
+    st.caption(f"Compound score {result.compound:+.2f} (from −1, most negative, to +1, most positive)",
+               help=help_for("compound score"))
     st.html(charts.highlighted_text_html(text, [(w.start, w.end, w.valence) for w in result.words]))
     if result.words:
         st.plotly_chart(charts.token_bars_figure([w.text for w in result.words],
                                                  [w.valence for w in result.words],
-                                                 "What each word added to VADER's score"), key="vader_words")
+                                                 "Each word's part in VADER's score"), key="vader_words")
     else:
         st.caption("No word of this text is in VADER's English sentiment lexicon, so it scores neutral.")
     st.caption("VADER is a hand-built lexicon of 7,500 English words and emoticons with rules for "
@@ -261,7 +262,7 @@ def explain_ui(classifier, text: str, prediction, model_key: str) -> None:
     if weights:
         st.html(charts.highlighted_text_html(text, [(t.start, t.end, w) for t, w in weights]))
         st.plotly_chart(charts.token_bars_figure([t.text for t, _ in weights], [w for _, w in weights],
-                                                 f"How much each word pushed towards “{target}”"),
+                                                 f"Each word's push towards “{target}”"),
                         key="text_importance")
         st.caption("Occlusion: the studio deletes one word at a time and measures how much the "
                    f"probability of “{target}” drops (green: the word argued for it; red: against).",

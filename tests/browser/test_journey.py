@@ -3,7 +3,7 @@ holds runs of every kind, every page in turn with its main action, in the order 
 
 On every page: no exception box, no "None" / "nan" / "Traceback" in the text, every Plotly chart
 has data, and every answer names the same class as its explanation (Image Lab: top class and
-Grad-CAM; Audio Lab: keyword and "where it listened for"; Text Lab: topic and "pushed towards"),
+Grad-CAM; Audio Lab: keyword and "where it listened for"; Text Lab: topic and "push towards"),
 also after a second input. The Meaning, Document and Language Model labs each give one real answer
 (a paraphrase finds its help-centre answer, the invoice's number is read, "Paris" is streamed) and
 keep to their own inputs (no lab shows another's text unless it is handed over). There is one step
@@ -313,7 +313,7 @@ def text_lab(j: Journey) -> Problems:
     page = j.page
     nav(page, "Text Lab")
     problems = Problems()
-    explanations = [r"pushed towards “([^”]+)”", r"probability of “([^”]+)” drops"]
+    explanations = [r"push towards “([^”]+)”", r"probability of “([^”]+)” drops"]
     for example in ("🙏 A polite complaint", "💻 A bug"):
         page.get_by_role("button", name=example, exact=True).click()
         wait_for(page, page.get_by_text("It reads:"), 120, "the topic")

@@ -16,7 +16,7 @@ def test_type_a_text_and_see_sentiment_topic_and_translation(app_url, page, tmp_
                                             "with a terrible bug in the program.")
         idle(page)
         page.get_by_role("button", name="Analyse").click()
-        page.get_by_text("What each word added").first.wait_for(timeout=60_000)
+        page.get_by_text("Each word's part in VADER").first.wait_for(timeout=60_000)
         answer = page.get_by_text("It reads:")
         answer.wait_for(timeout=120_000)  # first use imports TensorFlow and loads the topic model
         assert "technical" in answer.inner_text().lower(), answer.inner_text()  # the business topics

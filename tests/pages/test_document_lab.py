@@ -42,7 +42,7 @@ def test_an_example_is_read_with_its_fields_and_downloads():
     assert "None" not in shown and "nan" not in shown.split()
     assert "R-58213" in at.code[0].value
     labels = [d.proto.label for d in at.get("download_button")]
-    assert labels == ["⬇️ Text (.txt)", "⬇️ Lines and boxes (.json)", "⬇️ Fields (.csv)"]
+    assert labels == ["⬇️ Text (.txt)", "⬇️ Boxes (.json)", "⬇️ Fields (.csv)"]
 
 
 def test_an_uploaded_pdf_is_read():

@@ -35,8 +35,8 @@ def answer(at) -> str:
 def explained(at) -> tuple[str, str]:
     """(the class chosen in "Explain the class", the class the explanation chart is titled with)."""
     box = next(b for b in at.selectbox if b.label == "Explain the class")
-    heading = next(title(f) for f in figures(at) if "pushed towards" in title(f))
-    return box.value, heading.split("pushed towards “")[1].split("”")[0]
+    heading = next(title(f) for f in figures(at) if "push towards" in title(f))
+    return box.value, heading.split("push towards “")[1].split("”")[0]
 
 
 def test_opens_with_examples_one_click_away(at):
@@ -52,7 +52,7 @@ def test_an_example_gets_sentiment_words_topic_and_attention(at):
     assert "negative" in metric(at, "VADER verdict")                 # "but" shifts the weight
     assert "terrible" in html(at) and "rgba(220,38,38" in html(at)   # red highlight on a word
     assert any("**technical**" in m.value for m in at.markdown if "It reads" in m.value)  # the business model
-    assert "What each word added" in chart_text(at) and "pushed towards" in chart_text(at)
+    assert "Each word's part in VADER" in chart_text(at) and "push towards" in chart_text(at)
     at.selectbox(key="text_model").set_value("topic_classifier").run()  # the fortune model, a Transformer
     assert any("**computers**" in m.value for m in at.markdown if "It reads" in m.value)
     charts = chart_text(at)
