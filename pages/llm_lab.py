@@ -120,9 +120,11 @@ def use_upload(name: str, data: bytes) -> str | None:
 
 def examples_ui():
     st.markdown("**Business prompts, one click away**")
-    cols = st.columns(len(BUSINESS_PROMPTS))
-    for i, (col, example) in enumerate(zip(cols, BUSINESS_PROMPTS)):
-        col.button(example.title, key=f"llm-example-{i}", on_click=use_example, args=(i,), width="stretch")
+    per_row = 3  # five in one row were cut to "✉️ Summ…" at 1024 px
+    for start in range(0, len(BUSINESS_PROMPTS), per_row):
+        for col, i in zip(st.columns(per_row), range(start, min(start + per_row, len(BUSINESS_PROMPTS)))):
+            col.button(BUSINESS_PROMPTS[i].title, key=f"llm-example-{i}", on_click=use_example, args=(i,),
+                       width="stretch")
     chosen = st.session_state.get("llm_example")
     if chosen is not None:
         st.caption(f"What to expect: {BUSINESS_PROMPTS[chosen].caption}")
