@@ -31,7 +31,10 @@ def chance_note(results: dict) -> str | None:
     n = int(np.asarray(results["confusion_matrix"]).sum())
     if not n or len(names) < 2:
         return None
-    always = f"always answering “{names[majority]}” scores {guess:.0%} on this test set"
+    support = np.asarray(results["confusion_matrix"]).sum(axis=1)
+    # Classes of equal size: naming one would read as the one the model chose, which it may not be.
+    which = "any one class" if (support == support.max()).sum() > 1 else f"“{names[majority]}”"
+    always = f"always answering {which} scores {guess:.0%} on this test set"
     if accuracy <= guess + 1e-9:
         return (f"{accuracy:.0%} with {len(names)} classes: no better than guessing ({always}). The model "
                 "has not learnt to tell the classes apart: more examples per class, more epochs or "

@@ -12,7 +12,8 @@ def test_one_class_for_everything_is_called_guessing():
     assert guessing_accuracy(everything_circle) == (4 / 12, 0)
     note = chance_note(results(4 / 12, everything_circle))
     assert note.startswith("33% with 3 classes: no better than guessing")
-    assert "always answering “circle” scores 33%" in note
+    assert "always answering any one class scores 33%" in note  # 4 of each: no class to name
+    assert "always answering “ok” scores 90%" in chance_note(results(0.9, [[90, 0], [10, 0]], ("ok", "faulty")))
 
 
 def test_a_little_above_guessing_on_few_examples_is_not_clearly_better():
