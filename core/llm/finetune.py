@@ -72,6 +72,15 @@ def pad_batch(examples: list[Example], pad_id: int) -> tuple[np.ndarray, np.ndar
     return ids, mask
 
 
+def batches(examples: list[Example], batch_size: int, pad_id: int, seed: int = 0) -> list[tuple]:
+    """Padded (ids, mask) batches of examples of similar length, in a shuffled order: sorting by
+    length first means little padding, so few of the tokens a step pays for are padding."""
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].ids))
+    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    np.random.default_rng(seed).shuffle(chunks)
+    return [pad_batch([examples[i] for i in chunk], pad_id) for chunk in chunks]
+
+
 def answer_loss(logits, ids, mask):
     """Mean cross-entropy of the answer tokens: position t predicts token t + 1, and only the
     predictions of answer tokens (mask[t + 1] = 1) count."""

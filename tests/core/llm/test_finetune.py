@@ -112,3 +112,13 @@ def test_examples_use_the_labs_chat_template_and_mask_the_question():
     assert example.answer_tokens == len(tokenizer.encode("billing")) + 1  # the answer and its end of turn
     with pytest.raises(finetune.ExampleTooLong, match="more than the 20 allowed"):
         finetune.encode_example(tokenizer, "word " * 40, "billing", max_tokens=20)
+
+
+def test_batches_hold_every_example_once_with_little_padding():
+    rng = np.random.default_rng(4)
+    examples = [Example(list(range(1, n + 1)), [0] * (n - 1) + [1]) for n in rng.integers(3, 60, 37)]
+    batched = finetune.batches(examples, 4, pad_id=0)
+    assert sum(len(ids) for ids, _ in batched) == 37
+    real = sum(len(e.ids) for e in examples)
+    padded = sum(ids.size for ids, _ in batched)
+    assert sum(int((ids != 0).sum()) for ids, _ in batched) == real and padded < 1.2 * real  # sorted by length
