@@ -10,8 +10,9 @@ Layout of a bundle (format "model-studio-bundle", version 1):
                                its files with their sizes and SHA-256
     runs/<id>/run.json         the run's row in the store: name, status, config, times, results...
     runs/<id>/metrics.csv      every metric row: kind, epoch, step, time, name, value
-    runs/<id>/model.keras      and labels.json, preprocessing.json, config.json, layer_stats.jsonl,
-                               gan.json, error.txt, samples/epoch_NNN.npy when the run has them
+    runs/<id>/model.keras      and novelty.npz ("None of these"), labels.json, preprocessing.json,
+                               config.json, layer_stats.jsonl, gan.json, error.txt,
+                               samples/epoch_NNN.npy when the run has them
 
 Left out: what only matters while training or on this machine (checkpoint.keras and its .json, tensorboard/,
 runner.log, STOP), and runs still queued or training.
@@ -54,8 +55,9 @@ MAX_ENTRIES = 50_000            # GAN runs add one small sample file per epoch
 MAX_METADATA_BYTES = 16 << 20   # manifest.json, run.json and the small JSON files, read into memory
 
 # What a run folder holds that is worth carrying to another machine.
-RUN_FILES = ("model.keras", "labels.json", "preprocessing.json", "config.json", "layer_stats.jsonl",
-             "gan.json", "error.txt")
+RUN_FILES = ("model.keras", "novelty.npz", "labels.json", "preprocessing.json", "config.json",
+             "layer_stats.jsonl", "gan.json", "error.txt")
+MODEL_FILES = ("model.keras", "novelty.npz")    # left out of a bundle without models (its check reads the model)
 SAMPLE_FILE = re.compile(r"samples/epoch_\d{3,5}\.npy")
 RUN_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")  # RunStore.create_run: %Y%m%d-%H%M%S-<4 hex>
 _ENTRY = re.compile(r"runs/(?P<id>[^/]+)/(?P<file>.+)")
@@ -238,7 +240,7 @@ def import_bundle(source: bytes | str | Path, progress=None) -> BundleReport:
 # -- export helpers -------------------------------------------------------------------------------
 def _artefacts(run_dir: Path, include_models: bool) -> list[str]:
     """The run folder's files worth carrying, as names relative to the folder."""
-    names = [name for name in RUN_FILES if (include_models or name != "model.keras")
+    names = [name for name in RUN_FILES if (include_models or name not in MODEL_FILES)
              and _plain_file(run_dir / name)]
     samples = run_dir / "samples"
     if samples.is_dir():
@@ -407,7 +409,8 @@ def _check_run_files(run_id: str, folder: Path) -> None:
             value = _load_json(path, f"runs/{run_id}/{name}")
             if not isinstance(value, kind) or (name == "labels.json" and not all(isinstance(v, str) for v in value)):
                 raise BundleError(f"'runs/{run_id}/{name}' does not hold what Model Studio writes there.")
-    heads = {"model.keras": b"PK\x03\x04"}  # a .keras file is a zip (and is loaded with safe_mode)
+    # A .keras file is a zip (loaded with safe_mode); so is an .npz (read without pickles).
+    heads = {"model.keras": b"PK\x03\x04", "novelty.npz": b"PK\x03\x04"}
     heads.update({f"samples/{p.name}": b"\x93NUMPY" for p in (folder / "samples").glob("*.npy")})
     for name, head in heads.items():
         path = folder / name
