@@ -56,10 +56,18 @@ def times_transposed(x, w):
 
 def project(dense: layers.EinsumDense, x):
     """dense(x), a float32 kernel read in place (times_transposed). Keras' int8 layers keep their
-    own call, which XLA fuses with the int8 -> float conversion."""
-    if dense.quantization_mode is None:
+    own call, which XLA fuses with the int8 -> float conversion.
+
+    With a LoRA adapter (core/llm/finetune.py) it is x W^T + (α/r)·(x B^T) A^T, the adapter beside
+    the frozen W, never x (W + (α/r)·A·B)^T: the gradient then reaches only A and B. Through the
+    summed kernel, backpropagation builds a dense out × in gradient for every projection (the cost
+    of a full fine-tune) only to pass it on to A and B."""
+    if dense.quantization_mode is not None:
+        return dense(x)
+    if not getattr(dense, "lora_enabled", False):
         return times_transposed(x, dense.kernel)
-    return dense(x)
+    low_rank = times_transposed(times_transposed(x, dense.lora_kernel_b), dense.lora_kernel_a)
+    return times_transposed(x, dense._kernel) + (dense.lora_alpha / dense.lora_rank) * low_rank
 
 
 class RMSNorm(layers.Layer):
