@@ -13,10 +13,9 @@ weight matrix W (out × in) by ΔW, and ΔW of a useful fine-tune has low rank. 
 four projections, 2 M numbers to learn instead of 135 M, and an adapter of 8 MB instead of a 540 MB
 model. B starts at zero, so training starts from the base model exactly.
 
-The studio's projections are Keras `EinsumDense` layers whose kernel is read through their `kernel`
-property (core/llm/model.py: `project`); Keras' own `enable_lora` makes that property W + (α/r)·A·B,
-so the fused q/k/v and gate/up kernels get one adapter each, with no code of our own in the
-forward pass.
+The adapters are Keras' own (`EinsumDense.enable_lora`: A, B, α, W frozen), one per fused q/k/v and
+gate/up kernel; core/llm/model.py's `project` applies them beside W, x W^T + (α/r)(x B^T) A^T, so
+the gradient reaches A and B only.
 
 The loss is the usual next-token cross-entropy, averaged over the answer's tokens only: the prompt
 (system, user message, chat template) is the question, not something to learn to write. Training
@@ -151,14 +150,6 @@ def merge_lora(model):
         else:
             new.set_weights(old.get_weights())
     return merged
-
-
-def adapter_weights(model) -> dict[str, np.ndarray]:
-    """The adapters alone (A and B of every adapted projection), by layer path: the file a
-    fine-tune ships (megabytes) beside the base model it applies to."""
-    return {f"{layer.path}/{name}": np.asarray(getattr(layer, name))
-            for layer in _layers(model) if getattr(layer, "lora_enabled", False)
-            for name in ("lora_kernel_a", "lora_kernel_b")}
 
 
 def _layers(model) -> list:
