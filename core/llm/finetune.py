@@ -20,12 +20,19 @@ the gradient reaches A and B only.
 The loss is the usual next-token cross-entropy, averaged over the answer's tokens only: the prompt
 (system, user message, chat template) is the question, not something to learn to write. Training
 and the lab frame a prompt with the same chat template (Tokenizer.chat_ids).
+
+Speed (2 cores, batch 4 x 128 tokens, measured): 88 tokens/s as a plain graph; 119 when the
+49,152-word output layer is applied only where an answer token is predicted (`model_answer_loss`:
+the prompt's positions never need their logits); 190 with the step compiled by XLA. XLA compiles
+once per batch shape, so `batches` pads lengths to a multiple of 32 (a few shapes, about 20 s each).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+LENGTH_MULTIPLE = 32   # batch lengths are padded to this: XLA compiles one step per shape
 
 # The projections LoRA can adapt, as the page names them (core/llm/model.py's layer names).
 TARGETS: dict[str, str] = {
@@ -60,24 +67,35 @@ def encode_example(tokenizer, prompt: str, answer: str, max_tokens: int = 256,
     return Example(question + reply, [0] * len(question) + [1] * len(reply))
 
 
-def pad_batch(examples: list[Example], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, mask), both (B, T) int32, T the longest example; padding carries no loss."""
-    length = max(len(e.ids) for e in examples)
-    ids = np.full((len(examples), length), pad_id, np.int32)
-    mask = np.zeros((len(examples), length), np.int32)
+def pad_batch(examples: list[Example], pad_id: int, multiple: int = 1, rows: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, mask), both (B, T) int32, T the longest example rounded up to `multiple`, B at least
+    `rows` (rows of padding alone); padding carries no loss."""
+    length = -(-max(len(e.ids) for e in examples) // multiple) * multiple
+    ids = np.full((max(len(examples), rows), length), pad_id, np.int32)
+    mask = np.zeros(ids.shape, np.int32)
     for row, example in enumerate(examples):
         ids[row, :len(example.ids)] = example.ids
         mask[row, :len(example.mask)] = example.mask
     return ids, mask
 
 
-def batches(examples: list[Example], batch_size: int, pad_id: int, seed: int = 0) -> list[tuple]:
+def batches(examples: list[Example], batch_size: int, pad_id: int, seed: int = 0,
+            multiple: int = LENGTH_MULTIPLE) -> list[tuple]:
     """Padded (ids, mask) batches of examples of similar length, in a shuffled order: sorting by
-    length first means little padding, so few of the tokens a step pays for are padding."""
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i].ids))
+    length first means little padding, so few of the tokens a step pays for are padding. The last,
+    smaller batch is filled with rows of padding: one shape fewer for XLA to compile. The same
+    seed gives the same batches in the same order (a resumed epoch skips the ones it has done)."""
+    rng = np.random.default_rng(seed)
+    jitter = rng.random(len(examples))  # ties in length broken at random: other batch mates each epoch
+    order = sorted(range(len(examples)), key=lambda i: (len(examples[i].ids), jitter[i]))
     chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    np.random.default_rng(seed).shuffle(chunks)
-    return [pad_batch([examples[i] for i in chunk], pad_id) for chunk in chunks]
+    rng.shuffle(chunks)
+    return [pad_batch([examples[i] for i in chunk], pad_id, multiple, batch_size) for chunk in chunks]
+
+
+def real_tokens(examples_or_batch) -> int:
+    """Tokens of the examples themselves (prompt and answer), padding not counted."""
+    return int(sum(len(e.ids) for e in examples_or_batch))
 
 
 def answer_loss(logits, ids, mask):
@@ -90,13 +108,20 @@ def answer_loss(logits, ids, mask):
     return -ops.sum(picked * weights) / ops.maximum(ops.sum(weights), 1.0)
 
 
+def model_answer_loss(model, ids, mask):
+    """answer_loss(model(ids), ids, mask), with the output layer (hidden x 49,152 words) applied
+    only at the positions that predict an answer token: the prompt's positions never need logits."""
+    import tensorflow as tf
+    hidden = model.features(ids)[:, :-1]                      # position t predicts token t + 1
+    where = tf.where(mask[:, 1:] > 0)                         # (N, 2): batch row, position
+    logits = model.embed.logits(tf.gather_nd(hidden, where)[None])[0]
+    targets = tf.gather_nd(ids[:, 1:], where)
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(targets, tf.cast(logits, "float32")))
+
+
 def projections(model, targets=tuple(TARGETS)) -> list:
     """The EinsumDense layers named by `targets`, block by block."""
-    layers = []
-    for block in model.blocks:
-        owners = {"qkv": block.attn, "o": block.attn, "gate_up": block.mlp, "down": block.mlp}
-        layers += [getattr(owners[name], name) for name in targets]
-    return layers
+    return [layer for block in model.blocks for name, layer in _owned(block) if name in targets]
 
 
 def add_lora(model, rank: int = 8, targets=tuple(TARGETS), alpha: float | None = None) -> int:
@@ -113,29 +138,91 @@ def add_lora(model, rank: int = 8, targets=tuple(TARGETS), alpha: float | None =
     return int(sum(np.prod(v.shape) for v in model.trainable_variables))
 
 
-def train_step(model, optimizer):
-    """A compiled step: forward, the answer loss, its gradient on the adapters, one update."""
+def _batch_signature():
+    import tensorflow as tf
+    return [tf.TensorSpec((None, None), tf.int32)] * 2
+
+
+def train_step(model, optimizer, jit: bool = True):
+    """A compiled step: forward, the answer loss, its gradient on the adapters, one update.
+    Traced once for any batch shape; with `jit` XLA compiles it once per shape it meets."""
     import tensorflow as tf
     variables = model.trainable_variables
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(input_signature=_batch_signature(), jit_compile=jit)
     def step(ids, mask):
         with tf.GradientTape() as tape:
-            loss = answer_loss(model(ids), ids, mask)
+            loss = model_answer_loss(model, ids, mask)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
     return step
 
 
-def evaluate_loss(model, batches) -> float:
+def loss_function(model, jit: bool = True):
+    """model_answer_loss compiled (no gradient): for validation batches."""
+    import tensorflow as tf
+    return tf.function(lambda ids, mask: model_answer_loss(model, ids, mask),
+                       input_signature=_batch_signature(), jit_compile=jit)
+
+
+def evaluate_loss(model, batches, loss=None) -> float:
     """Mean answer loss over (ids, mask) batches, weighted by their answer tokens."""
+    loss = loss or (lambda ids, mask: model_answer_loss(model, ids, mask))
     total = tokens = 0.0
     for ids, mask in batches:
         answer = float(mask[:, 1:].sum())
-        total += float(answer_loss(model(ids), ids, mask)) * answer
+        total += float(loss(ids, mask)) * answer
         tokens += answer
     return total / max(tokens, 1.0)
+
+
+# -- the adapter as a file ---------------------------------------------------------------------------
+
+def adapter_arrays(model) -> dict[str, np.ndarray]:
+    """A and B of every adapted projection, named "<block>.<projection>.a|b", with rank, α and targets."""
+    import json
+    arrays, targets = {}, []
+    for block_index, block in enumerate(model.blocks):
+        for name, layer in _owned(block):
+            if getattr(layer, "lora_enabled", False):
+                arrays[f"{block_index}.{name}.a"] = np.asarray(layer.lora_kernel_a)
+                arrays[f"{block_index}.{name}.b"] = np.asarray(layer.lora_kernel_b)
+                rank, alpha = layer.lora_rank, layer.lora_alpha
+                if name not in targets:
+                    targets.append(name)
+    if not arrays:
+        raise ValueError("This model has no LoRA adapters to save.")
+    arrays["meta"] = np.array(json.dumps({"rank": rank, "alpha": alpha, "targets": targets}))
+    return arrays
+
+
+def save_adapter(model, path) -> None:
+    np.savez(path, **adapter_arrays(model))
+
+
+def adapter_meta(path) -> dict:
+    import json
+    with np.load(path) as arrays:
+        return json.loads(str(arrays["meta"]))
+
+
+def load_adapter(model, path) -> dict:
+    """Give `model` the adapters saved at `path` (add_lora with their rank, α and targets, then
+    their A and B); returns their meta."""
+    meta = adapter_meta(path)
+    add_lora(model, meta["rank"], tuple(meta["targets"]), meta["alpha"])
+    with np.load(path) as arrays:
+        for block_index, block in enumerate(model.blocks):
+            for name, layer in _owned(block):
+                if name in meta["targets"]:
+                    layer.lora_kernel_a.assign(arrays[f"{block_index}.{name}.a"])
+                    layer.lora_kernel_b.assign(arrays[f"{block_index}.{name}.b"])
+    return meta
+
+
+def _owned(block) -> list[tuple[str, object]]:
+    return [("qkv", block.attn.qkv), ("o", block.attn.o), ("gate_up", block.mlp.gate_up), ("down", block.mlp.down)]
 
 
 def merge_lora(model):

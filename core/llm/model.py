@@ -190,6 +190,7 @@ class TiedEmbedding(layers.Embedding):
         return times_transposed(h, self.embeddings)
 
 
+@keras.saving.register_keras_serializable(package="model_studio")
 class SmolLM(keras.Model):
     """The whole model. `call(ids)` is the plain causal forward pass (logits for every position);
     `forward(...)` adds the key/value cache and the internals the Inside view shows."""
@@ -238,12 +239,33 @@ class SmolLM(keras.Model):
     def call(self, ids):
         return self.forward(ids)["logits"]
 
+    def features(self, ids):
+        """The normed last hidden state of every position (B, T, hidden), before the output layer:
+        training applies that layer only where it needs logits (core/llm/finetune.py)."""
+        T = ops.shape(ids)[1]
+        positions = ops.arange(T)
+        cos, sin = ops.take(self._cos, positions, axis=0), ops.take(self._sin, positions, axis=0)
+        x = self.embed(ids)
+        for block in self.blocks:
+            x, _ = block(x, cos, sin, positions)
+        return self.norm(x)
+
     def lens(self, h):
         """Logit lens: what the model would predict if the residual stream h were the last."""
         return self.embed.logits(self.norm(h))
 
     def get_config(self):
         return {"max_positions": self.max_positions, **self.cfg.__dict__}
+
+    @classmethod
+    def from_config(cls, config):
+        """A merged tuned model saved as .keras loads back as this class (keras.saving.load_model)."""
+        config = dict(config)
+        max_positions = config.pop("max_positions")
+        known = set(LlamaConfig.__dataclass_fields__)
+        model = cls(LlamaConfig(**{k: v for k, v in config.items() if k in known}), max_positions)
+        model.build()
+        return model
 
 
 def weight_map(cfg: LlamaConfig) -> dict[str, tuple[str, ...]]:

@@ -117,8 +117,39 @@ def test_examples_use_the_labs_chat_template_and_mask_the_question():
 def test_batches_hold_every_example_once_with_little_padding():
     rng = np.random.default_rng(4)
     examples = [Example(list(range(1, n + 1)), [0] * (n - 1) + [1]) for n in rng.integers(3, 60, 37)]
-    batched = finetune.batches(examples, 4, pad_id=0)
-    assert sum(len(ids) for ids, _ in batched) == 37
+    batched = finetune.batches(examples, 4, pad_id=0, multiple=1)
+    assert sum(int((mask.sum(1) > 0).sum()) for _, mask in batched) == 37
+    assert {ids.shape[0] for ids, _ in batched} == {4}  # the last 1 filled with rows of padding: one shape
     real = sum(len(e.ids) for e in examples)
-    padded = sum(ids.size for ids, _ in batched)
+    padded = sum(int((mask.sum(1) > 0).sum()) * ids.shape[1] for ids, mask in batched)  # rows of examples
     assert sum(int((ids != 0).sum()) for ids, _ in batched) == real and padded < 1.2 * real  # sorted by length
+    # For XLA: lengths rounded up to a few shapes, the same batches for the same seed (a resume skips them).
+    shaped = finetune.batches(examples, 4, pad_id=0, seed=7)
+    assert {ids.shape[1] for ids, _ in shaped} <= {32, 64}
+    again = finetune.batches(examples, 4, pad_id=0, seed=7)
+    assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(shaped, again))
+
+
+def test_the_training_loss_is_the_answer_loss_of_the_whole_forward_pass():
+    model = tiny_model()
+    rng = np.random.default_rng(5)
+    ids, mask = pad_batch(task(rng, 3) + [Example([11, 12, 42, 3], [0, 0, 1, 1])], pad_id=0)
+    expected = float(answer_loss(model(ids), ids, mask))
+    assert float(finetune.model_answer_loss(model, ids, mask)) == pytest.approx(expected, rel=1e-5)
+    assert float(finetune.loss_function(model)(ids, mask)) == pytest.approx(expected, rel=1e-4)
+
+
+def test_a_saved_adapter_gives_another_copy_of_the_model_the_same_answers(tmp_path):
+    model = tiny_model()
+    add_lora(model, rank=2, targets=("o", "down"))
+    rng = np.random.default_rng(6)
+    for layer in finetune.projections(model, ("o", "down")):
+        layer.lora_kernel_b.assign(rng.standard_normal(layer.lora_kernel_b.shape).astype("float32") * 0.1)
+    finetune.save_adapter(model, tmp_path / "adapter.npz")
+    copy = tiny_model()
+    meta = finetune.load_adapter(copy, tmp_path / "adapter.npz")
+    assert meta == {"rank": 2, "alpha": 4, "targets": ["o", "down"]}
+    ids = rng.integers(0, TINY.vocab_size, (2, 7)).astype("int32")
+    np.testing.assert_allclose(np.asarray(copy(ids)), np.asarray(model(ids)), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="no LoRA adapters"):
+        finetune.save_adapter(tiny_model(), tmp_path / "none.npz")
