@@ -20,21 +20,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-MAX_NEW_TOKENS = {"ticket": 6, "fields": 80, "summary": 64, "reply": 72}
-
-
-def answers(lm, pairs, tokenizer) -> list[str]:
-    return [lm.complete(tokenizer.chat_ids([{"role": "user", "content": p.prompt}]),
-                        MAX_NEW_TOKENS.get(p.task, 64)) for p in pairs]
-
-
-def metrics(pairs, texts) -> dict[str, float]:
-    from core.llm.tasks import score
-    totals: dict[str, list[float]] = {}
-    for pair, text in zip(pairs, texts):
-        for name, value in score(pair.task, text, pair.response).items():
-            totals.setdefault(name, []).append(value)
-    return {name: sum(v) / len(v) for name, v in totals.items()}
 
 
 def main(argv=None) -> int:
@@ -49,46 +34,44 @@ def main(argv=None) -> int:
 
     import keras
 
-    from core.llm import finetune, tasks
+    from core.llm import tasks
     from core.llm.lm import LanguageModel
+    from core.llm.teach import BaseAnswers, TaskData, Tuner, greedy_answers, task_metrics
     keras.utils.set_random_seed(0)
     started = time.perf_counter()
     lm = LanguageModel.load()
-    # Padding: <|endoftext|>, which a chat never holds, so counting the other ids counts real tokens.
-    tokenizer = lm.tokenizer
-    pad = tokenizer.special.get("<|endoftext|>", 0)
     pairs = tasks.bundled()
-    train = [p for p in pairs if p.split == "train"]
-    held = [p for p in pairs if p.split == "held-out"]
-    train_examples, too_long = tasks.encode_pairs(tokenizer, train, args.max_tokens)
-    held_examples, _ = tasks.encode_pairs(tokenizer, held, args.max_tokens)
-    held_batches = finetune.batches(held_examples, 8, pad)
-    asked = [p for task in ("ticket", "fields", "reply", "summary") for p in [q for q in held if q.task == task][:args.per_task]]
-    print(f"{len(train_examples)} training examples ({too_long} over {args.max_tokens} tokens left out), "
-          f"{len(held_examples)} held out; model loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    data = TaskData.build(lm.tokenizer, [p for p in pairs if p.split == "train"],
+                          [p for p in pairs if p.split == "held-out"], args.max_tokens, eval_per_task=args.per_task)
+    print(f"{len(data.train)} training examples ({data.too_long} over {args.max_tokens} tokens left out), "
+          f"{data.held_out} held out ({len(data.validation)} for the loss, {len(data.evaluated)} answered); "
+          f"model loaded in {time.perf_counter() - started:.0f} s", flush=True)
 
+    # The same objects as a fine-tuning run (core/training/finetune_llm.py). The adapters start at
+    # zero, so before the first step this is the base model exactly.
+    tuner = Tuner(lm, args.rank, optimizer=keras.optimizers.AdamW(args.learning_rate, weight_decay=0.0),
+                  batch_size=args.batch)
     t = time.perf_counter()
-    base_loss = finetune.evaluate_loss(lm.model, held_batches)
-    base = metrics(asked, answers(lm, asked, tokenizer))
+    base_loss = tuner.validation_loss(data.validation)
+    cache = BaseAnswers()
+    known = cache.load()
+    base = task_metrics(data.evaluated, greedy_answers(lm, data.evaluated, known))
+    cache.save(known)
     print(f"base model measured in {time.perf_counter() - t:.0f} s", flush=True)
 
-    trainable = finetune.add_lora(lm.model, rank=args.rank)
-    step = finetune.train_step(lm.model, keras.optimizers.AdamW(args.learning_rate, weight_decay=0.0))
-    tokens, t = 0, time.perf_counter()
+    tokens = seconds = 0.0
     for epoch in range(args.epochs):
-        for number, (ids, mask) in enumerate(finetune.batches(train_examples, args.batch, pad, seed=epoch)):
-            loss = float(step(ids, mask))
-            tokens += int((ids != pad).sum())
+        def report(number, loss, rate):
             if number % 20 == 0:
-                print(f"epoch {epoch + 1} step {number}: loss {loss:.3f}, {tokens / (time.perf_counter() - t):.0f} "
-                      "tokens/s", flush=True)
-    train_seconds = time.perf_counter() - t
-    tuned_loss = finetune.evaluate_loss(lm.model, held_batches)
-    merged = LanguageModel(finetune.merge_lora(lm.model), tokenizer, lm.metadata)
-    tuned = metrics(asked, answers(merged, asked, tokenizer))
+                print(f"epoch {epoch + 1} step {number}: loss {loss:.3f}, {rate:.0f} tokens/s", flush=True)
+        result = tuner.epoch(data.train, epoch, on_step=report)
+        tokens, seconds = tokens + result["tokens"], seconds + result["seconds"]
+    tuned_loss = tuner.validation_loss(data.validation)
+    tuned = task_metrics(data.evaluated, greedy_answers(lm, data.evaluated))
 
-    print(f"trainable parameters: {trainable:,} (rank {args.rank}); {args.epochs} epoch(s) in {train_seconds:.0f} s")
-    print(f"training tokens/s: {tokens / train_seconds:.0f}")
+    print(f"trainable parameters: {tuner.trainable:,} (rank {args.rank}); {args.epochs} epoch(s) in {seconds:.0f} s "
+          "(XLA compiles once per batch length: included)")
+    print(f"training tokens/s: {tokens / seconds:.0f}")
     print(f"peak RSS MB: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
     print(f"held-out validation loss: base {base_loss:.3f} -> tuned {tuned_loss:.3f} "
           f"({(base_loss - tuned_loss) / base_loss:.0%} lower)")

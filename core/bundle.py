@@ -11,10 +11,11 @@ Layout of a bundle (format "model-studio-bundle", version 1):
     runs/<id>/run.json         the run's row in the store: name, status, config, times, results...
     runs/<id>/metrics.csv      every metric row: kind, epoch, step, time, name, value
     runs/<id>/model.keras      and novelty.npz ("None of these"), labels.json, preprocessing.json,
-                               config.json, layer_stats.jsonl, gan.json, error.txt,
+                               config.json, layer_stats.jsonl, gan.json, error.txt; a fine-tune's
+                               adapter.npz (its model), answers.jsonl and base.json,
                                samples/epoch_NNN.npy when the run has them
 
-Left out: what only matters while training or on this machine (checkpoint.keras and its .json, tensorboard/,
+Left out: what only matters while training or on this machine (checkpoint.keras or .npz and its .json, tensorboard/,
 runner.log, STOP), and runs still queued or training.
 
 A bundle comes from outside, so importing it trusts nothing: the zip passes `core.archive`'s
@@ -55,9 +56,10 @@ MAX_ENTRIES = 50_000            # GAN runs add one small sample file per epoch
 MAX_METADATA_BYTES = 16 << 20   # manifest.json, run.json and the small JSON files, read into memory
 
 # What a run folder holds that is worth carrying to another machine.
-RUN_FILES = ("model.keras", "novelty.npz", "labels.json", "preprocessing.json", "config.json",
-             "layer_stats.jsonl", "gan.json", "error.txt")
-MODEL_FILES = ("model.keras", "novelty.npz")    # left out of a bundle without models (its check reads the model)
+RUN_FILES = ("model.keras", "novelty.npz", "adapter.npz", "labels.json", "preprocessing.json", "config.json",
+             "layer_stats.jsonl", "gan.json", "answers.jsonl", "base.json", "error.txt")
+# Left out of a bundle without models (the novelty check reads the model; a fine-tune's model is its adapters).
+MODEL_FILES = ("model.keras", "novelty.npz", "adapter.npz")
 SAMPLE_FILE = re.compile(r"samples/epoch_\d{3,5}\.npy")
 RUN_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")  # RunStore.create_run: %Y%m%d-%H%M%S-<4 hex>
 _ENTRY = re.compile(r"runs/(?P<id>[^/]+)/(?P<file>.+)")
@@ -402,7 +404,8 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, spec: dict, dest: 
 
 def _check_run_files(run_id: str, folder: Path) -> None:
     """Files the studio reads back must at least be what they claim to be."""
-    expected = {"labels.json": list, "preprocessing.json": dict, "config.json": dict, "gan.json": dict}
+    expected = {"labels.json": list, "preprocessing.json": dict, "config.json": dict, "gan.json": dict,
+                "base.json": dict}
     for name, kind in expected.items():
         path = folder / name
         if path.exists():
@@ -410,7 +413,7 @@ def _check_run_files(run_id: str, folder: Path) -> None:
             if not isinstance(value, kind) or (name == "labels.json" and not all(isinstance(v, str) for v in value)):
                 raise BundleError(f"'runs/{run_id}/{name}' does not hold what Model Studio writes there.")
     # A .keras file is a zip (loaded with safe_mode); so is an .npz (read without pickles).
-    heads = {"model.keras": b"PK\x03\x04", "novelty.npz": b"PK\x03\x04"}
+    heads = {"model.keras": b"PK\x03\x04", "novelty.npz": b"PK\x03\x04", "adapter.npz": b"PK\x03\x04"}
     heads.update({f"samples/{p.name}": b"\x93NUMPY" for p in (folder / "samples").glob("*.npy")})
     for name, head in heads.items():
         path = folder / name

@@ -4,7 +4,8 @@
     model = load_model(key)         # a classifier: class_names, card, predict(x), explain(x, class_index)
 
 Keys: a catalogue entry's own key (a pretrained or bundled model), "run:<run id>" (a model trained
-here) or "imported:<id>" (a user's .keras file). Each kind of key is one source in SOURCES; each
+here), "tuned:<run id>" (the language model with a run's LoRA adapters) or "imported:<id>" (a
+user's .keras file). Each kind of key is one source in SOURCES; each
 task (image, audio, text, ...) names the class that wraps a Keras model for its lab in TASKS.
 
 Adding a pretrained model is adding one `CatalogEntry` below and its converter: where the weights
@@ -290,6 +291,7 @@ def task_of(key: str) -> str | None:
 SOURCES: dict[str, str] = {
     RUN_PREFIX: "core.inference:RUN_SOURCE",              # finished runs of this studio
     IMPORTED_PREFIX: "core.model_import:IMPORTED_SOURCE",  # users' own .keras files
+    "tuned:": "core.llm.teach:TUNED_SOURCE",                # the language model taught here (LoRA runs)
 }
 
 

@@ -7,6 +7,17 @@ registries' labels against this list).
 from __future__ import annotations
 
 GLOSSARY: dict[str, str] = {
+    # teaching the language model (LoRA)
+    "fine-tuning": "Training a pretrained model a little more, on your own examples, so it does your task.",
+    "lora": "Low-Rank Adaptation: the model's weights stay frozen and two thin matrices beside each learn "
+            "the change, about 1 % of the numbers, so a laptop can teach a large model.",
+    "lora rank": "How wide LoRA's thin matrices are: a higher rank can learn more, a lower one trains faster.",
+    "adapter": "The small set of numbers LoRA learns (a few MB); added to the frozen model, it makes the tuned one.",
+    "prompt/response pairs": "Examples of what a person asks and the answer you want, one pair per row.",
+    "held-out examples": "Examples kept aside and never trained on: answering them shows what the model learnt.",
+    "tokens per second": "How many tokens (word pieces) the model reads or writes each second: its speed.",
+    "merge": "Adding the adapter into the frozen weights once, so the tuned model runs as fast as the original.",
+    "base model": "The pretrained model before it was taught your task: the 'before' of every comparison.",
     # training
     "epoch": "One full pass over the training examples; training usually takes several.",
     "batch size": "How many examples the model looks at before it adjusts its weights once.",

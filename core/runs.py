@@ -217,9 +217,9 @@ class RunStore:
             sql += " AND status IN ('queued', 'running')"
         self._conn().execute(sql, (status, time.time(), error, run_id))
 
-    def requeue(self, run_id: str, holder_pid: int) -> bool:
-        """Queue an interrupted or failed run again, to resume it; its metrics stay. False if it is
-        not interrupted or failed (any more). `holder_pid` (the process resuming it) stands in for the
+    def requeue(self, run_id: str, holder_pid: int, statuses: tuple = (INTERRUPTED, FAILED)) -> bool:
+        """Queue an interrupted or failed run (or one in `statuses`) again, to resume it; its metrics
+        stay. False if it is not in those statuses (any more). `holder_pid` (the process resuming it) stands in for the
         runner until that records itself, so nobody takes the run for dead meanwhile."""
         try:
             created = psutil.Process(holder_pid).create_time()
@@ -227,8 +227,8 @@ class RunStore:
             created = None
         cursor = self._conn().execute(
             "UPDATE runs SET status = ?, ended_at = NULL, error = NULL, stop_requested = 0, pid = ?, "
-            "pid_created = ? WHERE id = ? AND status IN (?, ?)",
-            (QUEUED, holder_pid, created, run_id, INTERRUPTED, FAILED))
+            f"pid_created = ? WHERE id = ? AND status IN ({', '.join('?' * len(statuses))})",
+            (QUEUED, holder_pid, created, run_id, *statuses))
         stop_file = paths.run_dir(run_id) / "STOP"
         stop_file.unlink(missing_ok=True)
         return cursor.rowcount == 1

@@ -72,6 +72,8 @@ def summary_lines(run, store: RunStore) -> list[str]:
         return []
     if results.get("task") == "gan" or run.config.get("task") == "gan":
         return _gan_summary(run, store)
+    if results.get("task") == "finetune-llm":
+        return finetune_summary(results, run.dir)
     lines = []
     if "test_accuracy" in results:
         lines.append(f"test accuracy {results['test_accuracy']:.4f}; model at {run.model_path}")
@@ -79,6 +81,20 @@ def summary_lines(run, store: RunStore) -> list[str]:
         lines.append(f"results: {', '.join(sorted(results))}; model at {run.model_path}")
     if "weights_fingerprint" in results:
         lines.append(f"weights {results['weights_fingerprint']}  ({results.get('distribution', {})})")
+    return lines
+
+
+def finetune_summary(results: dict, run_dir) -> list[str]:
+    """A fine-tune's before and after, one figure per line (benchmarks/finetune.py prints the same)."""
+    lines = [f"training tokens/s: {results['tokens_per_second']:.0f}" if results.get("tokens_per_second") else
+             "training tokens/s: -",
+             f"held-out validation loss: base {results['base_val_loss']:.3f} -> tuned {results['val_loss']:.3f} "
+             f"({(results['base_val_loss'] - results['val_loss']) / results['base_val_loss']:.0%} lower, "
+             f"{results['validation_examples']} examples)"]
+    lines += [f"held-out {name}: base {pair['base']:.0%} -> tuned {pair['tuned']:.0%}"
+              for name, pair in results.get("metrics", {}).items()]
+    lines.append(f"adapters (LoRA rank {results['rank']}, {results['trainable_parameters']:,} numbers) at "
+                 f"{run_dir / 'adapter.npz'}")
     return lines
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from core.data import bundled, uploads
-from core.data.dataset import AUDIO, IMAGE, TABULAR, TEXT, DataError, Dataset
+from core.data.dataset import AUDIO, CHAT, IMAGE, TABULAR, TEXT, DataError, Dataset
 from core.data.text import TEXT_PARAMS
 from core.params import Param, resolve
 
@@ -55,7 +55,17 @@ DATASETS: dict[str, DatasetSpec] = {
         "set holds messages never seen in training. The Meaning lab's few-shot set.",
         {"per_label": Param(0, "Training examples per label (0: all)", 0, 1000,
                             help="Train on only this many examples of each label, to see how many a model needs.")}),
+    "business_tasks": DatasetSpec(
+        "Business tasks for the language model (bundled)", CHAT, lambda: _business_tasks(),
+        "779 prompts and the answers a business wants, in 4 tasks: a help-desk ticket → its category, a "
+        "document → JSON fields, a complaint → a reply in the house style, an email → a two-sentence summary. "
+        "Made by assets/make_llm_tasks.py from the studio's bundled data; 210 are held out to measure.")
 }
+
+
+def _business_tasks() -> Dataset:
+    from core.llm.tasks import bundled
+    return uploads.pairs_dataset("Business tasks for the language model (bundled)", bundled())
 
 
 def _helpdesk(per_label: int = 0) -> Dataset:
@@ -106,5 +116,5 @@ def dataset_title(key: str) -> str:
     return DATASETS[key].title if key in DATASETS else key
 
 
-__all__ = ["TEXT_PARAMS", "DATASETS", "DatasetSpec", "Dataset", "DataError", "AUDIO", "IMAGE", "TABULAR", "TEXT",
+__all__ = ["TEXT_PARAMS", "DATASETS", "DatasetSpec", "Dataset", "DataError", "AUDIO", "CHAT", "IMAGE", "TABULAR", "TEXT",
            "load_dataset", "dataset_title", "resolve_dataset_params"]

@@ -9,6 +9,7 @@ import numpy as np
 from core.errors import DataError  # noqa: F401 - defined low in core (core.audio.io needs it); re-exported
 
 IMAGE, TABULAR, TEXT, AUDIO = "image", "tabular", "text", "audio"
+CHAT = "chat"   # prompt/response pairs that teach the language model: x is (N, 2), prompt then response
 
 
 @dataclass
@@ -16,7 +17,8 @@ class Dataset:
     """Examples split into a training pool (validation is cut from it per run) and a fixed test set.
 
     Images are uint8 arrays (N, H, W, C); tables float32 (N, D); texts arrays of str; audio
-    log-mel spectrograms float32 (N, frames, mels, 1) in [0, 1] (see core/audio/features.py).
+    log-mel spectrograms float32 (N, frames, mels, 1) in [0, 1] (see core/audio/features.py); chat
+    data (N, 2) str, a prompt and its response, labelled with their task.
     Image uploads are read-only memmaps: only the rows indexed are read from disk, so read them a
     batch at a time (see `Rows`), never all at once.
     Labels are ints indexing `class_names`.

@@ -24,7 +24,7 @@ import pandas as pd
 
 from core import archive as archive_lib
 from core import paths
-from core.data.dataset import AUDIO, IMAGE, TEXT, DataError, Dataset, holdout_indices, holdout_split
+from core.data.dataset import AUDIO, CHAT, IMAGE, TEXT, DataError, Dataset, holdout_indices, holdout_split
 
 MAX_ZIP_UNCOMPRESSED = archive_lib.MAX_TOTAL
 MAX_ZIP_ENTRIES = archive_lib.MAX_ENTRIES
@@ -344,6 +344,49 @@ def import_text_csv(frame: pd.DataFrame, text_column: str, label_column: str,
     return report
 
 
+# -- prompt/response pairs (teaching the language model) ----------------------------------------------
+
+def import_pairs(data: bytes, filename: str, title: str = "My prompts and answers") -> tuple[ImportReport, list[str]]:
+    """A CSV or JSONL of prompt/response pairs (core/llm/tasks.py: read_pairs checks it), stored as
+    pairs.jsonl with its train/held-out split. Returns the report and read_pairs' notes."""
+    from core.llm.tasks import TaskDataError, read_pairs
+    try:
+        pairs, notes = read_pairs(data, filename)
+    except TaskDataError as err:
+        raise DataError(str(err)) from err
+    upload_id = _new_upload_id()
+    folder = paths.uploads_dir() / upload_id
+    folder.mkdir(parents=True)
+    (folder / "pairs.jsonl").write_text("".join(json.dumps(pair.__dict__, ensure_ascii=False) + "\n" for pair in pairs),
+                                        encoding="utf-8")
+    counts: dict[str, int] = {}
+    for pair in pairs:
+        counts[pair.task] = counts.get(pair.task, 0) + 1
+    report = ImportReport(upload_id, title, CHAT, dict(sorted(counts.items())))
+    _write_meta(folder, report, sorted(counts))
+    return report, notes
+
+
+def pairs_dataset(title: str, pairs: list, notes: list[str] | None = None) -> Dataset:
+    """Pairs as a Dataset: x (N, 2) prompt and response, y the task, the held-out pairs as the test set."""
+    tasks = sorted({p.task for p in pairs})
+
+    def arrays(split):
+        chosen = [p for p in pairs if p.split == split]
+        x = np.empty((len(chosen), 2), dtype=object)
+        for row, pair in enumerate(chosen):
+            x[row] = (pair.prompt, pair.response)
+        return x, np.array([tasks.index(p.task) for p in chosen], np.int64)
+    return Dataset(title, CHAT, *arrays("train"), *arrays("held-out"), tasks, notes or [])
+
+
+def dataset_pairs(data: Dataset) -> tuple[list, list]:
+    """(train, held-out) Pairs of a chat Dataset (pairs_dataset's inverse)."""
+    from core.llm.tasks import Pair
+    return tuple([Pair(str(x[0]), str(x[1]), data.class_names[int(label)], split) for x, label in zip(xs, ys)]
+                 for xs, ys, split in ((data.x, data.y, "train"), (data.x_test, data.y_test, "held-out")))
+
+
 # -- stored uploads -------------------------------------------------------------------------------
 
 def load_upload(upload_id: str) -> Dataset:
@@ -354,6 +397,11 @@ def load_upload(upload_id: str) -> Dataset:
         x, y = np.load(folder / "images.npy", mmap_mode="r"), np.load(folder / "labels.npy")
         n_train = len(y) - meta["test_examples"]  # stored in split order: training pool, then test
         return Dataset(meta["title"], IMAGE, x[:n_train], y[:n_train], x[n_train:], y[n_train:], class_names)
+    if meta["kind"] == CHAT:
+        from core.llm.tasks import Pair
+        pairs = [Pair(**json.loads(line)) for line in (folder / "pairs.jsonl").read_text(encoding="utf-8").splitlines()
+                 if line]
+        return pairs_dataset(meta["title"], pairs)
     if meta["kind"] in (IMAGE, AUDIO):  # audio, and images stored before images.npy (in memory)
         with np.load(folder / ("images.npz" if meta["kind"] == IMAGE else "features.npz")) as f:
             x, y = f["x"], f["y"]

@@ -28,16 +28,15 @@ CONTEXT = 1024   # tokens the lab's model reads at once (prompt + answer); the K
 # -- one model per process ------------------------------------------------------------------------
 
 
-def _catalog_loader(mode: str, progress):
+def _catalog_loader(mode: str, progress, key: str = CATALOG_KEY):
     from core.catalog import load_model
-    return load_model(CATALOG_KEY, progress=progress, quantize=None if mode == "float32" else mode,
-                      context=CONTEXT)
+    return load_model(key, progress=progress, quantize=None if mode == "float32" else mode, context=CONTEXT)
 
 
 class SharedModel:
     """One LanguageModel at a time for the whole process, lent to one caller at a time.
 
-    `use(mode)` waits for the model (calling `waiting(seconds)` about every `poll` s meanwhile,
+    `use(mode, key=...)` (key: the base model's catalogue key, or a tuned one's "tuned:<run>") waits for the model (calling `waiting(seconds)` about every `poll` s meanwhile,
     so a page can say "queued" and stay interruptible), loads or swaps it if another mode is
     held (the old one is released first: never two in memory), and lends it until the block ends."""
 
@@ -46,6 +45,7 @@ class SharedModel:
         self._lock = threading.Lock()
         self._model = None
         self.mode: str | None = None
+        self.key: str | None = None
         self.load_seconds: dict[str, float] = {}
         self.loads = 0
 
@@ -53,12 +53,12 @@ class SharedModel:
     def busy(self) -> bool:
         return self._lock.locked()
 
-    def loaded(self, mode: str) -> bool:
-        return self._model is not None and self.mode == mode
+    def loaded(self, mode: str, key: str = CATALOG_KEY) -> bool:
+        return self._model is not None and self.mode == mode and self.key == key
 
     @contextlib.contextmanager
     def use(self, mode: str = "float32", progress=None, waiting: Callable[[float], None] | None = None,
-            poll: float = 0.5) -> Iterator:
+            poll: float = 0.5, key: str = CATALOG_KEY) -> Iterator:
         if mode not in MODES:
             raise ValueError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}")
         t0 = time.perf_counter()
@@ -66,18 +66,20 @@ class SharedModel:
             if waiting:
                 waiting(time.perf_counter() - t0)
         try:
-            if not self.loaded(mode):
-                self._swap(mode, progress)
+            if not self.loaded(mode, key):
+                self._swap(mode, progress, key)
             yield self._model
         finally:
             self._lock.release()
 
-    def _swap(self, mode: str, progress) -> None:
-        self._model, self.mode = None, None
+    def _swap(self, mode: str, progress, key: str = CATALOG_KEY) -> None:
+        self._model, self.mode, self.key = None, None, None
         gc.collect()  # free the other mode's weights before the new ones are built
         t = time.perf_counter()
-        self._model = self._loader(mode, progress or (lambda f, m: None))
-        self.mode = mode
+        progress = progress or (lambda f, m: None)
+        # The base model through the plain loader (tests lend a loader of their own); a tuned one by key.
+        self._model = self._loader(mode, progress) if key == CATALOG_KEY else self._loader(mode, progress, key)
+        self.mode, self.key = mode, key
         self.load_seconds[mode] = time.perf_counter() - t
         self.loads += 1
 

@@ -26,6 +26,23 @@ class Architecture:
     training: str = "classification"
 
 
+# LoRA's knobs, as the Teach tab and the Train page explain them (core/llm/finetune.py: TARGETS).
+LORA_LAYERS = {"all": ("qkv", "o", "gate_up", "down"), "attention": ("qkv", "o"), "feed-forward": ("gate_up", "down")}
+LORA_HELP = {
+    "rank": "How much each adapter can learn: a rank-r adapter is two thin matrices, r columns wide, beside a "
+            "frozen weight matrix. 8 is plenty for a task; higher learns more and trains a little slower.",
+    "layers": "Which weight matrices get an adapter: all (attention and feed-forward), attention only (what the "
+              "model looks at), or feed-forward only (what it does with it).",
+    "max_tokens": "Examples longer than this (prompt and answer, in tokens) are left out: long examples cost "
+                  "memory and time. The page says how many were left out.",
+}
+
+
+def _no_network(key: str):
+    raise ConfigError([f"'{key}' adapts the pretrained language model; it is trained as a fine-tuning run "
+                       "(task 'finetune-llm'), not built as a network from scratch."])
+
+
 _DROPOUT_HELP = ("The share of neurons switched off at random while training, so the model cannot rely on "
                  "any one of them (0 turns it off).")
 _DROPOUT = Param(0.0, "Dropout", 0.0, 0.9, help=_DROPOUT_HELP)
@@ -139,6 +156,16 @@ ARCHITECTURES: dict[str, Architecture] = {
                           help="How many patterns each network's convolution layers learn: more draw "
                                "and judge finer detail, slower.")},
         task="gan", training="gan"),
+    "smollm2_lora": Architecture(
+        "LoRA on SmolLM2-135M (teach the language model)", lambda spec, **params: _no_network("smollm2_lora"),
+        frozenset({"chat"}),
+        "Keeps the pretrained 135-million-parameter language model frozen and trains small LoRA adapters "
+        "beside its weight matrices (about 2 million numbers at rank 8) on your prompts and the answers "
+        "you want. Only the answers' tokens are learnt; the prompt is the question.",
+        {"rank": Param(8, "LoRA rank", 1, 64, help=LORA_HELP["rank"]),
+         "layers": Param("all", "Which layers learn", choices=tuple(LORA_LAYERS), help=LORA_HELP["layers"]),
+         "max_tokens": Param(256, "Longest example (tokens)", 32, 1024, help=LORA_HELP["max_tokens"])},
+        task="finetune-llm", training="finetune_llm"),
 }
 
 

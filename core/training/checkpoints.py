@@ -18,6 +18,8 @@ from pathlib import Path
 from core.storage import naming
 
 CHECKPOINT, SIDECAR = "checkpoint.keras", "checkpoint.json"
+ADAPTER_CHECKPOINT = "checkpoint.npz"   # a fine-tuning run's: its LoRA adapters and optimizer state only
+CHECKPOINT_FILES = (CHECKPOINT, ADAPTER_CHECKPOINT)
 
 
 class ResumeError(ValueError):
@@ -37,12 +39,17 @@ def damaged(reason: str) -> ResumeError:
 
 
 def save_checkpoint(model, path: Path, state: CheckpointState) -> None:
-    """Write the model and its sidecar next to each other; a reader never sees half a file, and a
-    failed write (a full disk) leaves no partial files behind."""
+    """Write the model (with its optimizer state) and its sidecar next to each other."""
+    write_checkpoint(path, state, model.save)
+
+
+def write_checkpoint(path: Path, state: CheckpointState, write) -> None:
+    """`write(partial_path)` writes the checkpoint file; then the sidecar beside it. A reader never
+    sees half a file, and a failed write (a full disk) leaves no partial files behind."""
     path = Path(path)
-    partial, partial_info = path.with_suffix(".tmp.keras"), path.with_name(SIDECAR + ".tmp")
+    partial, partial_info = path.with_suffix(".tmp" + path.suffix), path.with_name(SIDECAR + ".tmp")
     try:
-        model.save(partial)
+        write(partial)
         info = {"epoch": state.epoch, "step": state.step, "elapsed": state.elapsed,
                 "bytes": partial.stat().st_size, "sha256": _sha256(partial)}
         partial_info.write_text(json.dumps(info), encoding="utf-8")
@@ -59,14 +66,16 @@ def save_checkpoint(model, path: Path, state: CheckpointState) -> None:
         raise
 
 
-def read_checkpoint(run_dir: Path) -> CheckpointState | None:
-    """The state saved in the run's checkpoint, after checking its size and hash; None if the run
-    never saved one. Raises ResumeError when it is damaged. Cheap: no TensorFlow."""
-    model_file, sidecar = Path(run_dir) / CHECKPOINT, Path(run_dir) / SIDECAR
+def read_checkpoint(run_dir: Path, name: str | None = None) -> CheckpointState | None:
+    """The state saved in the run's checkpoint (`name`: its file, by default the model's, else the
+    one found), after checking its size and hash; None if the run never saved one. Raises
+    ResumeError when it is damaged. Cheap: no TensorFlow."""
+    name = name or next((n for n in CHECKPOINT_FILES if (Path(run_dir) / n).exists()), CHECKPOINT)
+    model_file, sidecar = Path(run_dir) / name, Path(run_dir) / SIDECAR
     if not model_file.exists() and not sidecar.exists():
         return None
     if not model_file.exists():
-        raise damaged(f"{CHECKPOINT} is missing")
+        raise damaged(f"{name} is missing")
     if not sidecar.exists():
         raise damaged(f"{SIDECAR} is missing; it may have been saved by an older version")
     try:
@@ -77,10 +86,10 @@ def read_checkpoint(run_dir: Path) -> CheckpointState | None:
         raise damaged(f"{SIDECAR} cannot be read: {err}") from None
     actual = model_file.stat().st_size
     if actual != size:
-        raise damaged(f"{CHECKPOINT} is {'truncated' if actual < size else 'changed'}: "
+        raise damaged(f"{name} is {'truncated' if actual < size else 'changed'}: "
                       f"{actual:,} bytes instead of {size:,}")
     if _sha256(model_file) != digest:
-        raise damaged(f"{CHECKPOINT} does not match what was saved")
+        raise damaged(f"{name} does not match what was saved")
     return state
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from core.params import ConfigError
 
 LOSSES = {"cross_entropy": "Cross-entropy", "mse": "Mean squared error"}
-TASKS = ("classification", "gan")
+TASKS = ("classification", "gan", "finetune-llm")
 # Full-batch gradient descent on images streamed from disk still needs them all in one step:
 # refused above this much float32 input (mini-batch optimizers stream any number of images).
 FULL_BATCH_MAX_BYTES = 256 * 2**20
@@ -86,8 +86,12 @@ class RunConfig:
                             f"{', '.join(DISTRIBUTIONS)}.")
         if not isinstance(self.mixed_precision, bool):
             problems.append(f"Mixed precision must be true or false (got {self.mixed_precision!r}).")
-        if self.task == "gan" and self.distribution in ("mirrored", "multi_worker"):
-            problems.append("GAN runs train on one device; set distribution to 'auto' or 'single'.")
+        if self.task in ("gan", "finetune-llm") and self.distribution in ("mirrored", "multi_worker"):
+            problems.append(f"{'GAN' if self.task == 'gan' else 'Fine-tuning'} runs train on one device; "
+                            "set distribution to 'auto' or 'single'.")
+        if self.task == "finetune-llm" and self.optimizer in OPTIMIZERS and OPTIMIZERS[self.optimizer].full_batch:
+            problems.append(f"{OPTIMIZERS[self.optimizer].title} takes every example in one step: far too much for "
+                            "a language model. Pick a mini-batch optimizer (AdamW, Adam, SGD ...).")
         if self.loss not in LOSSES:
             problems.append(f"Unknown loss '{self.loss}'. Choose one of: {', '.join(LOSSES)}.")
         if self.schedule not in SCHEDULES:

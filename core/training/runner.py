@@ -75,16 +75,20 @@ def resume(run_id: str) -> None:
     run = store.get_run(run_id)
     if run is None:
         raise ResumeError("That run no longer exists (it was deleted).")
-    if run.status not in (INTERRUPTED, FAILED):
-        raise ResumeError(f"Only an interrupted or failed run can be resumed; this one is {run.status}.")
-    refusal = resume_refusal(RunConfig.from_dict(run.config))
+    config = RunConfig.from_dict(run.config)
+    strategy = strategy_for(config)
+    resumable = getattr(strategy, "resumable", (INTERRUPTED, FAILED))  # a fine-tune: a stopped one too
+    if run.status not in resumable:
+        named = ", ".join(resumable[:-1]) + " or " + resumable[-1]
+        raise ResumeError(f"Only an {named} run can be resumed; this one is {run.status}.")
+    refusal = resume_refusal(config)
     if refusal:
         raise ResumeError(refusal)
     if read_checkpoint(run.dir) is None:
         raise ResumeError(NO_CHECKPOINT)
-    check_loads(run.dir)
+    getattr(strategy, "check_checkpoint", check_loads)(run.dir)
     check_writable()
-    if not store.requeue(run_id, os.getpid()):
+    if not store.requeue(run_id, os.getpid(), resumable):
         raise ResumeError("This run is already being resumed.")
     try:
         _start_runner(store, run_id, "--resume")
@@ -225,14 +229,16 @@ def start_run(strategy, config: RunConfig, run_id: str | None, store: RunStore |
 
 def save(run: Run, strategy, data, fitted, results: dict) -> str:
     """Write the model and the files inference needs, then the results and the final status."""
-    _save_atomically(fitted.model, run.dir / "model.keras")
+    model_file = strategy.save_model(run, fitted) if hasattr(strategy, "save_model") else run.dir / "model.keras"
+    if not hasattr(strategy, "save_model"):
+        _save_atomically(fitted.model, model_file)
     for name, text in strategy.files(data, fitted).items():
         (run.dir / name).write_text(text, encoding="utf-8")
     check = strategy.novelty(run, data, fitted)
     if check is not None:
         check.save(run.dir / novelty.FILE)
     results.update(
-        model_file_bytes=(run.dir / "model.keras").stat().st_size,
+        model_file_bytes=model_file.stat().st_size,
         peak_memory_mb=_peak_memory_mb(),
         **run.memory.results(),  # this run's own peak and what its training added (the above: the process's)
     )

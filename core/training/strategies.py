@@ -337,7 +337,13 @@ STRATEGIES: dict[str, Callable[[RunConfig], object]] = {
     "transfer": TransferLearning,
     "gan": GanTraining,
     "sentence_encoder": SentenceEncoderHead,  # a head on frozen sentence vectors
+    "finetune_llm": lambda config: _finetune_llm(config),  # LoRA on the language model
 }
+
+
+def _finetune_llm(config: RunConfig):
+    from core.training.finetune_llm import FineTuneLLM  # its module imports the language model's code
+    return FineTuneLLM(config)
 
 
 def strategy_for(config: RunConfig):
