@@ -141,6 +141,10 @@ def gan_losses_ui(run: Run, store: RunStore) -> None:
 def results_ui(run: Run) -> None:
     from core import charts  # Plotly loads on first chart, not with the home page
     r = run.results
+    if r and r.get("task") == "finetune-llm":  # before and after on held-out prompts
+        from pages import llm_teaching
+        llm_teaching.results_ui(run)
+        return
     if r and r.get("task") == "gan":  # no test set: what it trained, not a score
         cols = st.columns(3)
         cols[0].metric("Epochs", format_number(r.get("epochs_completed")), help=help_for("epoch"))
@@ -233,11 +237,15 @@ def run_panel_ui(run_id: str) -> None:
             st.error(f"Training failed: {current.error}")
         elif current.status == "interrupted":
             st.warning(f"{current.error} The metrics written before are kept below.")
-        if current.status in ("failed", "interrupted"):
+        if current.status in resumable_statuses(current):
             resume_ui(current, st)  # full width: "Resume from epoch N" must be readable
         progress_ui(current)
         if current.config.get("task") == "gan":  # no accuracy, no validation: its own two losses
             gan_losses_ui(current, store)
+        elif current.config.get("task") == "finetune-llm":  # the answers' loss, speed, answers per epoch
+            from pages import llm_teaching
+            llm_teaching.curves_ui(current, store)
+            llm_teaching.answers_ui(current)
         else:
             curves_ui(current, store)
         if every and not current.is_active:
@@ -247,6 +255,16 @@ def run_panel_ui(run_id: str) -> None:
     if not run.is_active:
         results_ui(run)
         mistakes_ui(run)
+
+
+def resumable_statuses(run: Run) -> tuple:
+    """The statuses from which this kind of run resumes (a fine-tune: a stopped one too)."""
+    from core.training.config import RunConfig
+    from core.training.strategies import strategy_for
+    try:
+        return getattr(strategy_for(RunConfig.from_dict(run.config)), "resumable", ("failed", "interrupted"))
+    except Exception:  # noqa: BLE001 - an odd config: the usual ones
+        return ("failed", "interrupted")
 
 
 def resume_ui(run: Run, button_place) -> None:
@@ -270,7 +288,10 @@ def resume_ui(run: Run, button_place) -> None:
             st.caption(refusal or NO_CHECKPOINT)
         return
     epochs = run.config.get("epochs", "?")
-    if not button_place.button(f"▶️ Resume from epoch {state.epoch}", key=f"resume-{run.id}",
+    steps_per_epoch = (run.progress or {}).get("steps_per_epoch") or 0
+    label = (f"▶️ Resume from step {state.step} (in epoch {state.epoch + 1})"
+             if steps_per_epoch and state.step > state.epoch * steps_per_epoch else f"▶️ Resume from epoch {state.epoch}")
+    if not button_place.button(label, key=f"resume-{run.id}",
                                help=f"Its checkpoint holds {state.epoch} of {epochs} epochs: training goes "
                                     f"on with epoch {state.epoch + 1}, in this same run."):
         return

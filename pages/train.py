@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from core import charts, paths
-from core.data import DATASETS, DataError, dataset_title, load_dataset, uploads
+from core.data import CHAT, DATASETS, DataError, dataset_title, load_dataset, uploads
 from core.modalities import modality_of
 from core.models import ARCHITECTURES
 from core.optim import OPTIMIZERS, SCHEDULES
@@ -58,7 +58,8 @@ def dataset_ui() -> tuple[str, dict] | None:
 
 
 def upload_ui() -> tuple[str, dict] | None:
-    images_tab, texts_tab = st.tabs(["🖼️ Images (zip of class folders)", "📝 Texts (CSV)"])
+    images_tab, texts_tab, pairs_tab = st.tabs(["🖼️ Images (zip of class folders)", "📝 Texts (CSV)",
+                                                "💬 Prompts and answers (CSV or JSONL)"])
     with images_tab:
         st.markdown("A **.zip** with one folder per class: `cats/1.jpg`, `cats/2.jpg`, `dogs/1.jpg` … "
                     "Images are resized to a square; files that are not images are skipped and counted.")
@@ -83,6 +84,21 @@ def upload_ui() -> tuple[str, dict] | None:
                                              over_limit(uploaded, "csv to learn from") or uploaded.getvalue())
         if "csv_bytes" in st.session_state:
             csv_columns_ui(*st.session_state["csv_bytes"])
+    with pairs_tab:
+        st.markdown("Examples to **teach the language model** (LoRA): a **prompt** column and a **response** "
+                    "column (the answer you want); optional **task** and **split** (`train` / `held-out`).")
+        uploaded = limited_uploader("Prompt/response pairs", "csv to learn from", type=["csv", "jsonl", "json"],
+                                    key="pairs_upload")
+        if uploaded is not None:
+            def import_pairs():
+                report, notes = uploads.import_pairs(uploaded.getvalue(), uploaded.name,
+                                                     title=uploaded.name.rsplit(".", 1)[0])
+                st.session_state["pairs_notes"] = (uploaded.file_id, notes)  # how it was read, said below
+                return report
+            _import_once(uploaded.file_id, import_pairs, too_large=over_limit(uploaded, "csv to learn from"))
+            file_id, notes = st.session_state.get("pairs_notes", (None, []))
+            for note in notes if file_id == uploaded.file_id else []:
+                st.caption(note)
     return stored_upload_ui()
 
 
@@ -146,6 +162,10 @@ def preview_ui(key: str, params: dict):
         return None
     for note in data.notes:
         st.caption(note)
+    if data.kind == CHAT:  # prompts and answers: they are read, not drawn
+        from pages import llm_teaching
+        llm_teaching.preview_ui(key)
+        return data
     left, right = st.columns([3, 2])
     with left:
         rng = np.random.default_rng(0)
@@ -322,11 +342,26 @@ def current_run_ui() -> None:
     run_panel_ui(run_id)
 
 
+def teach_llm_ui(dataset: str) -> None:
+    """Prompt/response pairs teach the pretrained language model (LoRA), not a network from scratch."""
+    from pages import llm_teaching
+    st.subheader("2 · Teach the language model (LoRA fine-tuning)")
+    st.caption(ARCHITECTURES[llm_teaching.ARCHITECTURE].description)
+    settings = llm_teaching.settings_ui("train")
+    st.subheader("3 · Launch")
+    run_id = llm_teaching.launch_ui("train", llm_teaching.config_for(dataset, settings))
+    if run_id:
+        st.session_state["run_id"] = run_id
+
+
 def main():
     page_setup()
     intro_ui()
     chosen = dataset_ui()
     data = preview_ui(*chosen) if chosen else None
+    if data is not None and data.kind == CHAT:
+        teach_llm_ui(chosen[0])
+        data = None  # no network, optimizer or launch of a classifier below
     if data is not None:
         arch, arch_params = architecture_ui(data.kind)
         model = RunConfig(dataset=chosen[0], dataset_params=chosen[1], architecture=arch,

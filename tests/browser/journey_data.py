@@ -5,7 +5,8 @@
 Each trainable kind is trained here, in this process, through the studio's own `train()` (one
 TensorFlow import for all of them; `python -m core.train` would pay it per run), on tiny data:
 digits 8x8 for MLP/CNN/race/scale/GAN, the bundled reviews CSV for text, a dozen clips of the
-bundled sounds for audio, a dozen drawn shapes for transfer learning. The runs a process leaves
+bundled sounds for audio, a dozen drawn shapes for transfer learning, 8 ticket → category pairs for
+a LoRA fine-tune of the real SmolLM2 (2 steps). The runs a process leaves
 behind when it dies or fails are written into the store the way core/runs.py records them, as
 tests/core/training/test_faults.py and tests/core/test_bundle.py do. Nothing is cached outside
 the given folders.
@@ -117,6 +118,16 @@ def _few_per_class(source: Path, per_class: int) -> bytes:
     return out.getvalue()
 
 
+def _ticket_pairs(n_train: int, n_held: int) -> bytes:
+    """A few of the bundled ticket → category pairs (assets/samples/llm_tasks.jsonl), as a user's JSONL."""
+    import json
+
+    from core.llm.tasks import bundled
+    tickets = [p for p in bundled() if p.task == "ticket"]
+    chosen = [p for p in tickets if p.split == "train"][:n_train] + [p for p in tickets if p.split == "held-out"][:n_held]
+    return "".join(json.dumps(p.__dict__) + "\n" for p in chosen).encode()
+
+
 def _imported_model(run_id: str) -> str:
     """The digits MLP's model file brought into the Image Lab as a user's own .keras model."""
     from core.model_import import import_model
@@ -190,6 +201,11 @@ def build_journey_data(data_dir: Path, models_cache: Path | None = None) -> dict
                         for config in race_configs(["sgd", "adam"], "digits", "mlp", epochs=1)]
         runs["scale"] = [_trained(store, **config.to_dict())
                          for config in scale_configs("digits", (4, 16), epochs=1)]
+        tickets, _ = uploads.import_pairs(_ticket_pairs(8, 3), "tickets.jsonl", "Help-desk tickets")
+        runs["finetune"] = _trained(store, dataset=tickets.dataset_key, architecture="smollm2_lora", task="finetune-llm",
+                                    optimizer="adamw", optimizer_params={"weight_decay": 0.0}, learning_rate=1e-3,
+                                    epochs=1, batch_size=4, validation_split=0.0,
+                                    arch_params={"rank": 4, "max_tokens": 128}, name="Help-desk tickets, rank 4")
         runs["interrupted"] = _interrupted(store)
         runs["failed"] = _failed(store)
         runs["imported_model"] = _imported_model(runs["mlp"])

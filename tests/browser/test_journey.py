@@ -429,7 +429,18 @@ def llm_lab(j: Journey) -> Problems:
     tokens = metric.first.inner_text() if metric.count() else "(no Tokens metric)"
     written = int(re.search(r"(\d+)\s*$", tokens)[1]) if re.search(r"\d\s*$", tokens) else 0
     problems.check(0 < written <= 16, f"Language Model Lab: {written} tokens written with 16 at most: {tokens!r}")
-    return problems + page_problems(page, "Language Model Lab (the capital of France)")
+    problems += page_problems(page, "Language Model Lab (the capital of France)")
+    # Teach it: the fine-tune in the data directory, with its before/after and its answers per epoch.
+    problems.check(chosen(page, "Model").startswith("SmolLM2-135M-Instruct"),
+                   f"Language Model Lab: the model picker does not show the base model first: {chosen(page, 'Model')!r}")
+    page.get_by_role("tab", name="🎓 Teach it").click()
+    wait_for(page, page.get_by_text("Help-desk tickets, rank 4", exact=False), 60, "the latest teaching run")
+    settle(page)
+    text = page.inner_text("main")
+    for expected in ("Held-out loss", "Held-out prompts, answered before and after each epoch", "Base model",
+                     "After epoch 1", "Use it in the Language Model Lab"):
+        problems.check(expected in text, f"Language Model Lab, Teach it: no “{expected}” for the finished run")
+    return problems + page_problems(page, "Language Model Lab (Teach it)", min_charts=2)
 
 
 def optimizers(j: Journey) -> Problems:

@@ -76,6 +76,10 @@ CSV = ("text,label\n"
        '"Great value, would buy again",positive\n'
        '"Awful service and a broken box",negative\n').encode()
 CP1252_CSV = 'text,label\nCafé très agréable,positive\n"Naïve façade, déçu",negative\nSoirée réussie,positive\nAccueil glacé,negative\n'
+PAIRS_CSV = ("prompt,response\n" + "".join(f'"Which team handles ticket {i}, a double charge?",billing\n'
+                                           for i in range(6))).encode()
+CP1252_PAIRS = "prompt,response\n" + "Un café très agréable: quelle équipe?,facturation\n" * 6
+SJIS_PAIRS = "prompt,response\n" + "この電話はとても良いです: どの部署?,請求\n" * 6
 SJIS_CSV = "text,label\nこの電話はとても良いです,positive\n電池がすぐに切れました,negative\n最高の買い物でした,positive\n二度と買いません,negative\n"
 
 
@@ -143,14 +147,14 @@ def truncated(data: bytes) -> bytes:
 # -- the corpus: (file name, bytes) per kind of bad file, in the widget's format -----------------------
 
 FORMATS = {"photo": ".png", "clip": ".wav", "images zip": ".zip", "sounds zip": ".zip", "text": ".txt",
-           "csv": ".csv", "keras": ".keras", "labels": ".txt", "prep": ".json", "bundle": ".zip"}
+           "csv": ".csv", "keras": ".keras", "labels": ".txt", "prep": ".json", "bundle": ".zip", "pairs": ".csv"}
 
 
 def good(fmt: str) -> bytes:
     return {"photo": png, "clip": wav, "images zip": lambda: zipped(photo_folders()),
             "sounds zip": lambda: zipped(sound_folders()), "text": lambda: b"A short note about a phone.",
             "csv": lambda: CSV, "keras": keras_like, "labels": lambda: b"circle\nsquare\ntriangle\n",
-            "prep": lambda: b'{"pixels": "0-255"}', "bundle": bundle_like}[fmt]()
+            "prep": lambda: b'{"pixels": "0-255"}', "bundle": bundle_like, "pairs": lambda: PAIRS_CSV}[fmt]()
 
 
 CASES: dict[str, Callable[[str], tuple[str, bytes]]] = {
@@ -160,6 +164,7 @@ CASES: dict[str, Callable[[str], tuple[str, bytes]]] = {
     "wrong-type": lambda fmt: ("wrong" + FORMATS[fmt], {
         "photo": wav, "clip": png, "images zip": png, "sounds zip": png, "text": png, "labels": png, "prep": png,
         "csv": lambda: zipped({"a.csv": CSV}), "keras": lambda: b"this is a note, not a model\n" * 20,
+        "pairs": lambda: zipped({"a.csv": PAIRS_CSV}),
         "bundle": lambda: zipped(photo_folders())}[fmt]()),
     "oversized": lambda fmt: ("big" + FORMATS[fmt], padded(good(fmt)[:64])),
     "decompression-bomb": lambda fmt: ("bomb" + FORMATS[fmt], bomb_png() if fmt == "photo" else
@@ -170,13 +175,14 @@ CASES: dict[str, Callable[[str], tuple[str, bytes]]] = {
                              else zipped({**(photo_folders() if fmt != "bundle" else {}), "../../evil.png": png()})),
     "zip-bomb": lambda fmt: ("zipbomb" + FORMATS[fmt], keras_like(**{"assets/zeros.bin": zeros_entry()})
                              if fmt == "keras" else zipped({**photo_folders(), "red/zeros.png": zeros_entry()})),
-    "cp1252": lambda fmt: ("windows" + FORMATS[fmt], (CP1252_CSV if fmt == "csv"
+    "cp1252": lambda fmt: ("windows" + FORMATS[fmt], (CP1252_CSV if fmt == "csv" else CP1252_PAIRS if fmt == "pairs"
                                                       else "Un café très agréable, déçu par la façade.").encode("cp1252")),
-    "shift-jis": lambda fmt: ("japanese" + FORMATS[fmt], (SJIS_CSV if fmt == "csv"
+    "shift-jis": lambda fmt: ("japanese" + FORMATS[fmt], (SJIS_CSV if fmt == "csv" else SJIS_PAIRS if fmt == "pairs"
                                                           else "この電話はとても良いです。電池も長持ちします。").encode("shift_jis")),
     "random-bytes": lambda fmt: ("noise" + FORMATS[fmt], np.random.default_rng(0).bytes(4096)),
     "lambda-layer": lambda fmt: ("innocent.keras", keras_like(lambda_config())),
     "os-system": lambda fmt: ("activation.keras", keras_like(os_system_config())),
+    "wrong-columns": lambda fmt: ("texts.csv", CSV),   # a CSV of texts and labels, not of prompts and answers
 }
 
 # (kind of widget, kind of bad file) -> (how the page answers, a phrase its message must hold)
@@ -226,6 +232,16 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
         "truncated": ("error", "EOF inside string"),
         "wrong-type": ("error", "binary data"),
         "oversized": ("error", "the limit here is 1 MB"),
+        "cp1252": ("note", "read as cp1252"),
+        "shift-jis": ("note", "read as cp932"),
+        "random-bytes": ("error", "binary data"),
+    },
+    "pairs": {  # prompt/response pairs that teach the language model (core/llm/tasks.py: read_pairs)
+        "zero-bytes": ("error", "is empty. It needs one prompt and its response per row"),
+        "truncated": ("error", "at least 5 are needed"),
+        "wrong-type": ("error", "binary data"),
+        "oversized": ("error", "the limit here is 1 MB"),
+        "wrong-columns": ("error", "has no 'prompt' and no 'response' column (it has: text, label)"),
         "cp1252": ("note", "read as cp1252"),
         "shift-jis": ("note", "read as cp932"),
         "random-bytes": ("error", "binary data"),
@@ -493,6 +509,8 @@ WIDGETS = [
     Widget("meaning-image-zip", MEANING, "images zip", "images zip", upload("meaning_image_zip"), meaning_images_work,
            before=meaning_map_images),
     Widget("llm-txt", LLM, "text", "text file", upload("llm_file"), llm_lab_works),
+    Widget("llm-teach-pairs", LLM, "pairs", "csv to learn from", upload("teach-pairs-file"), llm_lab_works),
+    Widget("train-pairs", TRAIN, "pairs", "csv to learn from", upload("pairs_upload"), train_works, before=choose_source),
 ]
 TABLE = [pytest.param(widget, case, id=f"{widget.name}:{case}") for widget in WIDGETS for case in widget.cases]
 MIME = {".png": "image/png", ".wav": "audio/wav", ".zip": "application/zip", ".txt": "text/plain",
@@ -562,6 +580,9 @@ def test_every_upload_widget_of_every_page_is_in_the_table():
         if page.name == "teach.py":  # the shared teach flow's zip of class folders, on each lab teaching by class
             assert calls == 1
             assert {w.name for w in WIDGETS} >= {"image-teach-zip", "audio-teach-zip"}
+            continue
+        if page.name == "llm_teaching.py":  # the Teach tab's prompt/response pairs, drawn by the Language Model Lab
+            assert calls == 1 and "llm-teach-pairs" in {w.name for w in WIDGETS}
             continue
         in_table = [w for w in WIDGETS if w.page == f"pages/{page.name}" and "-own-model" not in w.name]
         assert len(in_table) >= calls, f"{page.name}: {calls} upload widgets, {len(in_table)} in the table"
