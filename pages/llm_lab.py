@@ -150,6 +150,26 @@ def examples_ui():
     chosen = st.session_state.get("llm_example")
     if chosen is not None:
         st.caption(f"What to expect: {BUSINESS_PROMPTS[chosen].caption}")
+    taught_examples_ui()
+
+
+def taught_examples_ui():
+    """With a tuned model: one held-out prompt of each task it was taught (never trained on), one click away."""
+    from pages.llm_teaching import TASK_TITLES, held_out_examples
+    if not chosen_key().startswith("tuned:"):
+        return
+    examples = held_out_examples(chosen_key().split(":", 1)[1])
+    if not examples:
+        return
+    st.markdown("**Prompts of the tasks it was taught**, held out: it never saw them in training")
+    for col, example in zip(st.columns(max(len(examples), 2)), examples):
+        col.button(TASK_TITLES.get(example["task"], example["task"]), key=f"llm-taught-{example['task']}",
+                   on_click=use_taught, args=(example["prompt"],), width="stretch")
+
+
+def use_taught(prompt: str):
+    st.session_state["llm_prompt"] = prompt
+    st.session_state.pop("llm_example", None)
 
 
 def prompt_ui() -> tuple[str, bool, int, float]:

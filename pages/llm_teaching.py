@@ -253,6 +253,17 @@ def export_ui(run: Run) -> None:
             st.caption(f"Saved in the run's folder: {export.path}")
 
 
+def held_out_examples(run_id: str, per_task: int = 1) -> list[dict]:
+    """The first held-out prompts of each task of a fine-tuning run (from its results)."""
+    run = get_store().get_run(run_id)
+    seen, chosen = {}, []
+    for answer in ((run.results or {}).get("answers", []) if run else []):
+        if seen.get(answer["task"], 0) < per_task:
+            seen[answer["task"]] = seen.get(answer["task"], 0) + 1
+            chosen.append(answer)
+    return chosen
+
+
 def _before_after_figure(metrics: dict):
     import plotly.graph_objects as go
 

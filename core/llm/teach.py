@@ -85,6 +85,8 @@ class Tuner:
         # The lab's decoding engine was traced without adapters: answers now go through them.
         lm.engine = Engine(lm.model, lm.context)
         self.pad = lm.tokenizer.special.get("<|endoftext|>", 0)   # a chat never holds it
+        self.shapes: set = set()          # batch shapes XLA has compiled the step for
+        self.compile_seconds = 0.0        # the first step of each new shape (it compiles, then runs)
 
     def batches(self, examples, epoch: int, seed: int = 0) -> list:
         return finetune.batches(examples, self.batch_size, self.pad, seed=seed * 1000 + epoch)
@@ -97,7 +99,11 @@ class Tuner:
         for number, (ids, mask) in enumerate(self.batches(examples, epoch, seed)):
             if number < skip:
                 continue
+            step_started = time.perf_counter()
             loss = float(self.step(ids, mask))
+            if ids.shape not in self.shapes:
+                self.shapes.add(ids.shape)
+                self.compile_seconds += time.perf_counter() - step_started
             losses.append(loss)
             tokens += int((ids != self.pad).sum())
             steps += 1
