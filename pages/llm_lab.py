@@ -162,9 +162,10 @@ def taught_examples_ui():
     if not examples:
         return
     st.markdown("**Prompts of the tasks it was taught**, held out: it never saw them in training")
-    for col, example in zip(st.columns(max(len(examples), 2)), examples):
-        col.button(TASK_TITLES.get(example["task"], example["task"]), key=f"llm-taught-{example['task']}",
-                   on_click=use_taught, args=(example["prompt"],), width="stretch")
+    for start in range(0, len(examples), 2):  # two a row: four in a row were cut ("🎫 Ticket → cat…") at 1024 px
+        for col, example in zip(st.columns(2), examples[start:start + 2]):
+            col.button(TASK_TITLES.get(example["task"], example["task"]), key=f"llm-taught-{example['task']}",
+                       on_click=use_taught, args=(example["prompt"],), width="stretch")
 
 
 def use_taught(prompt: str):

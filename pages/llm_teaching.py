@@ -155,12 +155,12 @@ def curves_ui(run: Run, store: RunStore) -> None:
     if base is not None:
         figure.add_hline(y=base, line_dash="dash", line_color="gray",
                          annotation_text=f"base model, held out: {base:.2f}", annotation_position="top right")
-    figure.update_layout(title="Loss on the answers' tokens (lower is better)")
+    figure.update_layout(title="Answer loss (lower: better)")  # short: half of a 1024 px page
     left.plotly_chart(figure, key=f"ft-loss-{run.id}")
     speed = metrics[(metrics.name == "tokens_per_second")]
     if len(speed):
         right.plotly_chart(charts.curves_figure(metrics, "tokens_per_second", steps_per_epoch)
-                           .update_layout(title="Training speed (tokens per second)", showlegend=False),
+                           .update_layout(title="Tokens per second", showlegend=False),
                            key=f"ft-speed-{run.id}")
         right.caption("The first steps of each new batch length are slow: XLA compiles the step for it once.",
                       help=help_for("tokens per second"))
@@ -193,14 +193,16 @@ def results_ui(run: Run) -> None:
     if r.get("task") != "finetune-llm":
         return
     metrics = r.get("metrics", {})
-    cols = st.columns(2 + min(len(metrics), 2))
+    # Two metrics a row: four in a row were cut ("58.7 t…", "+100 pts vs bas…") at 1024 px.
+    cols = st.columns(2)
     cols[0].metric("Held-out loss", f"{r['val_loss']:.2f}", f"{r['val_loss'] - r['base_val_loss']:+.2f} vs base "
                    f"{r['base_val_loss']:.2f}", delta_color="inverse", help=help_for("validation loss"))
-    cols[1].metric("Training speed", f"{format_number(r.get('tokens_per_second'))} tokens/s",
+    cols[1].metric("Training tokens/s", format_number(r.get("tokens_per_second")),
                    f"{format_seconds(r.get('fit_seconds'))} in all", delta_color="off", help=help_for("tokens per second"))
-    for column, (name, pair) in zip(cols[2:], list(metrics.items())[:2]):
-        column.metric(name.capitalize(), format_percent(pair["tuned"], 0),
-                      f"{(pair['tuned'] - pair['base']) * 100:+.0f} pts vs base {format_percent(pair['base'], 0)}")
+    for row in range(0, len(metrics), 2):
+        for column, (name, pair) in zip(st.columns(2), list(metrics.items())[row:row + 2]):
+            column.metric(name[:1].upper() + name[1:], format_percent(pair["tuned"], 0),
+                          f"{(pair['tuned'] - pair['base']) * 100:+.0f} pts (base {format_percent(pair['base'], 0)})")
     if metrics:
         st.plotly_chart(_before_after_figure(metrics), key=f"ft-before-after-{run.id}")
     st.caption(f"Measured on held-out examples never trained on: the loss on {r.get('validation_examples')} of them, "
