@@ -56,6 +56,7 @@ def main(argv=None) -> int:
     cache = BaseAnswers()
     known = cache.load()
     base = task_metrics(data.evaluated, greedy_answers(lm, data.evaluated, known))
+    few_shot = task_metrics(data.evaluated, greedy_answers(lm, data.evaluated, known, shots=data.shots))
     cache.save(known)
     print(f"base model measured in {time.perf_counter() - t:.0f} s", flush=True)
 
@@ -78,7 +79,7 @@ def main(argv=None) -> int:
     print(f"held-out validation loss: base {base_loss:.3f} -> tuned {tuned_loss:.3f} "
           f"({(base_loss - tuned_loss) / base_loss:.0%} lower)")
     for name in base:
-        print(f"held-out {name}: base {base[name]:.0%} -> tuned {tuned[name]:.0%}")
+        print(f"held-out {name}: base {base[name]:.0%} -> tuned {tuned[name]:.0%} (few-shot prompt: {few_shot[name]:.0%})")
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; total {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -92,6 +92,7 @@ def finetune_summary(results: dict, run_dir) -> list[str]:
              f"({(results['base_val_loss'] - results['val_loss']) / results['base_val_loss']:.0%} lower, "
              f"{results['validation_examples']} examples)"]
     lines += [f"held-out {name}: base {pair['base']:.0%} -> tuned {pair['tuned']:.0%}"
+              + (f" (few-shot prompt: {pair['few_shot']:.0%})" if "few_shot" in pair else "")
               for name, pair in results.get("metrics", {}).items()]
     lines.append(f"adapters (LoRA rank {results['rank']}, {results['trainable_parameters']:,} numbers) at "
                  f"{run_dir / 'adapter.npz'}")

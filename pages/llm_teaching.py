@@ -207,6 +207,8 @@ def results_ui(run: Run) -> None:
         st.plotly_chart(_before_after_figure(metrics), key=f"ft-before-after-{run.id}")
     st.caption(f"Measured on held-out examples never trained on: the loss on {r.get('validation_examples')} of them, "
                f"the task metrics on {len(r.get('answers', []))} answers (greedy, the same prompts before and after). "
+               + (f"Few-shot: the base model with {r['shots']} training examples of the task shown in its prompt, no "
+                  "training: the cheap alternative. " if r.get("shots") else "") +
                f"{r.get('trainable_parameters', 0):,} numbers learnt (LoRA rank {r.get('rank')}), "
                f"{r.get('parameters', 0):,} frozen." + (f" {r['too_long']} examples longer than the limit were left "
                                                         "out." if r.get("too_long") else ""))
@@ -214,7 +216,8 @@ def results_ui(run: Run) -> None:
     if answers:
         with st.expander(f"All {len(answers)} held-out answers: base | tuned", expanded=False):
             st.dataframe(pd.DataFrame([{"task": a["task"], "prompt": _short(a["prompt"], 120), "wanted": a["expected"],
-                                        "base model": a["base"], "tuned": a["tuned"]} for a in answers]),
+                                        "base model": a["base"], **({"few-shot": a["few_shot"]} if "few_shot" in a else {}),
+                                        "tuned": a["tuned"]} for a in answers]),
                          hide_index=True, width="stretch")
     if run.status in ("completed", "stopped") and st.button(
             "💬 Use it in the Language Model Lab", key=f"ft-use-{run.id}", type="primary",
@@ -271,11 +274,12 @@ def _before_after_figure(metrics: dict):
 
     from core.charts import _layout
     names = list(metrics)
-    figure = go.Figure([go.Bar(name="base model", x=names, y=[metrics[n]["base"] * 100 for n in names],
-                               marker_color="#9aa5b1", text=[f"{metrics[n]['base']:.0%}" for n in names]),
-                        go.Bar(name="tuned", x=names, y=[metrics[n]["tuned"] * 100 for n in names],
-                               marker_color="#2e7d32", text=[f"{metrics[n]['tuned']:.0%}" for n in names])])
-    figure.update_layout(barmode="group")
+    bars = [("base", "base model", "#9aa5b1"), ("few_shot", "base + 2 examples in the prompt (few-shot)", "#f0a04b"),
+            ("tuned", "tuned (LoRA)", "#2e7d32")]
+    figure = go.Figure([go.Bar(name=label, x=names, y=[metrics[n][key] * 100 for n in names], marker_color=color,
+                               text=[f"{metrics[n][key]:.0%}" for n in names])
+                        for key, label, color in bars if all(key in metrics[n] for n in names)])
+    figure.update_layout(barmode="group", legend=dict(orientation="h", y=-0.45))
     figure.update_yaxes(title="% of held-out answers", range=[0, 105])
     return _layout(figure, "Held-out task metrics, before and after")
 

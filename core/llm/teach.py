@@ -31,6 +31,7 @@ TUNED_PREFIX = "tuned:"             # catalogue keys of tuned models
 PROBES = 3                          # held-out prompts answered after every epoch, base and tuned side by side
 VALIDATION_EXAMPLES = 64            # held-out examples whose loss is measured every epoch
 EVAL_PER_TASK = 5                   # held-out prompts per task answered for the before/after metrics
+SHOTS = 2                           # the few-shot baseline: this many training pairs of the task in the prompt
 # Greedy answers stop at the end of the turn; these caps only bound a model that rambles.
 MAX_NEW_TOKENS = {"ticket": 8, "fields": 80, "summary": 64, "reply": 72}
 DEFAULT_MAX_NEW = 96
@@ -49,6 +50,7 @@ class TaskData:
     probes: list[Pair]               # held-out pairs answered after every epoch
     too_long: int                    # training pairs left out: longer than max_tokens
     held_out: int                    # held-out pairs in all
+    shots: dict = field(default_factory=dict)   # task -> the training pairs the few-shot baseline shows
 
     @classmethod
     def build(cls, tokenizer, train: list[Pair], held_out: list[Pair], max_tokens: int = 256,
@@ -65,7 +67,8 @@ class TaskData:
         evaluated = [p for task in tasks for p in [q for q in held_out if q.task == task][:eval_per_task]]
         probes = [next(p for p in held_out if p.task == task) for task in tasks[:PROBES]]
         probes += [p for p in held_out if p not in probes][:PROBES - len(probes)]
-        return cls(examples, validation, evaluated, probes, too_long, len(held_out))
+        shots = {task: [p for p in train if p.task == task][:SHOTS] for task in tasks}
+        return cls(examples, validation, evaluated, probes, too_long, len(held_out), shots)
 
 
 class Tuner:
@@ -136,17 +139,25 @@ class Tuner:
 
 # -- answers and the metrics a manager reads ------------------------------------------------------------
 
-def greedy_answers(lm, pairs: list[Pair], cache: dict | None = None, progress: Callable | None = None) -> list[str]:
+def greedy_answers(lm, pairs: list[Pair], cache: dict | None = None, progress: Callable | None = None,
+                   shots: dict | None = None) -> list[str]:
     """The model's greedy answer to each pair's prompt, framed by the lab's chat template. `cache`
-    (prompt key -> answer) skips prompts already answered by the same model."""
+    (prompt key -> answer) skips prompts already answered by the same model. `shots` (task -> pairs):
+    the few-shot baseline, those pairs shown first as earlier turns of the chat (prompt only: no training)."""
     answers = []
     for i, pair in enumerate(pairs):
-        key = answer_key(pair)
+        shown = (shots or {}).get(pair.task, [])
+        key = answer_key(pair, shown)
         if cache is not None and key in cache:
             answers.append(cache[key])
             continue
-        text = lm.complete(lm.tokenizer.chat_ids([{"role": "user", "content": pair.prompt}]),
-                           max_new_tokens(pair.task)).strip()
+        turns = [m for shot in shown for m in ({"role": "user", "content": shot.prompt},
+                                               {"role": "assistant", "content": shot.response})]
+        ids = lm.tokenizer.chat_ids(turns + [{"role": "user", "content": pair.prompt}])
+        while turns and len(ids) + max_new_tokens(pair.task) > lm.context:  # long examples: fewer shots
+            turns = turns[2:]
+            ids = lm.tokenizer.chat_ids(turns + [{"role": "user", "content": pair.prompt}])
+        text = lm.complete(ids[-(lm.context - max_new_tokens(pair.task)):], max_new_tokens(pair.task)).strip()
         answers.append(text)
         if cache is not None:
             cache[key] = text
@@ -155,8 +166,9 @@ def greedy_answers(lm, pairs: list[Pair], cache: dict | None = None, progress: C
     return answers
 
 
-def answer_key(pair: Pair) -> str:
-    return hashlib.blake2b(f"{pair.task}\n{max_new_tokens(pair.task)}\n{pair.prompt}".encode(),
+def answer_key(pair: Pair, shots: list[Pair] = ()) -> str:
+    shown = "".join(f"{shot.prompt}\n{shot.response}\n" for shot in shots)
+    return hashlib.blake2b(f"{pair.task}\n{max_new_tokens(pair.task)}\n{shown}{pair.prompt}".encode(),
                            digest_size=12).hexdigest()
 
 

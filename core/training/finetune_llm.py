@@ -11,8 +11,9 @@ The five steps, as for any run:
    base model's as epoch 0). Stop ends it within a step; a checkpoint holds the adapters and the
    optimizer state (about 25 MB, not the 540 MB model), and a resumed run skips the batches of the
    epoch it had done.
-4. evaluate: the held-out prompts answered by the base model and the tuned one, task metrics
-   before and after (core/llm/tasks.py: score), the validation loss before and after.
+4. evaluate: the held-out prompts answered by the base model, by the base model with 2 training
+   pairs in its prompt (few-shot: the cheap alternative to training) and by the tuned one; task
+   metrics for each (core/llm/tasks.py: score), the validation loss before and after.
 5. save: adapter.npz (the run's model: the lab merges it into the base weights).
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ import time
 
 import numpy as np
 
+from core.llm.teach import SHOTS
 from core.runs import FAILED, INTERRUPTED, STOPPED
 from core.training.config import RunConfig
 from core.training.state import Fitted, Run
@@ -38,6 +40,7 @@ class FineTuneLLM:
         self.config = config
         self.tuner = None
         self.base_answers: list[str] = []
+        self.few_shot_answers: list[str] = []   # the base model with 2 training pairs in its prompt
         self.base_loss = float("nan")
 
     # -- where it runs ----------------------------------------------------------------------------
@@ -106,14 +109,18 @@ class FineTuneLLM:
             self.base_loss = tuner.validation_loss(data.validation)
             self.base_answers = greedy_answers(lm, data.evaluated, known, lambda done, total: run.progress(
                 f"the base model answers held-out prompts ({done}/{total})", keep=False))
+            self.few_shot_answers = greedy_answers(lm, data.evaluated, known, lambda done, total: run.progress(
+                f"the base model answers them with {SHOTS} examples in the prompt ({done}/{total})", keep=False),
+                shots=data.shots)
             cache.save(known)
             probes = greedy_answers(lm, data.probes, known)
             _write_answers(run, 0, data.probes, probes, mode="w")
-            (run.dir / "base.json").write_text(json.dumps({"val_loss": self.base_loss, "answers": self.base_answers}),
-                                               encoding="utf-8")
+            (run.dir / "base.json").write_text(json.dumps({"val_loss": self.base_loss, "answers": self.base_answers,
+                                                           "few_shot_answers": self.few_shot_answers}), encoding="utf-8")
         else:
             base = json.loads((run.dir / "base.json").read_text(encoding="utf-8"))
             self.base_loss, self.base_answers = base["val_loss"], base["answers"]
+            self.few_shot_answers = base.get("few_shot_answers", [])
 
         for callback in callbacks:
             callback.on_train_begin()
@@ -182,16 +189,21 @@ class FineTuneLLM:
         tuned = greedy_answers(self.lm, data.evaluated, None, lambda done, total: run.progress(
             f"the tuned model answers held-out prompts ({done}/{total})", keep=True))
         base_metrics, tuned_metrics = (task_metrics(data.evaluated, answers) for answers in (self.base_answers, tuned))
+        few_shot = task_metrics(data.evaluated, self.few_shot_answers) if self.few_shot_answers else {}
         val_loss = self.tuner.validation_loss(data.validation)
         epochs = run.store.metrics(run.id, "epoch")
         return {
             "task": "finetune-llm", "rank": self.params["rank"], "targets": list(_targets(self.params["layers"])),
             "trainable_parameters": self.tuner.trainable, "parameters": self.lm.parameters(),
             "base_val_loss": self.base_loss, "val_loss": val_loss,
-            "metrics": {name: {"base": base_metrics.get(name, 0.0), "tuned": value}
+            "metrics": {name: {"base": base_metrics.get(name, 0.0), "tuned": value,
+                               **({"few_shot": few_shot.get(name, 0.0)} if few_shot else {})}
                         for name, value in tuned_metrics.items()},
-            "answers": [{"task": p.task, "prompt": p.prompt, "expected": p.response, "base": b, "tuned": t}
-                        for p, b, t in zip(data.evaluated, self.base_answers, tuned)],
+            "shots": SHOTS if few_shot else 0,
+            "answers": [{"task": p.task, "prompt": p.prompt, "expected": p.response, "base": b, "tuned": t,
+                         **({"few_shot": f} if f is not None else {})}
+                        for p, b, t, f in zip(data.evaluated, self.base_answers, tuned,
+                                              self.few_shot_answers or [None] * len(tuned))],
             "validation_examples": len(data.validation), "held_out_examples": data.held_out,
             "train_examples": len(data.train), "too_long": data.too_long,
             "tokens_per_second": fitted.tokens_per_second, "fit_seconds": fitted.seconds,

@@ -79,6 +79,9 @@ def test_a_fine_tune_run_lowers_the_held_out_loss_and_becomes_a_catalogue_model(
     assert results["task"] == "finetune-llm" and results["epochs_completed"] == 3
     assert results["val_loss"] < 0.8 * results["base_val_loss"], results
     assert set(results["metrics"]) == {"category exact match"} and len(results["answers"]) == 4
+    # The few-shot baseline: the base model with 2 training pairs in its prompt, answered apart.
+    assert results["shots"] == 2 and set(results["metrics"]["category exact match"]) == {"base", "few_shot", "tuned"}
+    assert all({"base", "few_shot", "tuned"} <= set(a) for a in results["answers"])
     epochs = store.metrics(run_id, "epoch")
     assert sorted(epochs[epochs.name == "val_loss"].epoch) == [1, 2, 3]
     assert (epochs[epochs.name == "tokens_per_second"].value > 0).all()
