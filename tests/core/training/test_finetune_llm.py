@@ -85,7 +85,7 @@ def test_a_fine_tune_run_lowers_the_held_out_loss_and_becomes_a_catalogue_model(
     epochs = store.metrics(run_id, "epoch")
     assert sorted(epochs[epochs.name == "val_loss"].epoch) == [1, 2, 3]
     assert (epochs[epochs.name == "tokens_per_second"].value > 0).all()
-    answers = [json.loads(line) for line in (run.dir / "answers.jsonl").read_text().splitlines()]
+    answers = [json.loads(line) for line in (run.dir / "answers.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [a["epoch"] for a in answers] == [0, 1, 2, 3] and len(answers[0]["answers"]) == 3  # 3 probes
     # The tuned model: a catalogue entry of the language lab, the base model with the adapters merged.
     listed = {info.key: info.title for info in list_models("language", store)}
