@@ -260,11 +260,11 @@ def run_panel_ui(run_id: str) -> None:
 
 
 def resumable_statuses(run: Run) -> tuple:
-    """The statuses from which this kind of run resumes (a fine-tune: a stopped one too)."""
+    """The statuses from which this kind of run resumes (core.training.runner says; an odd config: the usual)."""
     from core.training.config import RunConfig
-    from core.training.strategies import strategy_for
+    from core.training.runner import resumable_statuses as statuses
     try:
-        return getattr(strategy_for(RunConfig.from_dict(run.config)), "resumable", ("failed", "interrupted"))
+        return statuses(RunConfig.from_dict(run.config))
     except Exception:  # noqa: BLE001 - an odd config: the usual ones
         return ("failed", "interrupted")
 

@@ -59,12 +59,12 @@ def data_ui(prefix: str) -> str | None:
     return st.selectbox("Examples to learn from", list(choices), format_func=choices.get, key=f"{prefix}-data")
 
 
-def preview_ui(key: str) -> None:
-    """A few of the examples, as a person reads them."""
+def preview_ui(key: str, data=None) -> None:
+    """A few of the examples, as a person reads them (`data`: the dataset, when already loaded)."""
     from core.data import load_dataset
     from core.data.uploads import dataset_pairs
     try:
-        train, held = dataset_pairs(load_dataset(key))
+        train, held = dataset_pairs(data if data is not None else load_dataset(key))
     except Exception as err:  # noqa: BLE001 - a damaged upload: say so, keep the page
         st.error(f"These examples cannot be read: {err}")
         return

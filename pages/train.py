@@ -164,7 +164,7 @@ def preview_ui(key: str, params: dict):
         st.caption(note)
     if data.kind == CHAT:  # prompts and answers: they are read, not drawn
         from pages import llm_teaching
-        llm_teaching.preview_ui(key)
+        llm_teaching.preview_ui(key, data)
         return data
     left, right = st.columns([3, 2])
     with left:

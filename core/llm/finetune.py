@@ -213,12 +213,17 @@ def load_adapter(model, path) -> dict:
     meta = adapter_meta(path)
     add_lora(model, meta["rank"], tuple(meta["targets"]), meta["alpha"])
     with np.load(path) as arrays:
-        for block_index, block in enumerate(model.blocks):
-            for name, layer in _owned(block):
-                if name in meta["targets"]:
-                    layer.lora_kernel_a.assign(arrays[f"{block_index}.{name}.a"])
-                    layer.lora_kernel_b.assign(arrays[f"{block_index}.{name}.b"])
+        assign_adapters(model, arrays)
     return meta
+
+
+def assign_adapters(model, arrays) -> None:
+    """A and B of every adapted projection from `arrays` (named as adapter_arrays names them)."""
+    for block_index, block in enumerate(model.blocks):
+        for name, layer in _owned(block):
+            if getattr(layer, "lora_enabled", False):
+                layer.lora_kernel_a.assign(arrays[f"{block_index}.{name}.a"])
+                layer.lora_kernel_b.assign(arrays[f"{block_index}.{name}.b"])
 
 
 def _owned(block) -> list[tuple[str, object]]:

@@ -128,11 +128,7 @@ class Tuner:
         return arrays
 
     def restore(self, arrays) -> None:
-        for block_index, block in enumerate(self.lm.model.blocks):
-            for name, layer in finetune._owned(block):
-                if getattr(layer, "lora_enabled", False):
-                    layer.lora_kernel_a.assign(arrays[f"{block_index}.{name}.a"])
-                    layer.lora_kernel_b.assign(arrays[f"{block_index}.{name}.b"])
+        finetune.assign_adapters(self.lm.model, arrays)
         for i, variable in enumerate(self.optimizer.variables):
             variable.assign(arrays[f"optimizer.{i}"])
 

@@ -53,10 +53,8 @@ class FineTuneLLM:
 
     @property
     def params(self) -> dict:
-        from core.models import ARCHITECTURES
-        from core.params import resolve
-        values, _ = resolve(ARCHITECTURES[self.config.architecture].params, self.config.arch_params, "LoRA")
-        return values
+        """rank, layers, max_tokens: the validated config holds them all (RunConfig.validated fills defaults)."""
+        return self.config.arch_params
 
     # -- the five steps ---------------------------------------------------------------------------
     def prepare(self, run: Run):
@@ -114,7 +112,7 @@ class FineTuneLLM:
                 shots=data.shots)
             cache.save(known)
             probes = greedy_answers(lm, data.probes, known)
-            _write_answers(run, 0, data.probes, probes, mode="w")
+            _write_answers(run, 0, data.probes, probes)
             (run.dir / "base.json").write_text(json.dumps({"val_loss": self.base_loss, "answers": self.base_answers,
                                                            "few_shot_answers": self.few_shot_answers}), encoding="utf-8")
         else:
@@ -237,14 +235,14 @@ def _targets(layers: str) -> tuple:
     return LORA_LAYERS[layers]
 
 
-def _write_answers(run: Run, epoch: int, probes, answers, mode: str = "a") -> None:
+def _write_answers(run: Run, epoch: int, probes, answers) -> None:
+    """answers.jsonl with the earlier epochs' lines and this epoch's (a resumed run drops the epochs
+    it computes again)."""
     from core.llm.teach import ANSWERS_FILE
-    if mode == "a":  # a resumed run: drop the epochs it computes again
-        kept = [line for line in read_answers(run.dir) if line["epoch"] < epoch]
-        (run.dir / ANSWERS_FILE).write_text("".join(json.dumps(line) + "\n" for line in kept), encoding="utf-8")
-    with open(run.dir / ANSWERS_FILE, mode, encoding="utf-8") as out:
-        out.write(json.dumps({"epoch": epoch, "answers": [{"task": p.task, "prompt": p.prompt, "expected": p.response,
-                                                           "answer": a} for p, a in zip(probes, answers)]}) + "\n")
+    line = {"epoch": epoch, "answers": [{"task": p.task, "prompt": p.prompt, "expected": p.response, "answer": a}
+                                        for p, a in zip(probes, answers)]}
+    kept = [old for old in read_answers(run.dir) if old["epoch"] < epoch] + [line]
+    (run.dir / ANSWERS_FILE).write_text("".join(json.dumps(old) + "\n" for old in kept), encoding="utf-8")
 
 
 def read_answers(run_dir) -> list[dict]:

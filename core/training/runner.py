@@ -77,7 +77,7 @@ def resume(run_id: str) -> None:
         raise ResumeError("That run no longer exists (it was deleted).")
     config = RunConfig.from_dict(run.config)
     strategy = strategy_for(config)
-    resumable = getattr(strategy, "resumable", (INTERRUPTED, FAILED))  # a fine-tune: a stopped one too
+    resumable = resumable_statuses(config)
     if run.status not in resumable:
         named = ", ".join(resumable[:-1]) + " or " + resumable[-1]
         raise ResumeError(f"Only an {named} run can be resumed; this one is {run.status}.")
@@ -95,6 +95,11 @@ def resume(run_id: str) -> None:
     except BaseException:
         store.finish(run_id, INTERRUPTED, error="Its runner process could not be started.", only_if_active=True)
         raise
+
+
+def resumable_statuses(config: RunConfig) -> tuple:
+    """The statuses runs like this one resume from: interrupted or failed; a fine-tune stopped too."""
+    return getattr(strategy_for(config), "resumable", (INTERRUPTED, FAILED))
 
 
 def resume_refusal(config: RunConfig) -> str | None:
