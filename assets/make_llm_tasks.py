@@ -13,8 +13,11 @@ from the studio's own bundled data or is generated here with a fixed seed; nothi
   total, e-mail). Generated here: company names, numbers, dates and amounts drawn at random, in
   the layouts the Document Lab reads; the JSON is written from the same draws, so it is right.
 - reply: a complaint -> a short reply in the house style (apology naming the problem, what happens
-  next, sign-off). Source: the negative texts of assets/samples/business_texts.csv (synthetic,
-  written for the studio) with their topic; the reply is the house template for that topic.
+  next, sign-off). Sources: the negative texts of assets/samples/business_texts.csv (synthetic,
+  written for the studio) with their topic, the reply the house template for that topic; and
+  complaints generated here from slots (a product, what went wrong with it), whose reply names that
+  product: a reply that apologises for "your computer" when the blender broke is a wrong reply,
+  and the held-out metric "names the complaint's subject" checks it.
 - summary: an internal e-mail -> a summary of exactly two sentences. Generated here from slots
   (what moved, why, who sends what by when); the summary is written from the same slots.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -30,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "assets" / "samples" / "llm_tasks.jsonl"
 SEED = 7
-HELD_OUT = 0.2   # of the generated and the reply examples
+HELD_OUT = 0.2   # of each task's generated and reply examples
 
 TEAMS = ("billing", "delivery", "account", "technical", "refund")
 TICKET_PROMPT = ("Which team should handle this ticket? Answer with one word: billing, delivery, account, "
@@ -56,6 +60,25 @@ REPLIES = {
     "pricing": ("your concern about our prices", "I have passed it to our pricing team, and I can offer "
                                                  "you our current loyalty discount on your next order"),
 }
+
+# Generated complaints: a product, and per topic what went wrong (the complaint) and the house
+# reply's apology for it, which names the product.
+PRODUCTS = ["blender", "kettle", "office chair", "desk lamp", "coffee machine", "printer", "headset",
+            "vacuum cleaner", "rain jacket", "suitcase", "monitor", "toaster", "standing desk", "bookshelf",
+            "microwave", "food processor", "dishwasher", "electric bike", "washing machine", "sofa bed"]
+COMPLAINTS = [
+    ("quality", "My new {item} stopped working after {n} days.", "that your new {item} let you down"),
+    ("quality", "The {item} I bought arrived scratched and a part is missing.", "that your {item} came in that state"),
+    ("delivery", "I ordered a {item} {n} days ago and it still has not arrived.", "that your {item} has not reached you yet"),
+    ("delivery", "The {item} was delivered to the wrong address and nobody will collect it.",
+     "that your {item} went to the wrong address"),
+    ("refund", "I sent the {item} back {n} weeks ago and I still have not got my money back.",
+     "that the money for your {item} is not back with you yet"),
+    ("billing", "You charged my card twice for the {item}.", "that we charged you twice for your {item}"),
+]
+OPENERS = ["", "Hello, ", "Hi. ", "To whom it may concern: "]
+CLOSERS = ["", " I am very disappointed.", " This is not acceptable.", " Please sort this out.",
+           " I expected better from you."]
 
 COMPANIES = ["Contoso Supplies Ltd.", "Northwind Traders", "Fabrikam Office GmbH", "Tailspin Parts Inc.",
              "Adventure Works", "Litware Logistics", "Proseware Foods", "Wingtip Tools", "Alpine Ski House",
@@ -119,14 +142,28 @@ def fields_example(rng: random.Random) -> dict:
 
 def reply_examples() -> list[dict]:
     with open(ROOT / "assets" / "samples" / "business_texts.csv", encoding="utf-8", newline="") as f:
-        complaints = [row for row in csv.DictReader(f) if row["sentiment"] == "negative" and row["topic"] in REPLIES]
+        complaints = [row for row in csv.DictReader(f) if row["sentiment"] == "negative" and row["topic"] in REPLIES
+                      and not re.match(r"^[\w ]{0,20}\bnote:", row["text"], re.I)]  # staff notes are no complaints
     out = []
     for row in complaints:
         problem, next_step = REPLIES[row["topic"]]
-        reply = (f"Dear customer, thank you for telling us, and I am sorry about {problem}. "
-                 f"{next_step[0].upper() + next_step[1:]}. Kind regards, the support team")
-        out.append({"task": "reply", "prompt": REPLY_PROMPT.format(text=row["text"]), "response": reply})
+        out.append({"task": "reply", "prompt": REPLY_PROMPT.format(text=row["text"]),
+                    "response": house_reply(f"about {problem}", next_step)})
     return out
+
+
+def complaint_example(rng: random.Random) -> dict:
+    topic, complaint, apology = rng.choice(COMPLAINTS)
+    item, n = rng.choice(PRODUCTS), rng.randint(2, 9)
+    text = rng.choice(OPENERS) + complaint.format(item=item, n=n) + rng.choice(CLOSERS)
+    return {"task": "reply", "prompt": REPLY_PROMPT.format(text=text), "response": house_reply(
+        apology.format(item=item), REPLIES[topic][1])}
+
+
+def house_reply(apology: str, next_step: str) -> str:
+    """Dear customer, thanks, "I am sorry <apology>.", what happens next, Kind regards."""
+    return (f"Dear customer, thank you for telling us, and I am sorry {apology}. "
+            f"{next_step[0].upper() + next_step[1:]}. Kind regards, the support team")
 
 
 def summary_example(rng: random.Random) -> dict:
@@ -143,10 +180,11 @@ def summary_example(rng: random.Random) -> dict:
 def main() -> None:
     rng = random.Random(SEED)
     rows = ticket_examples()
-    others = reply_examples() + [fields_example(rng) for _ in range(150)] + [summary_example(rng) for _ in range(120)]
-    for row in others:
-        row["split"] = "held-out" if rng.random() < HELD_OUT else "train"
-    rows += others
+    replies = reply_examples() + [complaint_example(rng) for _ in range(120)]
+    rng.shuffle(replies)   # the held-out replies a fine-tune answers first are of both kinds
+    for group in (replies, [fields_example(rng) for _ in range(150)], [summary_example(rng) for _ in range(120)]):
+        held = set(rng.sample(range(len(group)), round(HELD_OUT * len(group))))   # a fifth of each task
+        rows += [{**row, "split": "held-out" if i in held else "train"} for i, row in enumerate(group)]
     OUT.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
     counts = {}
     for row in rows:

@@ -36,7 +36,7 @@ def main(argv=None) -> int:
 
     from core.llm import tasks
     from core.llm.lm import LanguageModel
-    from core.llm.teach import BaseAnswers, TaskData, Tuner, greedy_answers, task_metrics
+    from core.llm.teach import BaseAnswers, TaskData, Tuner, before_after_lines, greedy_answers, task_metrics
     keras.utils.set_random_seed(0)
     started = time.perf_counter()
     lm = LanguageModel.load()
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     # The same objects as a fine-tuning run (core/training/finetune_llm.py). The adapters start at
     # zero, so before the first step this is the base model exactly.
     tuner = Tuner(lm, args.rank, optimizer=keras.optimizers.AdamW(args.learning_rate, weight_decay=0.0),
-                  batch_size=args.batch)
+                  batch_size=args.batch, length=args.max_tokens)
     t = time.perf_counter()
     base_loss = tuner.validation_loss(data.validation)
     cache = BaseAnswers()
@@ -71,15 +71,17 @@ def main(argv=None) -> int:
     tuned = task_metrics(data.evaluated, greedy_answers(lm, data.evaluated))
 
     print(f"trainable parameters: {tuner.trainable:,} (rank {args.rank}); {args.epochs} epoch(s) in {seconds:.0f} s "
-          "(XLA compiles once per batch length: included)")
+          f"(XLA compiles once per batch shape: included)")
+    batch = tuner.batches(data.train, 0)[0]
+    print(f"  {len(tuner.batches(data.train, 0))} steps an epoch, each {batch.ids.shape[0]} packed rows x "
+          f"{batch.ids.shape[1]} tokens, room for {tuner.slots} answer tokens")
     print(f"training tokens/s: {tokens / seconds:.0f}")
     print(f"  of which compiling: {tuner.compile_seconds:.0f} s for {len(tuner.shapes)} batch shapes; after compiling: "
           f"{tokens / (seconds - tuner.compile_seconds):.0f} tokens/s (the first step of each shape counted as compile)")
     print(f"peak RSS MB: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
-    print(f"held-out validation loss: base {base_loss:.3f} -> tuned {tuned_loss:.3f} "
-          f"({(base_loss - tuned_loss) / base_loss:.0%} lower)")
-    for name in base:
-        print(f"held-out {name}: base {base[name]:.0%} -> tuned {tuned[name]:.0%} (few-shot prompt: {few_shot[name]:.0%})")
+    for line in before_after_lines(base_loss, tuned_loss, {name: {"base": base.get(name, 0.0), "tuned": tuned[name],
+                                                                   "few_shot": few_shot.get(name, 0.0)} for name in tuned}):
+        print(line)
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; total {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -86,14 +86,11 @@ def summary_lines(run, store: RunStore) -> list[str]:
 
 def finetune_summary(results: dict, run_dir) -> list[str]:
     """A fine-tune's before and after, one figure per line (benchmarks/finetune.py prints the same)."""
+    from core.llm.teach import before_after_lines
     lines = [f"training tokens/s: {results['tokens_per_second']:.0f}" if results.get("tokens_per_second") else
-             "training tokens/s: -",
-             f"held-out validation loss: base {results['base_val_loss']:.3f} -> tuned {results['val_loss']:.3f} "
-             f"({(results['base_val_loss'] - results['val_loss']) / results['base_val_loss']:.0%} lower, "
-             f"{results['validation_examples']} examples)"]
-    lines += [f"held-out {name}: base {pair['base']:.0%} -> tuned {pair['tuned']:.0%}"
-              + (f" (few-shot prompt: {pair['few_shot']:.0%})" if "few_shot" in pair else "")
-              for name, pair in results.get("metrics", {}).items()]
+             "training tokens/s: -"]
+    lines += before_after_lines(results["base_val_loss"], results["val_loss"], results.get("metrics", {}))
+    lines[1] += f" on {results['validation_examples']} examples"
     lines.append(f"adapters (LoRA rank {results['rank']}, {results['trainable_parameters']:,} numbers) at "
                  f"{run_dir / 'adapter.npz'}")
     return lines

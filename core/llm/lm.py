@@ -119,12 +119,10 @@ class LanguageModel:
         report(0.8, "Loading weights")
         gg = load_converted(folder)
         model = build_model(gg.weights, gg.config, max_positions=max(context, 2048))
-        if quantize == "int8":
-            report(0.9, "Quantizing to int8")
-            from .quantize import quantize_int8
-            quantize_int8(model)
-        elif quantize:
-            raise ValueError(f"Unknown quantization {quantize!r} (use 'int8' or None)")
+        if quantize:
+            report(0.9, f"Quantizing to {quantize}")
+        from .quantize import quantize_as
+        quantize_as(model, quantize)
         lm = cls(model, Tokenizer(gg.tokenizer), gg.metadata, context)
         lm.load_seconds = time.perf_counter() - t0
         report(1.0, "Ready")

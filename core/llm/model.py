@@ -112,11 +112,15 @@ class Attention(layers.Layer):
         self.qkv.build(input_shape)
         self.o.build(input_shape)
 
-    def call(self, x, cos, sin, positions, cache=None, start=0, return_weights=False):
+    def call(self, x, cos, sin, positions, cache=None, start=0, return_weights=False, segments=None):
         """x: (B, T, hidden) at `positions` start..start+T-1. cache: None (the keys are just these
         T tokens) or one layer's slot of a key/value cache (core.llm.generate.CacheSlot), into
         which this step's keys/values are written at those positions; it returns the S keys and
-        values a query may look at."""
+        values a query may look at. segments: (B, T), training's packed rows (several examples
+        end to end, core/llm/finetune.py): a token sees only the earlier tokens of its own example.
+
+        Positions need not restart at each packed example: with rotary embeddings q_t . k_s
+        depends only on t - s, so an example scores the same wherever it sits in the row."""
         c = self.cfg
         B, T, D, K, G = ops.shape(x)[0], ops.shape(x)[1], c.head_dim, c.kv_heads, c.heads // c.kv_heads
         qkv = ops.reshape(project(self.qkv, x), (B, T, c.heads + 2 * K, D))
@@ -129,6 +133,8 @@ class Attention(layers.Layer):
         # scores[b, k, g, t, s] = q_t . k_s / sqrt(D), then softmax over the visible keys s
         scores = ops.einsum("btkgd,bskd->bkgts", q, k) / math.sqrt(D)
         visible = ops.arange(ops.shape(k)[1])[None, :] <= positions[:, None]   # causal: s <= t
+        if segments is not None:                                                # and the same example
+            visible = (visible[None] & (segments[:, :, None] == segments[:, None, :]))[:, None, None]
         scores = ops.where(visible, scores, ops.cast(-1e9, scores.dtype))
         weights = ops.softmax(scores, axis=-1)
         out = ops.einsum("bkgts,bskd->btkgd", weights, v)
@@ -171,9 +177,9 @@ class Block(layers.Layer):
         for sub in (self.attn_norm, self.attn, self.mlp_norm, self.mlp):
             sub.build(input_shape)
 
-    def call(self, x, cos, sin, positions, cache=None, start=0, return_weights=False):
+    def call(self, x, cos, sin, positions, cache=None, start=0, return_weights=False, segments=None):
         a, weights = self.attn(self.attn_norm(x), cos, sin, positions, cache=cache, start=start,
-                               return_weights=return_weights)
+                               return_weights=return_weights, segments=segments)
         x = x + a
         x = x + self.mlp(self.mlp_norm(x))
         return x, weights
@@ -239,15 +245,16 @@ class SmolLM(keras.Model):
     def call(self, ids):
         return self.forward(ids)["logits"]
 
-    def features(self, ids):
+    def features(self, ids, segments=None):
         """The normed last hidden state of every position (B, T, hidden), before the output layer:
-        training applies that layer only where it needs logits (core/llm/finetune.py)."""
+        training applies that layer only where it needs logits (core/llm/finetune.py). segments:
+        packed rows, see Attention.call."""
         T = ops.shape(ids)[1]
         positions = ops.arange(T)
         cos, sin = ops.take(self._cos, positions, axis=0), ops.take(self._sin, positions, axis=0)
         x = self.embed(ids)
         for block in self.blocks:
-            x, _ = block(x, cos, sin, positions)
+            x, _ = block(x, cos, sin, positions, segments=segments)
         return self.norm(x)
 
     def lens(self, h):

@@ -29,6 +29,14 @@ def _one_garbage_collection():
         gc.collect()
 
 
+def quantize_as(model, precision: str | None) -> None:
+    """In place: "int8" (quantize_int8) or None (float32, as loaded); anything else is refused."""
+    if precision == "int8":
+        quantize_int8(model)
+    elif precision:
+        raise ValueError(f"Unknown quantization {precision!r} (use 'int8' or None)")
+
+
 def quantize_int8(model) -> None:
     """In place. Needs a built model with its weights loaded."""
     from .lm import int8_config

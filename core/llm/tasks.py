@@ -138,17 +138,18 @@ def encode_pairs(tokenizer, pairs: list[Pair], max_tokens: int) -> tuple[list, i
 
 # -- scoring the answers: what a manager reads --------------------------------------------------
 
-def score(task: str, answer: str, reference: str) -> dict[str, float]:
-    """Task metrics of one answer against its reference, each 0 or 1 (averaged over a held-out set)."""
-    return METRICS.get(task, _custom)(answer.strip(), reference.strip())
+def score(task: str, answer: str, reference: str, prompt: str = "") -> dict[str, float]:
+    """Task metrics of one answer against its reference (and the prompt it answers), each 0 or 1,
+    averaged over a held-out set; a metric that does not apply to a pair is left out."""
+    return METRICS.get(task, _custom)(answer.strip(), reference.strip(), prompt)
 
 
-def _ticket(answer: str, reference: str) -> dict[str, float]:
+def _ticket(answer: str, reference: str, prompt: str) -> dict[str, float]:
     first = re.findall(r"[a-z]+", answer.lower())[:1]
     return {"category exact match": float(first == [reference.lower()])}
 
 
-def _fields(answer: str, reference: str) -> dict[str, float]:
+def _fields(answer: str, reference: str, prompt: str) -> dict[str, float]:
     found = re.search(r"\{.*\}", answer, re.S)
     try:
         parsed = json.loads(found.group(0)) if found else None
@@ -158,18 +159,37 @@ def _fields(answer: str, reference: str) -> dict[str, float]:
     return {"JSON valid": float(valid), "fields correct": float(valid and parsed == json.loads(reference))}
 
 
-def _summary(answer: str, reference: str) -> dict[str, float]:
+def _summary(answer: str, reference: str, prompt: str) -> dict[str, float]:
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", answer) if s.strip()]
     return {"two sentences": float(len(sentences) == 2)}
 
 
-def _reply(answer: str, reference: str) -> dict[str, float]:
+def _reply(answer: str, reference: str, prompt: str) -> dict[str, float]:
     lower = answer.lower()
-    return {"house style (apology, next step, sign-off)": float("sorry" in lower and "kind regards" in lower
-                                                               and len(answer.split()) <= 80)}
+    metrics = {"house style (apology, next step, sign-off)": float("sorry" in lower and "kind regards" in lower
+                                                                  and len(answer.split()) <= 80)}
+    subject = subject_words(reference, prompt)
+    if subject:  # a polite reply about the wrong thing ("your computer", when the blender broke) is wrong
+        metrics["names the complaint's subject"] = float(subject <= set(_words(lower)))
+    return metrics
 
 
-def _custom(answer: str, reference: str) -> dict[str, float]:
+def subject_words(reference: str, complaint: str) -> set[str]:
+    """What the complaint is about, as the house reply names it: the words (4 letters or more) of
+    the reference's apology, "I am sorry <...>.", that the complaint itself uses ("coffee machine")."""
+    apology = re.search(r"sorry\b([^.]*)", reference.lower())
+    return set(_words(apology.group(1))) & set(_words(complaint.lower())) if apology else set()
+
+
+FUNCTION_WORDS = {"with", "that", "this", "your", "have", "from", "been", "back", "still", "there", "their",
+                  "what", "when", "about", "they", "were", "would", "could", "into", "just", "some"}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z]+", text) if len(w) >= 4 and w not in FUNCTION_WORDS]
+
+
+def _custom(answer: str, reference: str, prompt: str) -> dict[str, float]:
     return {"exact match": float(answer.lower() == reference.lower())}
 
 

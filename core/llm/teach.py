@@ -4,7 +4,7 @@ before/after evaluation a manager reads, and the tuned model as a catalogue entr
     data = TaskData.build(lm.tokenizer, train_pairs, held_out_pairs, max_tokens=256)
     tuner = Tuner(lm, rank=8, targets=("qkv", "o", "gate_up", "down"), optimizer=keras.optimizers.AdamW(5e-4))
     for epoch in range(epochs):
-        tuner.epoch(data.train, epoch, on_step=print)      # one pass, length-bucketed batches
+        tuner.epoch(data.train, epoch, on_step=print)      # one pass, examples packed into rows
     answers = greedy_answers(lm, data.evaluated)          # what a person reads: base | tuned
     metrics = task_metrics(data.evaluated, answers)       # ticket category exact match, JSON valid ...
 
@@ -75,11 +75,11 @@ class Tuner:
     """LoRA adapters on `lm`'s model and the compiled steps that train and measure them."""
 
     def __init__(self, lm, rank: int = 8, targets=tuple(finetune.TARGETS), optimizer=None,
-                 batch_size: int = 4, jit: bool = True):
+                 batch_size: int = 4, length: int = 256, jit: bool = True):
         import keras
 
         from .generate import Engine
-        self.lm, self.batch_size = lm, batch_size
+        self.lm, self.batch_size, self.longest = lm, batch_size, length   # the longest example allowed
         self.trainable = finetune.add_lora(lm.model, rank, tuple(targets))
         self.optimizer = optimizer or keras.optimizers.AdamW(5e-4, weight_decay=0.0)
         self.optimizer.build(lm.model.trainable_variables)
@@ -88,27 +88,31 @@ class Tuner:
         # The lab's decoding engine was traced without adapters: answers now go through them.
         lm.engine = Engine(lm.model, lm.context)
         self.pad = lm.tokenizer.special.get("<|endoftext|>", 0)   # a chat never holds it
-        self.shapes: set = set()          # batch shapes XLA has compiled the step for
+        self.shapes: set = set()          # batch shapes XLA has compiled the step for (packed: one)
         self.compile_seconds = 0.0        # the first step of each new shape (it compiles, then runs)
+        self.slots = 0                    # answer tokens a step has room for (Batch.answers): one shape
 
     def batches(self, examples, epoch: int, seed: int = 0) -> list:
-        return finetune.batches(examples, self.batch_size, self.pad, seed=seed * 1000 + epoch)
+        return finetune.batches(examples, self.batch_size, self.longest, self.pad, seed=seed * 1000 + epoch)
 
     def epoch(self, examples, epoch: int, seed: int = 0, skip: int = 0,
               on_step: Callable | None = None, should_stop: Callable[[], bool] | None = None) -> dict:
         """One pass over `examples` (skipping its first `skip` batches: a resumed epoch). Returns
-        {"loss": mean training loss, "tokens": real tokens, "seconds", "steps", "stopped"}."""
+        {"loss": mean training loss, "tokens": the examples' tokens (not padding), "seconds",
+        "steps", "stopped"}."""
         losses, tokens, steps, started = [], 0, 0, time.perf_counter()
-        for number, (ids, mask) in enumerate(self.batches(examples, epoch, seed)):
+        batches = self.batches(examples, epoch, seed)
+        self.slots = max(self.slots, finetune.answer_slots(batches))   # rarely grows: a new epoch's packing
+        for number, batch in enumerate(batches):
             if number < skip:
                 continue
             step_started = time.perf_counter()
-            loss = float(self.step(ids, mask))
-            if ids.shape not in self.shapes:
-                self.shapes.add(ids.shape)
+            loss = float(self.step(batch.ids, batch.segments, *batch.answers(self.slots)))
+            if (batch.ids.shape, self.slots) not in self.shapes:
+                self.shapes.add((batch.ids.shape, self.slots))
                 self.compile_seconds += time.perf_counter() - step_started
             losses.append(loss)
-            tokens += int((ids != self.pad).sum())
+            tokens += batch.tokens
             steps += 1
             if on_step:
                 on_step(number, loss, tokens / (time.perf_counter() - started))
@@ -119,7 +123,7 @@ class Tuner:
                 "steps": steps, "stopped": bool(should_stop and should_stop())}
 
     def validation_loss(self, examples) -> float:
-        return finetune.evaluate_loss(self.lm.model, finetune.batches(examples, 8, self.pad), self.loss)
+        return finetune.evaluate_loss(self.lm.model, finetune.batches(examples, 8, self.longest, self.pad), self.loss)
 
     # -- checkpoints: the adapters and the optimizer's state -----------------------------------------
     def state(self) -> dict[str, np.ndarray]:
@@ -172,9 +176,19 @@ def task_metrics(pairs: list[Pair], answers: list[str]) -> dict[str, float]:
     """Each task metric (core/llm/tasks.py: score) averaged over the pairs it applies to."""
     totals: dict[str, list[float]] = {}
     for pair, text in zip(pairs, answers):
-        for name, value in score(pair.task, text, pair.response).items():
+        for name, value in score(pair.task, text, pair.response, pair.prompt).items():
             totals.setdefault(name, []).append(value)
     return {name: float(np.mean(values)) for name, values in totals.items()}
+
+
+def before_after_lines(base_val_loss: float, val_loss: float, metrics: dict[str, dict]) -> list[str]:
+    """Before and after, one figure a line, as the CLI summary and benchmarks/finetune.py print them.
+    metrics: name -> {"base", "tuned", and "few_shot" where measured}."""
+    lines = [f"held-out validation loss: base {base_val_loss:.3f} -> tuned {val_loss:.3f} "
+             f"({(base_val_loss - val_loss) / base_val_loss:.0%} lower)"]
+    return lines + [f"held-out {name}: base {pair['base']:.0%} -> tuned {pair['tuned']:.0%}"
+                    + (f" (few-shot prompt: {pair['few_shot']:.0%})" if "few_shot" in pair else "")
+                    for name, pair in metrics.items()]
 
 
 class BaseAnswers:
@@ -216,12 +230,10 @@ def load_tuned(adapter_path: Path, progress=None, quantize: str | None = None, c
     report(0.75, "Adding what the run learnt (LoRA adapters)")
     finetune.load_adapter(lm.model, adapter_path)
     merged = finetune.merge_lora(lm.model)
-    if quantize == "int8":
-        report(0.85, "Quantizing to int8")
-        from .quantize import quantize_int8
-        quantize_int8(merged)
-    elif quantize:
-        raise ValueError(f"Unknown quantization {quantize!r} (use 'int8' or None)")
+    if quantize:
+        report(0.85, f"Quantizing to {quantize}")
+    from .quantize import quantize_as
+    quantize_as(merged, quantize)
     tuned = LanguageModel(merged, lm.tokenizer, lm.metadata, lm.context)
     tuned.load_seconds = lm.load_seconds
     return tuned

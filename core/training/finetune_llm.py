@@ -19,7 +19,6 @@ The five steps, as for any run:
 from __future__ import annotations
 
 import json
-import math
 import time
 
 import numpy as np
@@ -72,7 +71,8 @@ class FineTuneLLM:
         return TaskData.build(self.lm.tokenizer, train, held_out, self.params["max_tokens"], self.config.seed)
 
     def steps_per_epoch(self, data) -> int:
-        return math.ceil(len(data.train) / self.config.batch_size)
+        from core.llm import finetune
+        return finetune.steps(data.train, self.config.batch_size, self.params["max_tokens"])
 
     def build(self, run: Run, data):
         from core.models import LORA_LAYERS
@@ -82,7 +82,7 @@ class FineTuneLLM:
         optimizer = build_optimizer(config.optimizer, config.learning_rate, config.optimizer_params,
                                     config.schedule, self.steps_per_epoch(data), config.epochs)
         self.tuner = Tuner(self.lm, self.params["rank"], LORA_LAYERS[self.params["layers"]], optimizer,
-                           config.batch_size)
+                           config.batch_size, self.params["max_tokens"])
         self.lm.model.compile(optimizer=optimizer)  # what the studio's callbacks read (the learning rate)
         return self.lm
 

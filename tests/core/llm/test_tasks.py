@@ -15,7 +15,12 @@ def test_the_bundled_set_has_four_tasks_each_with_held_out_examples_its_referenc
         held = [p for p in rows if p.split == "held-out"]
         assert 20 <= len(held) < len(rows) / 2, task
         for pair in held:  # a perfect answer scores 1 on every metric of its task
-            assert set(score(task, pair.response, pair.response).values()) == {1.0}, (task, pair.response)
+            assert set(score(task, pair.response, pair.response, pair.prompt).values()) == {1.0}, (task, pair.response)
+    # Most replies name what the complaint is about, so a reply about something else can be caught.
+    held_replies = [p for p in by_task["reply"] if p.split == "held-out"]
+    named = [p for p in held_replies if "names the complaint's subject" in score("reply", p.response, p.response, p.prompt)]
+    assert len(named) >= 20 and any(tasks.subject_words(p.response, p.prompt) == {"suitcase"}
+                                                        for p in held_replies)
     held_ticket_texts = {p.prompt for p in by_task["ticket"] if p.split == "held-out"}
     assert not held_ticket_texts & {p.prompt for p in by_task["ticket"] if p.split == "train"}
 
@@ -30,6 +35,21 @@ def test_wrong_answers_score_zero():
         {"JSON valid": 1.0, "fields correct": 1.0}
     assert score("fields", '{"order_number": "PO-7731-C", "total": 5960.0}', reference)["fields correct"] == 0.0
     assert score("summary", "The review moved. Send slides. Lunch is booked.", "x") == {"two sentences": 0.0}
+
+
+def test_a_polite_reply_about_the_wrong_thing_fails_the_subject_check():
+    complaint = "Write a short, polite reply to this customer complaint.\n\nMy new blender stopped working after 3 days."
+    reference = ("Dear customer, thank you for telling us, and I am sorry that your new blender let you down. "
+                 "We will send a replacement at no cost. Kind regards, the support team")
+    assert tasks.subject_words(reference, complaint) == {"blender"}
+    wrong = "Dear customer, I am sorry that your computer let you down. We will fix it. Kind regards, the team"
+    assert score("reply", wrong, reference, complaint) == {"house style (apology, next step, sign-off)": 1.0,
+                                                          "names the complaint's subject": 0.0}
+    right = "I am so sorry the Blender broke. A replacement is on its way. Kind regards, Support"
+    assert score("reply", right, reference, complaint)["names the complaint's subject"] == 1.0
+    # A house reply that names nothing of the complaint leaves the check out rather than guess.
+    assert "names the complaint's subject" not in score("reply", wrong, "I am sorry about the delay. Kind regards",
+                                                        "Tracking hasn't updated in nine days.")
 
 
 def csv_bytes(rows, header="prompt,response", encoding="utf-8") -> bytes:
