@@ -14,6 +14,7 @@ from core.llm.lab import (BUSINESS_PROMPTS, CATALOG_KEY, CONTEXT, COST_SAMPLES, 
 from core.text.io import TextInputError
 from pages.common import (format_bytes, format_number, format_percent, format_seconds, get_store, handed_off,
                           help_for, keep_settings, limited_uploader, page_setup, use_new_file_ui)
+from pages.llm_teaching import LAB_TAB_KEY, LAB_TABS
 
 page_setup()
 
@@ -576,7 +577,8 @@ loading = st.empty()  # in every run, so the tabs below keep their place (no sta
 if not shared_model().loaded(chosen_mode(), chosen_key()):  # loaded (or swapped) here, in sight, with its progress bar
     with language_model(where=loading):
         pass
-tabs = st.tabs(["💬 Ask it", "🎓 Teach it", "🎲 The next token", "🔤 Tokens", "🔬 Inside", "🪶 Made cheaper to run"])
+# Keyed and tracked, so "Use it in the Language Model Lab" (pages/llm_teaching.py) can open the first tab.
+tabs = st.tabs(LAB_TABS, key=LAB_TAB_KEY, on_change="rerun")
 # The other tabs are drawn first: an answer being streamed in the first tab then does not leave
 # them empty until it ends.
 with tabs[5]:

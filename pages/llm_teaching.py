@@ -96,10 +96,12 @@ def settings_ui(prefix: str) -> dict:
                                           format_func=lambda v: f"{v:g}", key=f"{prefix}-lr",
                                           help=help_for("learning rate"))
     epochs = cols[1].number_input("Epochs", 1, 10, 1, key=f"{prefix}-epochs",
-                                  help=help_for("epoch") + " One epoch of the bundled tasks takes about 7 minutes "
+                                  help=help_for("epoch") + " One epoch of the bundled tasks takes about 9 minutes "
                                        "here (2 CPU cores).")
     batch_size = cols[2].select_slider("Batch size", [1, 2, 4, 8], value=4, key=f"{prefix}-batch",
-                                       help=help_for("batch size"))
+                                       help=help_for("batch size") + " Here the examples are packed end to end "
+                                            "into rows as long as the longest example allowed (no padding to pay "
+                                            "for); a step reads rows holding about this many examples.")
     return dict(arch_params={"rank": rank, "layers": layers, "max_tokens": max_tokens},
                 learning_rate=float(learning_rate), epochs=int(epochs), batch_size=int(batch_size))
 
@@ -225,8 +227,14 @@ def results_ui(run: Run) -> None:
         st.switch_page("pages/llm_lab.py")
 
 
+# The Language Model Lab's tabs (pages/llm_lab.py): "Use it in the lab" opens it on the first.
+LAB_TABS = ["💬 Ask it", "🎓 Teach it", "🎲 The next token", "🔤 Tokens", "🔬 Inside", "🪶 Made cheaper to run"]
+LAB_TAB_KEY = "llm_tab"
+
+
 def _use_in_lab(run_id: str) -> None:
     st.session_state["llm_model"] = "tuned:" + run_id
+    st.session_state[LAB_TAB_KEY] = LAB_TABS[0]   # ask the tuned model at once, not the Teach it tab again
 
 
 def export_ui(run: Run) -> None:

@@ -440,7 +440,15 @@ def llm_lab(j: Journey) -> Problems:
     for expected in ("Held-out loss", "Held-out prompts, answered before and after each epoch", "Base model",
                      "After epoch 1", "Use it in the Language Model Lab"):
         problems.check(expected in text, f"Language Model Lab, Teach it: no “{expected}” for the finished run")
-    return problems + page_problems(page, "Language Model Lab (Teach it)", min_charts=2)
+    problems += page_problems(page, "Language Model Lab (Teach it)", min_charts=2)
+    # Use it: the tuned model becomes the lab's model, and the lab opens on Ask it to try it at once.
+    page.get_by_role("button", name="💬 Use it in the Language Model Lab").first.click()
+    wait_for(page, page.get_by_test_id("stSelectbox").filter(has_text="SmolLM2-135M + "), 120, "the tuned model picked")
+    wait_for(page, page.get_by_role("tab", name="💬 Ask it", selected=True), 300, "the lab back on Ask it")
+    settle(page, timeout=300)
+    problems.check("SmolLM2-135M + " in chosen(page, "Model"),
+                   f"Language Model Lab: after “Use it”, the picker shows {chosen(page, 'Model')!r}, not the tuned model")
+    return problems + page_problems(page, "Language Model Lab (the tuned model)")
 
 
 def optimizers(j: Journey) -> Problems:
