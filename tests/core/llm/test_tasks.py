@@ -21,6 +21,11 @@ def test_the_bundled_set_has_four_tasks_each_with_held_out_examples_its_referenc
     named = [p for p in held_replies if "names the complaint's subject" in score("reply", p.response, p.response, p.prompt)]
     assert len(named) >= 20 and any(tasks.subject_words(p.response, p.prompt) == {"suitcase"}
                                                         for p in held_replies)
+    # The dataset's description states the file's counts (the script that makes it may change them).
+    from core.data import DATASETS
+    held_out = sum(p.split == "held-out" for p in pairs)
+    assert f"{len(pairs)} prompts" in DATASETS["business_tasks"].description
+    assert f"{held_out} are held out" in DATASETS["business_tasks"].description
     held_ticket_texts = {p.prompt for p in by_task["ticket"] if p.split == "held-out"}
     assert not held_ticket_texts & {p.prompt for p in by_task["ticket"] if p.split == "train"}
 
