@@ -171,7 +171,21 @@ def _reply(answer: str, reference: str, prompt: str) -> dict[str, float]:
     subject = subject_words(reference, prompt)
     if subject:  # a polite reply about the wrong thing ("your computer", when the blender broke) is wrong
         metrics["names the complaint's subject"] = float(subject <= set(_words(lower)))
+    step = next_step(reference)
+    if step:     # the house's step for this problem (courier, payments, a replacement ...), not another's
+        metrics["the right next step"] = float(_plain(step) in _plain(answer))
     return metrics
+
+
+def next_step(reply: str) -> str:
+    """The sentence after the apology of a house reply: what happens next ("" when there is none)."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", reply) if s.strip()]
+    after = [i + 1 for i, s in enumerate(sentences) if "sorry" in s.lower()]
+    return sentences[after[0]] if after and after[0] < len(sentences) - 1 else ""
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def subject_words(reference: str, complaint: str) -> set[str]:

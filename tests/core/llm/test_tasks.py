@@ -49,9 +49,12 @@ def test_a_polite_reply_about_the_wrong_thing_fails_the_subject_check():
     assert tasks.subject_words(reference, complaint) == {"blender"}
     wrong = "Dear customer, I am sorry that your computer let you down. We will fix it. Kind regards, the team"
     assert score("reply", wrong, reference, complaint) == {"house style (apology, next step, sign-off)": 1.0,
-                                                          "names the complaint's subject": 0.0}
-    right = "I am so sorry the Blender broke. A replacement is on its way. Kind regards, Support"
+                                                          "names the complaint's subject": 0.0,
+                                                          "the right next step": 0.0}
+    right = "I am so sorry the Blender broke. We will send a replacement at no cost! Kind regards, Support"
     assert score("reply", right, reference, complaint)["names the complaint's subject"] == 1.0
+    assert score("reply", right, reference, complaint)["the right next step"] == 1.0
+    assert tasks.next_step(reference) == "We will send a replacement at no cost."
     # A house reply that names nothing of the complaint leaves the check out rather than guess.
     assert "names the complaint's subject" not in score("reply", wrong, "I am sorry about the delay. Kind regards",
                                                         "Tracking hasn't updated in nine days.")
