@@ -609,6 +609,7 @@ def model_card_ui(card: dict, skip=()):
 def import_model_ui(lab: str) -> None:
     """Bring your own `.keras` model into a lab: checked, loaded safely, then selected above."""
     from core.model_import import ModelImportError, import_model
+    from core.modalities import modality_of
     with st.expander("📦 Use your own Keras model (.keras)"):
         st.caption("A model saved with `model.save('model.keras')` (Keras 3), up to "
                    f"{UPLOAD_LIMITS_MB['model']} MB. It is checked before it is opened: no Lambda layers or "
@@ -619,7 +620,8 @@ def import_model_ui(lab: str) -> None:
                                           key=f"import-model-{lab}")
             labels_file = limited_uploader("Class names (optional: labels.txt, one per line, or a JSON list)",
                                            "model side file", type=["txt", "json"], key=f"import-labels-{lab}")
-            prep_file = limited_uploader("preprocessing.json (" + ("required: the vocabulary" if lab == "text"
+            needs_vocabulary = modality_of(lab).tokens   # token ids in: the words' numbers must come with it
+            prep_file = limited_uploader("preprocessing.json (" + ("required: the vocabulary" if needs_vocabulary
                                          else "optional") + ")", "model side file", type=["json"],
                                          key=f"import-prep-{lab}")
             submitted = st.form_submit_button("Import and use it")

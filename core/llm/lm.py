@@ -83,12 +83,6 @@ def load_converted(folder: Path | None = None) -> GGUFModel:
                      weights=weights, metadata=info["metadata"])
 
 
-def int8_config():
-    """Keras int8, weights only: one scale per output row, activations stay float32."""
-    import keras
-    return keras.quantizers.Int8QuantizationConfig(activation_quantizer=None)
-
-
 class LanguageModel:
     """SmolLM2-135M-Instruct: tokenizer + Keras model + compiled decoding."""
 

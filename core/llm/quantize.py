@@ -29,6 +29,12 @@ def _one_garbage_collection():
         gc.collect()
 
 
+def int8_config():
+    """Keras int8, weights only: one scale per output row, activations stay float32."""
+    import keras
+    return keras.quantizers.Int8QuantizationConfig(activation_quantizer=None)
+
+
 def quantize_as(model, precision: str | None) -> None:
     """In place: "int8" (quantize_int8) or None (float32, as loaded); anything else is refused."""
     if precision == "int8":
@@ -39,7 +45,6 @@ def quantize_as(model, precision: str | None) -> None:
 
 def quantize_int8(model) -> None:
     """In place. Needs a built model with its weights loaded."""
-    from .lm import int8_config
     config = int8_config()
     with _one_garbage_collection(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Layer .* does not have a `quantize` method")

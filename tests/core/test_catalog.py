@@ -42,17 +42,31 @@ def test_entries_name_functions_that_exist():
         assert callable(catalog.resolve(name)), name
 
 
-def _imports(path: Path) -> set[str]:
-    """Modules of core a module imports, at its top or inside its functions (both count: a lazy
-    import that closes a circle still ties the two modules together)."""
+def _imports(path: Path, name: str) -> set[str]:
+    """Modules of core the module `name` (at `path`) imports, at its top or inside its functions
+    (both count: a lazy import that closes a circle still ties the two modules together), relative
+    imports ("from .lm import x") resolved against its package."""
     found = set()
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("core"):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1])
+            module = f"{base}.{node.module}" if node.module else base
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("core"):
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name.startswith("core"))
     return found
+
+
+def test_imports_are_found_relative_and_lazy(tmp_path):
+    module = tmp_path / "quantize.py"
+    module.write_text("from .lm import a\nfrom . import tasks\n\ndef f():\n    from ..data import uploads\n"
+                      "    import core.runs\n", encoding="utf-8")
+    assert _imports(module, "core.llm.quantize") >= {"core.llm.lm", "core.llm.tasks", "core.data.uploads", "core.runs"}
 
 
 def test_core_has_no_import_circle():
@@ -63,7 +77,7 @@ def test_core_has_no_import_circle():
     def with_packages(module):  # importing core.a.b runs core/a/__init__.py first
         parts = module.split(".")
         return {".".join(parts[:i]) for i in range(2, len(parts) + 1)}
-    graph = {name: {m for imported in _imports(path) for m in with_packages(imported)
+    graph = {name: {m for imported in _imports(path, name) for m in with_packages(imported)
                     if m in modules and m != name and not name.startswith(m + ".")}
              for name, path in modules.items()}
 

@@ -53,7 +53,16 @@ def test_only_texts_take_an_upload_setting():
     assert modality_of("image").upload_params() == {} == modality_of("audio").upload_params()
 
 
-KIND_BRANCH = re.compile(r"""(\bkind|\blab)\s*(==|!=|\bin\b|\bnot in\b)\s*[\(\[{]?\s*(["'](image|audio|text|tabular)["']|IMAGE|AUDIO|TEXT|TABULAR)\b""")
+# A quoted kind ends at its quote (no word boundary can follow it); a constant ends at a word boundary.
+KIND_BRANCH = re.compile(r"""(\bkind|\blab)\s*(==|!=|\bin\b|\bnot in\b)\s*[\(\[{]?\s*(["'](image|audio|text|tabular)["']|\b(IMAGE|AUDIO|TEXT|TABULAR)\b)""")
+
+
+def test_the_branch_pattern_catches_what_it_is_for():
+    for line in ('if kind == "text":', "x = 1 if lab == 'image' else 2", 'if kind in ("image", "audio"):',
+                 "if data.kind == IMAGE:", "if lab != TEXT and y:"):
+        assert KIND_BRANCH.search(line), line
+    for line in ('if kind == "textual":', "if lab == IMAGES_DIR:", 'label == "text"'):
+        assert not KIND_BRANCH.search(line), line
 
 
 def test_no_code_outside_the_registry_branches_on_a_modality_string():

@@ -2,9 +2,14 @@
 prompt that fits its context, the instruction kept, whole rows only, and a note when cut)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from core.document.handoff import HEADER, SUMMARY_INSTRUCTION, search_rows, summary_prompt
+from core.llm import available as llm_available
+
+IN_CI = os.environ.get("CI", "").lower() == "true"  # .ci/run: a missing model package fails, never skips
 
 PAGE = "INVOICE  No. INV-2024-0815\n\n  Northwind Trading Ltd  \nTotal ¥1,250.00\n"
 
@@ -40,13 +45,13 @@ def test_without_a_tokenizer_the_whole_text_goes_on():
     assert prompt.endswith("row 2999\n\n" + SUMMARY_INSTRUCTION) and notes == []
 
 
+@pytest.mark.skipif(not llm_available() and not IN_CI, reason="the language model is not installed "
+                    "(requirements-models.txt)")
 def test_the_real_tokenizer_fits_a_chinese_page():
-    """Chinese costs the model's tokenizer several tokens a character: the fit is measured, not guessed."""
-    try:
-        from core.llm.lab import CONTEXT, load_tokenizer
-        tokenizer = load_tokenizer()
-    except Exception as err:  # noqa: BLE001
-        pytest.skip(f"the language model is not installed: {err}")
+    """Chinese costs the model's tokenizer several tokens a character: the fit is measured, not guessed.
+    Skipped only where the model package is missing outside CI; any other error fails it."""
+    from core.llm.lab import CONTEXT, load_tokenizer
+    tokenizer = load_tokenizer()
     count = lambda s: len(tokenizer.encode(s))  # noqa: E731
     frame = len(tokenizer.chat_ids([{"role": "user", "content": ""}]))
     page = "\n".join(f"第{i}行：因管道维修，本楼将于2024年6月8日停水。" for i in range(200))
