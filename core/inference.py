@@ -118,9 +118,9 @@ def load_run_model(run_id: str):
 
 
 def run_validation(run, limit: int = CALIBRATION_LIMIT):
-    """(inputs, labels) of a run's validation examples as its dataset holds them, cut exactly as
-    core/training/prepare.py cut them (same seed, same share), at most `limit`; None when the run
-    kept none or its data is gone."""
+    """(inputs, labels) of a run's validation examples as its dataset holds them, cut as training
+    cut them (core/training/prepare.py: validation_cut), at most `limit`; None when the run kept
+    none or its data is gone."""
     from core.data import DataError, load_dataset
     from core.params import ConfigError
     from core.training.config import RunConfig
@@ -129,8 +129,8 @@ def run_validation(run, limit: int = CALIBRATION_LIMIT):
         data = load_dataset(config.dataset, config.dataset_params)
     except (ConfigError, DataError, OSError, ValueError, KeyError, TypeError):
         return None
-    order = np.random.default_rng(config.seed).permutation(len(data.x))
-    chosen = np.sort(order[:int(round(len(order) * config.validation_split))][:limit])
+    from core.training.prepare import validation_cut
+    chosen = np.sort(validation_cut(len(data.x), config)[0][:limit])
     return (data.x[chosen], data.y[chosen]) if len(chosen) else None
 
 

@@ -269,4 +269,4 @@ def studio_model_sizes(this_model: int, store=None) -> tuple[list[Sized], list[s
 
 __all__ = ["SharedModel", "Prompt", "fit_chat", "Example", "BUSINESS_PROMPTS", "prompt_from_file",
            "clean_control_characters", "Rate", "rate_of", "shown_token", "token_costs", "studio_model_sizes",
-           "Sized", "MODES", "CATALOG_KEY", "field"]
+           "Sized", "MODES", "CATALOG_KEY"]

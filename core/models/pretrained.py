@@ -1,7 +1,7 @@
 """Pretrained models: their converters, and the conversion-and-cache step every one goes through.
 
     model, labels = load_pretrained("efficientnet_lite0_imagenet", cache_dir)
-    top_k(model.predict_on_batch(preprocess(images)), labels)
+    logits = model.predict_on_batch(preprocess(images))    # softmax them for probabilities
 
 Each model is one entry of the catalogue (core/catalog.py) naming its converter here. The first
 load converts the source weights and caches a `.keras` file (plus the card's measured counts);
@@ -115,10 +115,3 @@ def center_crop(image, size=INPUT_SIZE, crop_fraction: float = 224 / 256):
     return np.asarray(im.resize(size[::-1], Image.BICUBIC, box=box))
 
 
-def top_k(logits, labels, k: int = 5) -> list[tuple[str, float]]:
-    """The k most likely (label, probability) for one example's logits, softmax over all classes."""
-    z = np.asarray(logits, dtype=np.float64).reshape(-1)
-    p = np.exp(z - z.max())
-    p /= p.sum()
-    best = np.argsort(-p)[:k]
-    return [(labels[i], float(p[i])) for i in best]

@@ -28,12 +28,18 @@ class Prepared:
     preprocessing: dict = field(default_factory=dict)  # what inference must do before the model
 
 
+def validation_cut(n: int, config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(validation, training) indices of a training pool of n examples: the run's seed shuffles it,
+    its validation share is cut from the front. The one place this is decided: training, the
+    sentence-encoder head and calibration (core/inference.py, which reads the cut back) all use it."""
+    order = np.random.default_rng(config.seed).permutation(n)
+    n_val = int(round(n * config.validation_split))
+    return order[:n_val], order[n_val:]
+
+
 def prepare(data: Dataset, config: RunConfig) -> Prepared:
     """Cut the validation set from the training pool (seeded) and encode the inputs."""
-    rng = np.random.default_rng(config.seed)
-    order = rng.permutation(len(data.x))
-    n_val = int(round(len(order) * config.validation_split))
-    val_idx, train_idx = order[:n_val], order[n_val:]
+    val_idx, train_idx = validation_cut(len(data.x), config)
     x, x_test = data.x, data.x_test
     modality = modality_of(data.kind)
     preprocessing = {"kind": data.kind, "input_shape": list(data.input_shape), **modality.training_preprocessing()}
@@ -56,7 +62,7 @@ def prepare(data: Dataset, config: RunConfig) -> Prepared:
     if isinstance(x, Rows):  # file order: the stream shuffles every epoch
         train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)
     return Prepared(_take(x, train_idx), data.y[train_idx],
-                    _take(x, val_idx) if n_val else None, data.y[val_idx] if n_val else None,
+                    _take(x, val_idx) if len(val_idx) else None, data.y[val_idx] if len(val_idx) else None,
                     x_test, data.y_test, spec, list(data.class_names), preprocessing)
 
 

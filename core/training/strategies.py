@@ -20,8 +20,6 @@ import dataclasses
 import time
 from typing import Callable
 
-import numpy as np
-
 from core.training.config import RunConfig
 from core.training.gan import GanTraining
 from core.training.state import Fitted, Run  # noqa: F401 - the five steps pass these; re-exported
@@ -310,13 +308,10 @@ class SentenceEncoderHead(Classification):
         from core.meaning import encoder as enc
         from core.models.architectures import InputSpec
         from core.models.transfer import FEATURES
-        from core.training.prepare import Prepared
+        from core.training.prepare import Prepared, validation_cut
         keras.utils.set_random_seed(self.config.seed)
         data = load_dataset(self.config.dataset, self.config.dataset_params)
-        # The validation cut exactly as core/training/prepare.py makes it (calibration reads it back).
-        order = np.random.default_rng(self.config.seed).permutation(len(data.x))
-        n_val = int(round(len(order) * self.config.validation_split))
-        val_idx, train_idx = order[:n_val], order[n_val:]
+        val_idx, train_idx = validation_cut(len(data.x), self.config)   # as every run cuts it
         run.progress("loading the sentence encoder", keep=False)
         encoder = enc.load_encoder()
         texts = [str(t) for t in data.x] + [str(t) for t in data.x_test]
@@ -326,8 +321,8 @@ class SentenceEncoderHead(Classification):
         vectors = encoder.encode(texts, progress=encoding)
         x, x_test = vectors[:len(data.x)], vectors[len(data.x):]
         preprocessing = {"kind": data.kind, "encoder": enc.KEY, "input_shape": [enc.WIDTH]}
-        return Prepared(x[train_idx], data.y[train_idx], x[val_idx] if n_val else None,
-                        data.y[val_idx] if n_val else None, x_test, data.y_test,
+        return Prepared(x[train_idx], data.y[train_idx], x[val_idx] if len(val_idx) else None,
+                        data.y[val_idx] if len(val_idx) else None, x_test, data.y_test,
                         InputSpec(FEATURES, (enc.WIDTH,), data.num_classes), list(data.class_names), preprocessing)
 
 

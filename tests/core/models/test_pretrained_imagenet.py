@@ -14,8 +14,8 @@ import pytest
 
 from core.models.efficientnet_lite import (build_efficientnet_lite0, load_weights_from_state_dict,
                                           preprocess_imagenet)
-from core.models.pretrained import (PRETRAINED, center_crop, efficientnet_lite0_weights_path,
-                                    load_pretrained, top_k)
+from core.inference import top_k
+from core.models.pretrained import PRETRAINED, center_crop, efficientnet_lite0_weights_path, load_pretrained
 from core.models.torch_legacy import load_legacy_state_dict
 
 KEY = "efficientnet_lite0_imagenet"
@@ -201,12 +201,14 @@ def test_stem_matches_numpy_reference(converted, state_dict):
 
 def test_predicts_cat_and_espresso(converted, photos):
     model, labels = converted[:2]
-    logits = np.asarray(model.predict_on_batch(photos))
-    cat, coffee = (top_k(row, list(range(1000))) for row in logits)
+    logits = np.asarray(model.predict_on_batch(photos), np.float64)
+    probabilities = np.exp(logits - logits.max(1, keepdims=True))
+    probabilities /= probabilities.sum(1, keepdims=True)
+    cat, coffee = (top_k(row, list(range(1000))) for row in probabilities)
     assert {i for i, _ in cat} & set(CAT_CLASSES), [(labels[i], p) for i, p in cat]
     assert {i for i, _ in coffee} & COFFEE_CLASSES, [(labels[i], p) for i, p in coffee]
     assert cat[0][0] in CAT_CLASSES and coffee[0][0] == 967  # espresso first
-    assert labels[967] == "espresso" and top_k(logits[1], labels)[0][0] == "espresso"
+    assert labels[967] == "espresso" and top_k(probabilities[1], labels)[0][0] == "espresso"
 
 
 def test_cached_reload_gives_identical_logits(converted, photos):
