@@ -26,7 +26,7 @@ import numpy as np
 from core.llm.teach import SHOTS
 from core.runs import FAILED, INTERRUPTED, STOPPED
 from core.training.config import RunConfig
-from core.training.state import Fitted, Run
+from core.training.state import Fitted, TrainingRun
 
 
 class FineTuneLLM:
@@ -56,7 +56,7 @@ class FineTuneLLM:
         return self.config.arch_params
 
     # -- the five steps ---------------------------------------------------------------------------
-    def prepare(self, run: Run):
+    def prepare(self, run: TrainingRun):
         import keras
 
         from core.data import load_dataset
@@ -74,7 +74,7 @@ class FineTuneLLM:
         from core.llm import finetune
         return finetune.steps(data.train, self.config.batch_size, self.params["max_tokens"])
 
-    def build(self, run: Run, data):
+    def build(self, run: TrainingRun, data):
         from core.models import LORA_LAYERS
         from core.llm.teach import Tuner
         from core.optim import build_optimizer
@@ -86,7 +86,7 @@ class FineTuneLLM:
         self.lm.model.compile(optimizer=optimizer)  # what the studio's callbacks read (the learning rate)
         return self.lm
 
-    def fit(self, run: Run, lm, data) -> Fitted:
+    def fit(self, run: TrainingRun, lm, data) -> Fitted:
         from core.llm.teach import BaseAnswers, greedy_answers
         from core.training.callbacks import StudioCallback
         from core.training.checkpoints import CheckpointState
@@ -161,7 +161,7 @@ class FineTuneLLM:
         fitted.tokens_per_second = tokens / train_seconds if train_seconds else None
         return fitted
 
-    def resume_point(self, run: Run):
+    def resume_point(self, run: TrainingRun):
         """The adapters and optimizer state of the checkpoint; the metrics after it are dropped."""
         from core.training.checkpoints import ADAPTER_CHECKPOINT, read_checkpoint
         state = read_checkpoint(run.dir, ADAPTER_CHECKPOINT)
@@ -180,7 +180,7 @@ class FineTuneLLM:
         except Exception as err:  # noqa: BLE001 - whatever is wrong, it cannot be resumed from
             raise damaged(f"its adapters cannot be read: {type(err).__name__}: {err}") from None
 
-    def evaluate(self, run: Run, data, fitted: Fitted) -> dict:
+    def evaluate(self, run: TrainingRun, data, fitted: Fitted) -> dict:
         """Before and after on held-out prompts: the task metrics a manager reads, the loss, the answers."""
         from core.llm.teach import greedy_answers, task_metrics
         run.progress("the tuned model answers held-out prompts", keep=True)
@@ -209,11 +209,11 @@ class FineTuneLLM:
             "steps_completed": fitted.steps, "batch_size": fitted.batch_size,
         }
 
-    def novelty(self, run: Run, data, fitted: Fitted):
+    def novelty(self, run: TrainingRun, data, fitted: Fitted):
         """A language model answers in words: no classes to be none of."""
         return None
 
-    def save_model(self, run: Run, fitted: Fitted):
+    def save_model(self, run: TrainingRun, fitted: Fitted):
         """The run's model is its adapters (adapter.npz); the lab merges them into the base weights."""
         import os
 
@@ -235,7 +235,7 @@ def _targets(layers: str) -> tuple:
     return LORA_LAYERS[layers]
 
 
-def _write_answers(run: Run, epoch: int, probes, answers) -> None:
+def _write_answers(run: TrainingRun, epoch: int, probes, answers) -> None:
     """answers.jsonl with the earlier epochs' lines and this epoch's (a resumed run drops the epochs
     it computes again)."""
     from core.llm.teach import ANSWERS_FILE
@@ -264,7 +264,7 @@ class AdapterCheckpoint:
     """The adapters and the optimizer state, at most every `run.checkpoint_seconds` and at the end:
     what a resumed run goes on from (checkpoint.npz and its sidecar, core/training/checkpoints.py)."""
 
-    def __init__(self, run: Run, tuner, studio, epochs_done: int = 0):
+    def __init__(self, run: TrainingRun, tuner, studio, epochs_done: int = 0):
         self.run, self.tuner, self.studio = run, tuner, studio
         self.last_save, self.epochs_done = time.perf_counter(), epochs_done
 

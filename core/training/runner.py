@@ -36,7 +36,7 @@ from core.runs import COMPLETED, FAILED, INTERRUPTED, STOPPED, RunStore
 from core.storage import check_writable, describe_write_error, naming
 from core.training.checkpoints import ResumeError, check_loads, read_checkpoint
 from core.training.config import RunConfig
-from core.training.strategies import MULTI_WORKER_NO_RESUME, Run, strategy_for
+from core.training.strategies import MULTI_WORKER_NO_RESUME, TrainingRun, strategy_for
 
 MAX_RUNS_ENV = "MODEL_STUDIO_MAX_RUNS"
 CHECKPOINT_SECONDS_ENV = "MODEL_STUDIO_CHECKPOINT_SECONDS"  # a crash loses at most this much training
@@ -215,7 +215,7 @@ def train(config: RunConfig, run_id: str | None, store: RunStore | None, on_prog
 
 
 def start_run(strategy, config: RunConfig, run_id: str | None, store: RunStore | None, on_progress,
-              resume: bool) -> Run:
+              resume: bool) -> TrainingRun:
     """Refuse what cannot run here, start the distribution (before any other TensorFlow op) and
     make the run's folder."""
     refusal = resume and resume_refusal(config)
@@ -225,14 +225,14 @@ def start_run(strategy, config: RunConfig, run_id: str | None, store: RunStore |
     if resume and distribution.across_workers:  # 'auto' found a cluster
         raise ResumeError(MULTI_WORKER_NO_RESUME)
     strategy.check(distribution)
-    run = Run(config, run_id, store, distribution, resume, on_progress, checkpoint_seconds())
+    run = TrainingRun(config, run_id, store, distribution, resume, on_progress, checkpoint_seconds())
     if run.writes:
         run.dir.mkdir(parents=True, exist_ok=True)
         run.progress("loading data", keep=False, distribution=distribution.describe())
     return run
 
 
-def save(run: Run, strategy, data, fitted, results: dict) -> str:
+def save(run: TrainingRun, strategy, data, fitted, results: dict) -> str:
     """Write the model and the files inference needs, then the results and the final status."""
     model_file = strategy.save_model(run, fitted) if hasattr(strategy, "save_model") else run.dir / "model.keras"
     if not hasattr(strategy, "save_model"):

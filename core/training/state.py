@@ -12,8 +12,9 @@ from core.training.config import RunConfig
 
 
 @dataclass
-class Run:
-    """One run being trained: its config, where it writes, and how it is distributed."""
+class TrainingRun:
+    """One run being trained: its config, where it writes, and how it is distributed. (The run as
+    stored, listed and shown is core.runs.Run, whose `progress` is the dict this one writes.)"""
     config: RunConfig
     id: str | None
     store: object | None              # the RunStore; None on a cluster worker, which writes nothing

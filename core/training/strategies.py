@@ -22,7 +22,7 @@ from typing import Callable
 
 from core.training.config import RunConfig
 from core.training.gan import GanTraining
-from core.training.state import Fitted, Run  # noqa: F401 - the five steps pass these; re-exported
+from core.training.state import Fitted, TrainingRun  # noqa: F401 - the five steps pass these; re-exported
 
 MULTI_WORKER_NO_RESUME = "A run trained across several machines cannot be resumed; start it again on the cluster."
 
@@ -74,7 +74,7 @@ class Classification:
         return n_train if OPTIMIZERS[self.config.optimizer].full_batch else min(self.config.batch_size, n_train)
 
     # -- the five steps ---------------------------------------------------------------------------
-    def prepare(self, run: Run):
+    def prepare(self, run: TrainingRun):
         """The arrays to learn from: a seeded validation cut, inputs encoded (core.training.prepare)."""
         import keras
 
@@ -83,7 +83,7 @@ class Classification:
         keras.utils.set_random_seed(self.config.seed)
         return prepare(load_dataset(self.config.dataset, self.config.dataset_params), self.config)
 
-    def build(self, run: Run, data):
+    def build(self, run: TrainingRun, data):
         """f(x; θ) with freshly drawn θ, compiled with its loss and optimizer. Variables made inside
         the strategy's scope are mirrored on every replica."""
         from core.models import build_model
@@ -101,7 +101,7 @@ class Classification:
             model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
         return model
 
-    def fit(self, run: Run, model, data) -> Fitted:
+    def fit(self, run: TrainingRun, model, data) -> Fitted:
         """θ ← θ − step(∇L) for every mini-batch, epoch after epoch, until the last epoch or Stop.
         A resumed run starts from its checkpoint's weights, optimizer state, step and clock."""
         from core.training.checkpoints import CheckpointState
@@ -118,7 +118,7 @@ class Classification:
                       start.elapsed + time.perf_counter() - started, batch_size, n_train, studio, callbacks,
                       scored=model, x_test=data.x_test)
 
-    def evaluate(self, run: Run, data, fitted: Fitted) -> dict:
+    def evaluate(self, run: TrainingRun, data, fitted: Fitted) -> dict:
         """Accuracy, per-class accuracy, the confusion matrix and the worst mistakes on the test
         set, with what the training cost."""
         import numpy as np
@@ -143,7 +143,7 @@ class Classification:
         )
         return results
 
-    def novelty(self, run: Run, data, fitted: Fitted):
+    def novelty(self, run: TrainingRun, data, fitted: Fitted):
         """“None of these” (core/novelty.py) for the saved model, measured on the examples the scored
         model reads; None where the lab does not ask (texts, tables) or too few are held out."""
         from core import novelty
@@ -166,7 +166,7 @@ class Classification:
         return {"labels.json": json.dumps(data.class_names), "preprocessing.json": json.dumps(data.preprocessing)}
 
     # -- helpers ----------------------------------------------------------------------------------
-    def callbacks(self, run: Run, data, batch_size: int, start, encode) -> tuple:
+    def callbacks(self, run: TrainingRun, data, batch_size: int, start, encode) -> tuple:
         """The chief's callbacks: metrics and Stop (StudioCallback), checkpoints, layer statistics,
         TensorBoard. A cluster worker that writes nothing gets none."""
         if not run.writes:
@@ -190,7 +190,7 @@ class Classification:
         return studio, callbacks
 
 
-def resume_point(run: Run, model):
+def resume_point(run: TrainingRun, model):
     """Put the checkpoint's weights and optimizer state into the freshly built `model`; what was
     written after the checkpoint is dropped, to be computed again (no duplicates in the curves)."""
     from core.training.callbacks import keep_layer_stats
@@ -248,7 +248,7 @@ class TransferLearning(Classification):
                      ] if self.fine_tune_epochs else []  # on the photos: fewer examples, slower steps
         return super().phases(batch_size, steps_per_epoch) + fine_tune
 
-    def prepare(self, run: Run):
+    def prepare(self, run: TrainingRun):
         """The photos, then their backbone features φ(x): what stage 1 learns from."""
         from core.models import transfer
         self.images = super().prepare(run)
@@ -256,7 +256,7 @@ class TransferLearning(Classification):
                                   lambda done, total: run.progress(f"computing image features ({done}/{total})",
                                                                    keep=False))
 
-    def fit(self, run: Run, model, data) -> Fitted:
+    def fit(self, run: TrainingRun, model, data) -> Fitted:
         from core.models import transfer
         fitted = super().fit(run, model, data)  # stage 1: the head, on the features
         started = time.perf_counter()
@@ -274,7 +274,7 @@ class TransferLearning(Classification):
         x_train, x_val = self.tuned_inputs
         return (x_train, self.images.y_train), [x_val, fitted.x_test]
 
-    def fine_tune(self, run: Run, fitted: Fitted) -> Fitted:
+    def fine_tune(self, run: TrainingRun, fitted: Fitted) -> Fitted:
         """Stage 2: unfreeze the backbone's last blocks and train them on the images themselves."""
         from core.models import transfer
         from core.training.callbacks import LayerStats
