@@ -14,7 +14,6 @@ import posixpath
 import secrets
 import shutil
 import time
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 from core import archive as archive_lib
-from core import paths
+from core import image_file, paths
 from core.data.dataset import AUDIO, CHAT, IMAGE, TEXT, DataError, Dataset, holdout_indices, holdout_split
 
 MAX_ZIP_UNCOMPRESSED = archive_lib.MAX_TOTAL
 MAX_ZIP_ENTRIES = archive_lib.MAX_ENTRIES
 MAX_COMPRESSION_RATIO = archive_lib.MAX_RATIO
-MAX_IMAGE_PIXELS = 150_000_000          # a decompression bomb is refused above this (a 10000x10000 photo passes)
+MAX_IMAGE_PIXELS = image_file.MAX_PIXELS  # a decompression bomb is refused above this (a 10000x10000 photo passes)
 MAX_IMAGE_SIDE = 4096                   # larger photos are scaled down right after decoding
 MIN_EXAMPLES_PER_CLASS = 2
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
@@ -235,53 +234,15 @@ def _group_by_class(entries: list[zipfile.ZipInfo]) -> dict[str, list[zipfile.Zi
 
 
 def decode_image(data: bytes, size: int | None = None, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
-    """Decode any common image to RGB uint8 (EXIF rotation applied), optionally resized to a square."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-    if not data:
-        raise DataError("empty file: the image has 0 bytes.")
-    pil_limit = Image.MAX_IMAGE_PIXELS  # process-wide: set for this decode only, restored below
+    """Decode any common image to RGB uint8 (core/image_file.py), optionally cropped to a square of `size`."""
+    from PIL import Image, ImageOps
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            Image.MAX_IMAGE_PIXELS = max_pixels  # PIL warns above it (an error here), refuses above 2x
-            try:
-                image = Image.open(io.BytesIO(data))
-            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-                raise DataError(f"too large: more than {max_pixels / 1e6:.0f} megapixels, the limit "
-                                "(a decompression bomb?). Scale the image down first.") from err
-            if image.width * image.height > max_pixels:
-                raise DataError(f"too large: {image.width}x{image.height} pixels; the limit is "
-                                f"{max_pixels / 1e6:.0f} megapixels.")
-            image.seek(0)  # first frame of an animated GIF
-            image.draft("RGB", (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))  # JPEG: decode big photos at 1/2..1/8 scale
-            image = ImageOps.exif_transpose(image)
-            image = _to_rgb(image)
-            if max(image.size) > MAX_IMAGE_SIDE:
-                image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.BILINEAR)
-            if size:
-                image = ImageOps.fit(image, (size, size), Image.Resampling.BILINEAR)
-            return np.asarray(image, dtype=np.uint8)
-    except DataError:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise DataError(f"not a readable image: {err}") from err
-    except (OSError, ValueError, SyntaxError) as err:  # truncated or corrupt data
-        raise DataError(f"corrupt or truncated image: {err}") from err
-    finally:
-        Image.MAX_IMAGE_PIXELS = pil_limit
-
-
-def _to_rgb(image):
-    from PIL import Image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(image, dtype=np.float64)
-        arr = (arr - arr.min()) / max(arr.max() - arr.min(), 1) * 255
-        image = Image.fromarray(arr.astype(np.uint8))
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image)
-    return image.convert("RGB")
+        image, _ = image_file.open_rgb(data, MAX_IMAGE_SIDE, max_pixels)
+    except image_file.ImageFileError as err:
+        raise DataError(str(err)) from err
+    if size:
+        image = ImageOps.fit(image, (size, size), Image.Resampling.BILINEAR)
+    return np.asarray(image, dtype=np.uint8)
 
 
 # -- CSV of texts ---------------------------------------------------------------------------------

@@ -6,13 +6,13 @@ megapixels), an encrypted or broken PDF. A very large scan is scaled down, with 
 """
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-MAX_PIXELS = 150_000_000   # above this, a decompression bomb: refused before a pixel is decoded
+from core import image_file
+
+MAX_PIXELS = image_file.MAX_PIXELS   # above this, a decompression bomb: refused before a pixel is decoded
 MAX_SIDE = 3000            # larger scans are scaled down (the detector works at about 1,000 pixels)
 PDF_DPI = 150              # the resolution PDF pages are rendered at
 MAX_PDF_PAGES = 3          # only the first pages of a PDF are read
@@ -41,48 +41,17 @@ def read_document(data: bytes) -> Document:
 
 
 def decode_image(data: bytes) -> tuple[np.ndarray, list[str]]:
-    """RGB pixels (EXIF rotation applied) and notes on what was done to them."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-    if not data:
-        raise DocumentError("empty file: the image has 0 bytes.")
-    saved = Image.MAX_IMAGE_PIXELS  # process-wide in Pillow: set for this decode only
+    """RGB pixels (core/image_file.py: EXIF rotation applied, bombs refused) and notes on what was
+    done to them: a large scan is scaled down to MAX_SIDE, with Lanczos so small print stays legible."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > MAX_PIXELS:
-                raise DocumentError(_bomb(image.width, image.height))
-            image.seek(0)
-            image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # a huge JPEG decodes straight at a fraction of its size
-            image = ImageOps.exif_transpose(image)
-            return _fit(image.convert("RGB"), image.size)
-    except DocumentError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise DocumentError(f"too large: more than {MAX_PIXELS / 1e6:.0f} megapixels, the limit "
-                            "(a decompression bomb?). Scale the image down first.") from err
-    except UnidentifiedImageError as err:
+        image, original = image_file.open_rgb(data, MAX_SIDE, MAX_PIXELS, resample="lanczos")
+    except image_file.UnreadableImage as err:
         raise DocumentError("not a readable image or PDF: upload a PNG, JPEG, WebP or PDF file.") from err
-    except (OSError, ValueError, SyntaxError) as err:  # truncated or corrupt pixel data
-        raise DocumentError(f"corrupt or truncated image: {err}") from err
-    finally:
-        Image.MAX_IMAGE_PIXELS = saved
-
-
-def _bomb(width: int, height: int) -> str:
-    return (f"too large: {width:,}x{height:,} pixels, over the limit of {MAX_PIXELS / 1e6:.0f} megapixels "
-            "(a decompression bomb?). Scale it down first.")
-
-
-def _fit(image, original_size: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
-    """Scale a large page down to MAX_SIDE, and say so."""
-    from PIL import Image
+    except image_file.ImageFileError as err:
+        raise DocumentError(str(err)) from err
     notes = []
-    if max(image.size) > MAX_SIDE:
-        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    if max(original_size) > MAX_SIDE:
-        notes.append(f"The page is {original_size[0]:,}x{original_size[1]:,} pixels; it was scaled down to "
+    if max(original) > MAX_SIDE:
+        notes.append(f"The page is {original[0]:,}x{original[1]:,} pixels; it was scaled down to "
                      f"{image.width:,}x{image.height:,} to be read (text stays legible at this size).")
     return np.asarray(image, dtype=np.uint8), notes
 
