@@ -15,10 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from core.catalog import CATALOG
-from core.models.efficientnet_lite import INPUT_SIZE
 
 Progress = Callable[[float, str], None]
 
@@ -102,16 +99,5 @@ def load_pretrained(key: str, cache_dir, progress: Progress | None = None):
         entry.record_measurements(model, labels, cache.with_suffix(".card.json"))
     progress(1.0, "Ready")
     return model, labels
-
-
-def center_crop(image, size=INPUT_SIZE, crop_fraction: float = 224 / 256):
-    """Central square of a photo (the usual ImageNet evaluation crop), resized to `size` (RGB uint8)."""
-    from PIL import Image
-    im = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
-    im = im.convert("RGB")
-    w, h = im.size
-    side = min(w, h) * crop_fraction
-    box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
-    return np.asarray(im.resize(size[::-1], Image.BICUBIC, box=box))
 
 

@@ -15,7 +15,9 @@ import pytest
 from core.models.efficientnet_lite import (build_efficientnet_lite0, load_weights_from_state_dict,
                                           preprocess_imagenet)
 from core.inference import top_k
-from core.models.pretrained import PRETRAINED, center_crop, efficientnet_lite0_weights_path, load_pretrained
+from core.modalities.image import prepare_photo
+from core.models.efficientnet_lite import INPUT_SIZE
+from core.models.pretrained import PRETRAINED, efficientnet_lite0_weights_path, load_pretrained
 from core.models.torch_legacy import load_legacy_state_dict
 
 KEY = "efficientnet_lite0_imagenet"
@@ -138,7 +140,9 @@ def converted(tmp_path_factory):
 @pytest.fixture(scope="session")
 def photos():
     import skimage.data as skimage_data
-    images = np.stack([center_crop(skimage_data.chelsea()), center_crop(skimage_data.coffee())])
+    # The central 224/256 of each photo, as the Image Lab crops it (the usual ImageNet evaluation crop).
+    images = np.stack([prepare_photo(photo, INPUT_SIZE, 3, 224 / 256)
+                       for photo in (skimage_data.chelsea(), skimage_data.coffee())])
     return preprocess_imagenet(images)
 
 
