@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from core.data import DataError, dataset_title
-from pages.common import (format_number, format_percent, format_seconds, get_store, help_for, launch_ui, live_runs_ui, page_setup,
+from pages.common import (format_number, format_percent, format_seconds, get_store, help_for, start_run_ui, live_runs_ui, page_setup,
                           run_panel_ui)
 
 QUICK_CNN = dict(dataset="digits", architecture="cnn", optimizer="adam", epochs=8, batch_size=32,
@@ -93,7 +93,7 @@ def quick_cnn_ui(runs: list) -> str | None:
     from core.training import RunConfig
     if st.button(quick_cnn_label(get_store()), key="anatomy_train",
                  help="8 epochs on the 8x8 digits, in the background: the page stays usable."):
-        launch_ui(RunConfig(**QUICK_CNN), "anatomy_run")
+        start_run_ui(RunConfig(**QUICK_CNN), "anatomy_run")
     quick = st.session_state.get("anatomy_run")
     if not quick:
         return None

@@ -483,17 +483,30 @@ def csv_columns_ui(title: str, data: bytes | str, key: str, cols=None):
     return (frame, *text_label_columns_ui(frame, key, cols))
 
 
-def launch_ui(config, state_key: str) -> None:
-    """Launch a run from a lab; keep its id under `state_key`, or say why it cannot start."""
+def start_run_ui(config, state_key: str) -> str | None:
+    """Launch `config` (checked first) and keep the run's id in the session under `state_key`; or
+    say in words why it cannot start. Says so when it waits behind another run. Every page that
+    launches a run launches it here."""
     from core.data import DataError
     from core.params import ConfigError
     from core.training import launch
+    busy = [r for r in get_store().list_runs() if r.is_active]
     try:
-        st.session_state[state_key] = launch(config)
+        with st.spinner("Checking the settings…"):
+            run_id = launch(config)
     except ConfigError as err:
-        st.error("Cannot train yet:\n" + "\n".join(f"- {p}" for p in err.problems))
+        st.error("Cannot start yet. Please fix:\n" + "\n".join(f"- {p}" for p in err.problems))
+        return None
     except DataError as err:
-        st.error(str(err))
+        st.error(f"Cannot start: {err}")
+        return None
+    st.session_state[state_key] = run_id
+    if busy:
+        st.info(f"Another run is training ({busy[0].name}); this one is **queued** and starts by itself "
+                "when a slot frees up.")
+    else:
+        st.toast("Run launched: training starts in a few seconds.")
+    return run_id
 
 
 def taught_run_ui(run_id: str | None, button: str, task: str) -> None:

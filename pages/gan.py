@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from core.data import DATASETS
-from pages.common import get_store, help_for, launch_ui, page_setup, status_badge
+from pages.common import get_store, help_for, start_run_ui, page_setup, status_badge
 
 GAN_DATASETS = ["digits", "mnist", "fashion_mnist"]
 
@@ -38,7 +38,7 @@ def settings_ui():
     latent = cols[2].select_slider("Noise dimensions", [2, 8, 16, 32, 64], 32, key="gan_latent",
                                    help=help_for("latent"))
     if st.button("🎨 Train the GAN", key="gan_start", type="primary"):
-        launch_ui(RunConfig(dataset=dataset, architecture="dcgan", task="gan", epochs=int(epochs),
+        start_run_ui(RunConfig(dataset=dataset, architecture="dcgan", task="gan", epochs=int(epochs),
                             batch_size=64, learning_rate=2e-4, arch_params={"latent_dim": latent},
                             name=f"GAN: {DATASETS[dataset].title}"), "gan_run")
 

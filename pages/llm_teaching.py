@@ -11,7 +11,7 @@ from core.models import ARCHITECTURES, LORA_HELP, LORA_LAYERS
 from core.runs import Run, RunStore
 from core.training.config import RunConfig
 from pages.common import (format_number, format_percent, format_seconds, get_store, help_for, limited_uploader,
-                          over_limit, shown_name)
+                          over_limit, shown_name, start_run_ui)
 
 ARCHITECTURE = "smollm2_lora"
 BUNDLED = "business_tasks"
@@ -124,28 +124,13 @@ def config_for(dataset: str, settings: dict, name: str = "") -> RunConfig:
 
 def launch_ui(prefix: str, config: RunConfig) -> str | None:
     """The launch button; the new run's id (also kept in the session under `<prefix>-run`)."""
-    from core.data import DataError, dataset_title
-    from core.params import ConfigError
-    from core.training import launch
+    from core.data import dataset_title
     suggested = f"{dataset_title(config.dataset).replace('Upload: ', '')}, rank {config.arch_params['rank']}"
     name = st.text_input("Name of the tuned model", value=suggested, key=f"{prefix}-name",
                          help="The Language Model Lab lists it as “SmolLM2-135M + this name”.")
     if not st.button("🎓 Teach it", type="primary", key=f"{prefix}-launch"):
         return None
-    busy = [r for r in get_store().list_runs() if r.is_active]
-    try:
-        with st.spinner("Checking the settings…"):
-            run_id = launch(dataclasses.replace(config, name=name.strip() or suggested))
-    except ConfigError as err:
-        st.error("Cannot start yet. Please fix:\n" + "\n".join(f"- {p}" for p in err.problems))
-        return None
-    except DataError as err:
-        st.error(f"Cannot start: {err}")
-        return None
-    st.session_state[f"{prefix}-run"] = run_id
-    if busy:
-        st.info(f"Another run is training ({busy[0].name}); this one is **queued** and starts by itself after it.")
-    return run_id
+    return start_run_ui(dataclasses.replace(config, name=name.strip() or suggested), f"{prefix}-run")
 
 
 # -- 3 · the run, live and finished (drawn inside pages/common.py's run panel) ---------------------------

@@ -323,7 +323,7 @@ def _dataset_key(documents) -> str:
 def teach_ui(documents) -> None:
     """The button that launches the head as a run, and that run's live panel (progress, Stop, curves)."""
     from core.data import DataError
-    from pages.common import launch_ui, run_panel_ui
+    from pages.common import start_run_ui, run_panel_ui
     epochs = st.slider("Epochs", 5, 100, 30, key="meaning_fs_epochs", help=help_for("epoch"))
     if st.button("Teach the labels", key="meaning_fs_train", type="primary"):
         try:
@@ -339,7 +339,7 @@ def teach_ui(documents) -> None:
         config.batch_size, note = fitting_batch_size(dataset, None, config.validation_split, config.batch_size)
         if note:
             st.info(note, icon="ℹ️")
-        launch_ui(config, "meaning_fs_launched")
+        start_run_ui(config, "meaning_fs_launched")
         if st.session_state.get("meaning_fs_launched"):
             st.session_state[FS_RUN] = (documents.name, st.session_state.pop("meaning_fs_launched"))
     kept = st.session_state.get(FS_RUN)

@@ -16,7 +16,6 @@ from core.params import ConfigError
 from core.training.config import LOSSES, RunConfig
 from pages.common import csv_columns_ui as shared_csv_columns_ui
 from pages.common import (
-    get_store,
     help_for,
     limited_uploader,
     over_limit,
@@ -24,6 +23,7 @@ from pages.common import (
     param_widget,
     run_panel_ui,
     skipped_ui,
+    start_run_ui,
 )
 
 SAMPLES = paths.ASSETS_DIR / "samples"
@@ -303,7 +303,6 @@ def launch_ui(config: RunConfig) -> None:
     if not st.button("🚀 Launch", type="primary", key="launch"):
         return
     from core.inference import fitting_batch_size
-    from core.training import launch
     config = dataclasses.replace(config, name=name)
     if not OPTIMIZERS[config.optimizer].full_batch:  # a small upload trains on all it has, as the labs do
         batch_size, note = fitting_batch_size(config.dataset, config.dataset_params, config.validation_split,
@@ -311,22 +310,7 @@ def launch_ui(config: RunConfig) -> None:
         config = dataclasses.replace(config, batch_size=batch_size)
         if note:
             st.info(note)
-    busy = [r for r in get_store().list_runs() if r.is_active]
-    try:
-        with st.spinner("Checking the settings…"):
-            run_id = launch(config)
-    except ConfigError as err:
-        st.error("Cannot launch yet. Please fix:\n" + "\n".join(f"- {p}" for p in err.problems))
-        return
-    except DataError as err:
-        st.error(f"Cannot launch: {err}")
-        return
-    st.session_state["run_id"] = run_id
-    if busy:
-        st.info(f"Another run is training ({busy[0].name}); this one is **queued** and starts by "
-                "itself when a slot frees up.")
-    else:
-        st.toast("Run launched: training starts in a few seconds.")
+    start_run_ui(config, "run_id")
 
 
 def current_run_ui() -> None:
