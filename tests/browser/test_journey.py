@@ -443,7 +443,9 @@ def llm_lab(j: Journey) -> Problems:
     problems += page_problems(page, "Language Model Lab (Teach it)", min_charts=2)
     # Use it: the tuned model becomes the lab's model, and the lab opens on Ask it to try it at once.
     page.get_by_role("button", name="💬 Use it in the Language Model Lab").first.click()
-    wait_for(page, page.get_by_test_id("stSelectbox").filter(has_text="SmolLM2-135M + "), 120, "the tuned model picked")
+    deadline = time.time() + 120   # the picker's value is its combobox's input value, not its text
+    while "SmolLM2-135M + " not in chosen(page, "Model") and time.time() < deadline:
+        page.wait_for_timeout(500)
     wait_for(page, page.get_by_role("tab", name="💬 Ask it", selected=True), 300, "the lab back on Ask it")
     settle(page, timeout=300)
     problems.check("SmolLM2-135M + " in chosen(page, "Model"),
