@@ -12,7 +12,7 @@ from typing import Callable
 
 import streamlit as st
 
-from pages.common import (import_examples, import_outcome_ui, launch_ui, limited_uploader, over_limit,
+from pages.common import (import_examples, import_outcome_ui, limited_uploader, over_limit, start_run_ui,
                           taught_run_ui, use_new_file_ui)
 
 
@@ -136,4 +136,4 @@ def settings_ui(spec: TeachSpec, report) -> None:
     if st.button(spec.launch_label, key=spec.key("launch"), type="primary"):
         config = RunConfig(dataset=report.dataset_key, optimizer="adam", batch_size=batch_size,
                            validation_split=spec.validation_split, **fields)
-        launch_ui(config, spec.key("run"))
+        start_run_ui(config, spec.key("run"))
