@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     # The same objects as a fine-tuning run (core/training/finetune_llm.py). The adapters start at
     # zero, so before the first step this is the base model exactly.
     tuner = Tuner(lm, args.rank, optimizer=keras.optimizers.AdamW(args.learning_rate, weight_decay=0.0),
-                  batch_size=args.batch, length=args.max_tokens)
+                  batch_size=args.batch, longest=args.max_tokens)
     t = time.perf_counter()
     base_loss = tuner.validation_loss(data.validation)
     cache = BaseAnswers()

@@ -75,11 +75,11 @@ class Tuner:
     """LoRA adapters on `lm`'s model and the compiled steps that train and measure them."""
 
     def __init__(self, lm, rank: int = 8, targets=tuple(finetune.TARGETS), optimizer=None,
-                 batch_size: int = 4, length: int = 256, jit: bool = True):
+                 batch_size: int = 4, longest: int = 256, jit: bool = True):
         import keras
 
         from .generate import Engine
-        self.lm, self.batch_size, self.longest = lm, batch_size, length   # the longest example allowed
+        self.lm, self.batch_size, self.longest = lm, batch_size, longest   # the longest example allowed
         self.trainable = finetune.add_lora(lm.model, rank, tuple(targets))
         self.optimizer = optimizer or keras.optimizers.AdamW(5e-4, weight_decay=0.0)
         self.optimizer.build(lm.model.trainable_variables)
